@@ -1,0 +1,46 @@
+"""``microcred serve``: the production server (gunicorn)."""
+from __future__ import annotations
+
+import os
+
+import click
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
+@click.option("--base-url", envvar="MICROCRED_BASE_URL", help="Public base URL (default: MICROCRED_BASE_URL).")
+@click.option("--workers", default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")), type=click.IntRange(1, 64),
+              show_default="WEB_CONCURRENCY or 2", help="Worker processes.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
+def serve(host, port, base_url, workers, threads):
+    """Serve the tool with gunicorn (put it behind an HTTPS reverse proxy in production)."""
+    from gunicorn.app.base import BaseApplication
+
+    from plugin.services import build_services
+    from plugin.settings import Settings
+
+    if base_url:
+        os.environ["MICROCRED_BASE_URL"] = base_url
+    # Fail here, with one line, rather than in every worker.
+    settings = Settings.from_env()
+    build_services(settings).engine.dispose()
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}" if ":" not in host else f"[{host}]:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("accesslog", None)  # the app logs one structured line per request
+            self.cfg.set("forwarded_allow_ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+            self.cfg.set("timeout", 60)
+
+        def load(self):
+            from plugin.app import create_app
+            from plugin.logging import configure_logging
+            configure_logging(settings.log_level)
+            return create_app()
+
+    click.echo(f"microcred serving {settings.base_url} on http://{host}:{port} ({workers} workers)", err=True)
+    _Server().run()

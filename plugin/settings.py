@@ -1,0 +1,156 @@
+"""Settings read from the environment, with safe defaults.
+
+The embedded default (``MICROCRED_ENV`` unset or ``development``) needs no
+environment at all: it keeps a SQLite database, a secret key and a
+key-encryption key in the instance folder, creating them on first use.
+``MICROCRED_ENV=production`` refuses to start without its secrets.
+Every variable is documented in ``docs/settings.md``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or wrong; the message says which and what to do."""
+
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"expected a boolean (true/false), got {value!r}")
+
+
+def _int(name: str, value: str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {value!r}") from None
+
+
+@dataclass
+class Settings:
+    env: str = "development"
+    instance_dir: Path = field(default_factory=lambda: Path("instance").resolve())
+    database_url: str = ""
+    base_url: str = "http://127.0.0.1:5000"
+    secret_key: str = ""
+    kek: list[str] = field(default_factory=list)
+    contexts_dir: Path | None = None
+    contexts_fetch: bool = True
+    redis_url: str | None = None
+    mail_backend: str = "file"
+    mail_from: str = "microcred@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    log_level: str = "INFO"
+    trusted_proxies: int = 0
+    default_locale: str = "en"
+    max_upload_bytes: int = 2 * 1024 * 1024
+    generated: list[str] = field(default_factory=list)  # what the embedded default created
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.base_url).scheme == "https"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        e = dict(os.environ if environ is None else environ)
+        env = (e.get("MICROCRED_ENV") or "development").strip().lower()
+        if env not in ENVIRONMENTS:
+            raise SettingsError(f"MICROCRED_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        instance = Path(e.get("MICROCRED_INSTANCE_DIR") or "instance").expanduser().resolve()
+        s = cls(env=env, instance_dir=instance)
+        s.database_url = e.get("DATABASE_URL", "")
+        s.base_url = (e.get("MICROCRED_BASE_URL") or s.base_url).rstrip("/")
+        s.secret_key = e.get("MICROCRED_SECRET_KEY", "")
+        s.kek = [k.strip() for k in (e.get("MICROCRED_KEK") or "").split(",") if k.strip()]
+        cdir = e.get("MICROCRED_CONTEXTS_DIR")
+        if not cdir and env != "production":
+            # Development convenience: a checkout next to the team's shared/ folder uses its
+            # standard contexts, so the demo and the tests need no network.
+            candidate = Path(__file__).resolve().parent.parent.parent / "shared" / "jsonld" / "contexts"
+            if (candidate / "index.json").is_file():
+                cdir = str(candidate)
+        s.contexts_dir = Path(cdir).expanduser().resolve() if cdir else None
+        s.contexts_fetch = _bool(e.get("MICROCRED_CONTEXTS_FETCH"), default=True)
+        s.redis_url = e.get("MICROCRED_REDIS_URL") or None
+        s.mail_backend = (e.get("MICROCRED_MAIL_BACKEND") or ("smtp" if env == "production" else "file")).lower()
+        if s.mail_backend not in ("console", "file", "smtp"):
+            raise SettingsError(f"MICROCRED_MAIL_BACKEND must be console, file or smtp, got {s.mail_backend!r}")
+        s.mail_from = e.get("MICROCRED_MAIL_FROM") or s.mail_from
+        s.smtp_host = e.get("MICROCRED_SMTP_HOST") or s.smtp_host
+        s.smtp_port = _int("MICROCRED_SMTP_PORT", e.get("MICROCRED_SMTP_PORT"), s.smtp_port)
+        s.smtp_user = e.get("MICROCRED_SMTP_USER") or None
+        s.smtp_password = e.get("MICROCRED_SMTP_PASSWORD") or None
+        s.smtp_starttls = _bool(e.get("MICROCRED_SMTP_STARTTLS"), False)
+        s.log_level = (e.get("MICROCRED_LOG_LEVEL") or "INFO").upper()
+        s.trusted_proxies = _int("MICROCRED_TRUSTED_PROXIES", e.get("MICROCRED_TRUSTED_PROXIES"), 0)
+        s.default_locale = e.get("MICROCRED_DEFAULT_LOCALE") or "en"
+        s.max_upload_bytes = _int("MICROCRED_MAX_UPLOAD_BYTES", e.get("MICROCRED_MAX_UPLOAD_BYTES"), s.max_upload_bytes)
+        for k, v in overrides.items():
+            setattr(s, k, v)
+        s._complete()
+        return s
+
+    def _complete(self) -> None:
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SettingsError(f"MICROCRED_BASE_URL must be an absolute http(s) URL, got {self.base_url!r}")
+        if self.is_production:
+            missing = [name for name, value in (
+                ("MICROCRED_SECRET_KEY", self.secret_key),
+                ("MICROCRED_KEK", self.kek),
+                ("DATABASE_URL", self.database_url),
+            ) if not value]
+            if missing:
+                raise SettingsError(
+                    "production settings refuse to start without " + ", ".join(missing)
+                    + " (see docs/settings.md)")
+            if parts.scheme != "https":
+                raise SettingsError("MICROCRED_BASE_URL must be https in production: LTI platforms require it")
+            if len(self.secret_key) < 32:
+                raise SettingsError("MICROCRED_SECRET_KEY must be at least 32 characters")
+            return
+        # Embedded default: create what is missing in the instance folder, and say so.
+        if not self.database_url:
+            self.instance_dir.mkdir(parents=True, exist_ok=True)
+            self.database_url = f"sqlite:///{self.instance_dir / 'microcred.sqlite3'}"
+        if not self.secret_key:
+            self.secret_key = self._instance_secret("secret_key", lambda: secrets.token_urlsafe(48))
+        if not self.kek:
+            from plugin.storage.secrets import generate_kek
+            self.kek = [self._instance_secret("kek", generate_kek)]
+
+    def _instance_secret(self, name: str, make) -> str:
+        path = self.instance_dir / name
+        if path.exists():
+            return path.read_text().strip()
+        self.instance_dir.mkdir(parents=True, exist_ok=True)
+        value = make()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value + "\n")
+        self.generated.append(str(path))
+        return value

@@ -1,0 +1,395 @@
+"""The database model.
+
+Rules the schema enforces by itself (so no race in the application can break them):
+
+* a platform registration is unique per (issuer, client_id); a deployment per registration;
+* a learner is unique per (platform, sub);
+* a credential definition version is immutable and unique per (definition, version);
+* **at most one current credential per (definition, learner)**: a partial unique index
+  over the credentials whose status is ``active`` or ``suspended``. Revoking frees
+  the slot so the learner can be re-awarded a *new* credential;
+* a status-list index is used once per list;
+* pass evidence is recorded once per (source, dedup key);
+* an LTI nonce, a webhook ``jti`` or any other one-time token is accepted once.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer,
+                        LargeBinary, MetaData, String, Text, UniqueConstraint, text)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class TZDateTime(DateTime):
+    """Timezone-aware datetimes on every backend (SQLite stores naive UTC)."""
+
+    cache_ok = True
+
+    def __init__(self):
+        super().__init__(timezone=True)
+
+    def result_processor(self, dialect, coltype):
+        parent = super().result_processor(dialect, coltype)
+
+        def process(value):
+            if parent is not None:
+                value = parent(value)
+            if isinstance(value, datetime) and value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+            return value
+        return process
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: TZDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# --------------------------------------------------------------------------- LTI platforms
+class Platform(Base):
+    """An LTI 1.3 platform registration: one (issuer, client_id) pair.
+
+    Open edX gives one client id per LTI component, so one platform issuer
+    has many registrations.
+    """
+    __tablename__ = "platform"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(512))
+    client_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    product: Mapped[str] = mapped_column(String(64), default="generic")  # openedx, moodle, sandbox, generic
+    auth_login_url: Mapped[str] = mapped_column(String(1024))
+    auth_token_url: Mapped[str] = mapped_column(String(1024))
+    auth_audience: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    key_set_url: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    key_set: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    registration_kind: Mapped[str] = mapped_column(String(16), default="manual")  # manual, dynamic
+    registration_data: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    # Bridge settings (which source says "passed"); secrets inside are sealed with the KEK.
+    bridge_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    deployments: Mapped[list["Deployment"]] = relationship(back_populates="platform", cascade="all, delete-orphan")
+
+
+class Deployment(Base):
+    __tablename__ = "deployment"
+    __table_args__ = (UniqueConstraint("platform_id", "deployment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    platform: Mapped[Platform] = relationship(back_populates="deployments")
+
+
+class ToolKey(Base):
+    """The tool's own RSA keys for LTI (JWKS, deep-linking responses, client assertions)."""
+    __tablename__ = "tool_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(128), unique=True)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column()
+    private_sealed: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --------------------------------------------------------------------------- issuers
+class Issuer(Base):
+    """An awarding body. ``profile`` holds the validated domain model (plugin.domain)."""
+    __tablename__ = "issuer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    logo_mime: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    keys: Mapped[list["IssuerKey"]] = relationship(back_populates="issuer", order_by="IssuerKey.id")
+
+
+class IssuerKey(Base):
+    """A signing key of an issuer. Retired keys stay listed so old credentials verify."""
+    __tablename__ = "issuer_key"
+    __table_args__ = (UniqueConstraint("issuer_id", "key_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuer.id", ondelete="RESTRICT"))
+    key_id: Mapped[str] = mapped_column(String(128))  # fragment of the verification method
+    algorithm: Mapped[str] = mapped_column(String(16))  # Ed25519, RS256
+    public_multibase: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column()
+    private_sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    issuer: Mapped[Issuer] = relationship(back_populates="keys")
+
+
+class IssuerPlatform(Base):
+    """Which platforms may use an issuer (an admin's allow-list)."""
+    __tablename__ = "issuer_platform"
+    __table_args__ = (UniqueConstraint("issuer_id", "platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuer.id", ondelete="CASCADE"))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+
+
+# --------------------------------------------------------------------------- courses and definitions
+class Course(Base):
+    """A course (LTI context) on a platform issuer."""
+    __tablename__ = "course"
+    __table_args__ = (UniqueConstraint("platform_issuer", "context_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_issuer: Mapped[str] = mapped_column(String(512))
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(512), default="")
+    label: Mapped[str] = mapped_column(String(255), default="")
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platform.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CredentialDefinition(Base):
+    """A course's credential. Its content lives in immutable versions."""
+    __tablename__ = "credential_definition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="RESTRICT"), index=True)
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuer.id", ondelete="RESTRICT"), nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    current_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The pass policy: source, rule, threshold, automatic or on claim (plugin.domain.policy).
+    policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    course: Mapped[Course] = relationship()
+    issuer: Mapped[Issuer | None] = relationship()
+    versions: Mapped[list["DefinitionVersion"]] = relationship(back_populates="definition",
+                                                              order_by="DefinitionVersion.version")
+
+
+class DefinitionVersion(Base):
+    """One immutable version of a definition: every Annex I element, as validated data."""
+    __tablename__ = "definition_version"
+    __table_args__ = (UniqueConstraint("definition_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("credential_definition.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    definition: Mapped[CredentialDefinition] = relationship(back_populates="versions")
+
+
+# --------------------------------------------------------------------------- learners and evidence
+class Learner(Base):
+    """A learner is the pair (platform issuer, sub); the rest is refreshed on each launch."""
+    __tablename__ = "learner"
+    __table_args__ = (UniqueConstraint("platform_issuer", "sub"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    platform_issuer: Mapped[str] = mapped_column(String(512))
+    sub: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    given_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    family_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    locale: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    external_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PassEvidence(Base):
+    """What a source said about a learner: recorded once per (source, dedup_key)."""
+    __tablename__ = "pass_evidence"
+    __table_args__ = (UniqueConstraint("source", "dedup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("credential_definition.id", ondelete="RESTRICT"), index=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="RESTRICT"), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    dedup_key: Mapped[str] = mapped_column(String(255))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pass_mark: Mapped[float | None] = mapped_column(Float, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    observed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --------------------------------------------------------------------------- issued credentials and status
+CURRENT_STATUSES = ("active", "suspended")
+
+
+class IssuedCredential(Base):
+    __tablename__ = "issued_credential"
+    __table_args__ = (
+        # At most one current credential per learner and definition: the database,
+        # not the application, makes double issuance impossible.
+        Index("uq_issued_credential_current", "definition_id", "learner_id", unique=True,
+              sqlite_where=text("status IN ('active', 'suspended')"),
+              postgresql_where=text("status IN ('active', 'suspended')")),
+        Index("ix_issued_credential_definition_issued", "definition_id", "issued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    credential_id: Mapped[str] = mapped_column(String(512), unique=True)  # the VC's "id"
+    definition_id: Mapped[int] = mapped_column(ForeignKey("credential_definition.id", ondelete="RESTRICT"))
+    definition_version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id", ondelete="RESTRICT"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="RESTRICT"), index=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuer.id", ondelete="RESTRICT"))
+    issuer_key_id: Mapped[int] = mapped_column(ForeignKey("issuer_key.id", ondelete="RESTRICT"))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("pass_evidence.id", ondelete="RESTRICT"), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active, suspended, revoked, superseded
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    display_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    consent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    status_changed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credential.id", ondelete="SET NULL"), nullable=True)
+    document: Mapped[dict[str, Any]] = mapped_column()  # Data Integrity signed credential
+    jwt: Mapped[str] = mapped_column(Text, default="")  # VC-JWT form
+
+    definition: Mapped[CredentialDefinition] = relationship()
+    version: Mapped[DefinitionVersion] = relationship()
+    learner: Mapped[Learner] = relationship()
+    issuer: Mapped[Issuer] = relationship()
+
+
+class StatusList(Base):
+    """A Bitstring Status List of one issuer for one purpose (revocation or suspension)."""
+    __tablename__ = "status_list"
+    __table_args__ = (UniqueConstraint("issuer_id", "purpose", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuer.id", ondelete="RESTRICT"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    sequence: Mapped[int] = mapped_column(Integer, default=1)
+    size: Mapped[int] = mapped_column(Integer, default=131072)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StatusListSlot(Base):
+    """One index of a status list, held by one credential; ``is_set`` is the bit."""
+    __tablename__ = "status_list_slot"
+    __table_args__ = (UniqueConstraint("status_list_id", "index"),
+                      UniqueConstraint("credential_id", "status_list_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status_list_id: Mapped[int] = mapped_column(ForeignKey("status_list.id", ondelete="RESTRICT"))
+    index: Mapped[int] = mapped_column(Integer)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credential.id", ondelete="RESTRICT"))
+    is_set: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --------------------------------------------------------------------------- operations
+class AuditLog(Base):
+    """Who did what, when: configuration changes, issuance, status changes, key events."""
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(512))  # e.g. "lti:<iss>|<sub>", "admin:alice", "system", "cli"
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str] = mapped_column(String(64), default="")
+    target_id: Mapped[str] = mapped_column(String(255), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class OneTimeToken(Base):
+    """Values that may be accepted once: LTI nonces, webhook jti, OIDC states."""
+    __tablename__ = "one_time_token"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class KeyValue(Base):
+    """Short-lived server-side state (launch data, OIDC state, access-token cache)."""
+    __tablename__ = "key_value"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Job(Base):
+    """Background work for the embedded worker (the Redis worker uses RQ instead)."""
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)  # queued, running, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AdminUser(Base):
+    __tablename__ = "admin_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class KekCheck(Base):
+    """A canary sealed with the key-encryption key, checked at start-up."""
+    __tablename__ = "kek_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kek_id: Mapped[str] = mapped_column(String(32))
+    sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

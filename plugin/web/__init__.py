@@ -1,0 +1,9 @@
+"""Web layer: Flask blueprints, one per audience. Only this package (and plugin.app) imports Flask."""
+from __future__ import annotations
+
+
+def BLUEPRINTS():
+    """Every blueprint of the tool, in registration order."""
+    from plugin.web.health import bp as health
+    from plugin.web.home import bp as home
+    return [health, home]

@@ -1,0 +1,44 @@
+"""``/healthz``: is the database reachable, can the signing keys be opened."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from sqlalchemy import func, select, text
+
+from plugin import __version__
+from plugin.storage.models import IssuerKey
+from plugin.storage.secrets import KeyEncryptionError, issuer_key_context
+from plugin.web.context import services
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    svc = services()
+    report = {"status": "ok", "version": __version__}
+    try:
+        with svc.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        report["database"] = {"ok": True, "dialect": svc.engine.dialect.name}
+    except Exception as exc:
+        report["database"] = {"ok": False, "error": type(exc).__name__}
+    keys = {"ok": True, "active": 0}
+    if report["database"]["ok"]:
+        try:
+            with svc.session() as s:
+                active = s.scalars(select(IssuerKey).where(IssuerKey.retired_at.is_(None))).all()
+                keys["active"] = len(active)
+                keys["issuers_with_keys"] = s.scalar(
+                    select(func.count(func.distinct(IssuerKey.issuer_id))).where(IssuerKey.retired_at.is_(None)))
+                for key in active:
+                    svc.secrets.open(key.private_sealed, issuer_key_context(key.issuer_id, key.key_id))
+        except KeyEncryptionError as exc:
+            keys = {"ok": False, "error": str(exc)}
+        except Exception as exc:
+            keys = {"ok": False, "error": type(exc).__name__}
+    else:
+        keys = {"ok": False, "error": "database unavailable"}
+    report["signing_keys"] = keys
+    healthy = report["database"]["ok"] and keys["ok"]
+    report["status"] = "ok" if healthy else "unavailable"
+    return jsonify(report), 200 if healthy else 503

@@ -1,0 +1,1 @@
+"""Jinja templates; installed as the ``plugin.templates`` package (see setup.cfg)."""

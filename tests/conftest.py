@@ -1,0 +1,114 @@
+"""Shared fixtures. Every test that takes ``services``/``app`` runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``MICROCRED_TEST_POSTGRES_URL`` (default: the local server at
+127.0.0.1:5432, user postgres). When it is unreachable the PostgreSQL half is skipped, but ``.ci/run`` sets
+``MICROCRED_REQUIRE_POSTGRES=1`` so a missing server fails CI instead of skipping.
+Each PostgreSQL test gets a fresh schema-isolated database.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("MICROCRED_SHARED_DIR", REPO.parent / "shared")).resolve()
+CONTEXTS_DIR = SHARED / "jsonld" / "contexts"
+PG_URL = os.environ.get("MICROCRED_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_reachable() -> bool:
+    try:
+        import psycopg
+        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3):
+            return True
+    except Exception:
+        return False
+REQUIRE_PG = os.environ.get("MICROCRED_REQUIRE_POSTGRES") == "1"
+
+
+def _fresh_pg_database() -> str:
+    """Create a throw-away database on the server and return its URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(PG_URL.replace("postgresql+psycopg", "postgresql"))
+    name = f"mc_test_{uuid.uuid4().hex[:12]}"
+    admin = base._replace(drivername="postgresql")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_pg_database(name: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+    admin = make_url(PG_URL.replace("postgresql+psycopg", "postgresql"))
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_PG_STATE: list[bool] = []
+
+
+def _pg_available() -> bool:
+    if not _PG_STATE:
+        _PG_STATE.append(_pg_reachable())
+    return _PG_STATE[0]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    if not _pg_available():
+        if REQUIRE_PG:
+            pytest.fail(f"MICROCRED_REQUIRE_POSTGRES=1 but PostgreSQL at {PG_URL} is not reachable")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL} (set MICROCRED_TEST_POSTGRES_URL)")
+    url, name = _fresh_pg_database()
+    yield url
+    _drop_pg_database(name)
+
+
+@pytest.fixture
+def settings(tmp_path, database_url, monkeypatch):
+    from plugin.settings import Settings
+    from plugin.storage.secrets import generate_kek
+    env = {
+        "MICROCRED_ENV": "test",
+        "MICROCRED_INSTANCE_DIR": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "MICROCRED_BASE_URL": "http://tool.test",
+        "MICROCRED_SECRET_KEY": "x" * 40,
+        "MICROCRED_KEK": generate_kek(),
+        "MICROCRED_CONTEXTS_DIR": str(CONTEXTS_DIR),
+        "MICROCRED_CONTEXTS_FETCH": "false",
+        "MICROCRED_MAIL_BACKEND": "file",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return Settings.from_env()
+
+
+@pytest.fixture
+def services(settings):
+    from plugin.services import build_services
+    svc = build_services(settings)
+    yield svc
+    svc.engine.dispose()
+
+
+@pytest.fixture
+def app(services):
+    from plugin.app import create_app
+    app = create_app(services=services)
+    app.config.update(TESTING=True)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
