@@ -134,9 +134,14 @@ class Settings:
                 raise SettingsError("MICROCRED_SECRET_KEY must be at least 32 characters")
             return
         # Embedded default: create what is missing in the instance folder, and say so.
-        if not self.database_url:
+        if not self.instance_dir.exists() and not (self.database_url and self.secret_key and self.kek):
             self.instance_dir.mkdir(parents=True, exist_ok=True)
-            self.database_url = f"sqlite:///{self.instance_dir / 'microcred.sqlite3'}"
+            self.generated.append(f"the instance folder {self.instance_dir}")
+        if not self.database_url:
+            db_file = self.instance_dir / "microcred.sqlite3"
+            if not db_file.exists():
+                self.generated.append(f"the SQLite database {db_file}")
+            self.database_url = f"sqlite:///{db_file}"
         if not self.secret_key:
             self.secret_key = self._instance_secret("secret_key", lambda: secrets.token_urlsafe(48))
         if not self.kek:
@@ -145,12 +150,16 @@ class Settings:
 
     def _instance_secret(self, name: str, make) -> str:
         path = self.instance_dir / name
-        if path.exists():
-            return path.read_text().strip()
         self.instance_dir.mkdir(parents=True, exist_ok=True)
         value = make()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # made before, or by another process starting at the same time
+            stored = path.read_text().strip()
+            if not stored:
+                raise SettingsError(f"{path} is empty: restore it from your backup") from None
+            return stored
         with os.fdopen(fd, "w") as fh:
             fh.write(value + "\n")
-        self.generated.append(str(path))
+        self.generated.append(f"the {name.replace('_', ' ').replace('kek', 'key-encryption key')} {path}")
         return value
