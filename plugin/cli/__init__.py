@@ -93,7 +93,7 @@ class AppContext:
 pass_ctx = click.make_pass_decorator(AppContext, ensure=True)
 
 
-@click.group(cls=MicrocredGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="microcred", cls=MicrocredGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="microcred", prog_name="microcred")
 @click.pass_context
 def cli(ctx):

@@ -20,10 +20,9 @@ def serve(host, port, base_url, workers, threads):
     from plugin.services import build_services
     from plugin.settings import Settings
 
-    if base_url:
-        os.environ["MICROCRED_BASE_URL"] = base_url
+    overrides = {"base_url": base_url.rstrip("/")} if base_url else {}
     # Fail here, with one line, rather than in every worker.
-    settings = Settings.from_env()
+    settings = Settings.from_env(**overrides)
     build_services(settings).engine.dispose()
 
     class _Server(BaseApplication):
@@ -40,7 +39,7 @@ def serve(host, port, base_url, workers, threads):
             from plugin.app import create_app
             from plugin.logging import configure_logging
             configure_logging(settings.log_level)
-            return create_app()
+            return create_app(Settings.from_env(**overrides))
 
     click.echo(f"microcred serving {settings.base_url} on http://{host}:{port} ({workers} workers)", err=True)
     _Server().run()
