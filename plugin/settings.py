@@ -22,7 +22,7 @@ class SettingsError(RuntimeError):
 ENVIRONMENTS = ("development", "production", "test")
 
 
-def _bool(value: str | None, default: bool = False) -> bool:
+def _bool(value: str | None, default: bool = False, name: str = "a boolean setting") -> bool:
     if value is None or value == "":
         return default
     v = value.strip().lower()
@@ -30,7 +30,7 @@ def _bool(value: str | None, default: bool = False) -> bool:
         return True
     if v in ("0", "false", "no", "off"):
         return False
-    raise SettingsError(f"expected a boolean (true/false), got {value!r}")
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
 
 
 def _int(name: str, value: str | None, default: int) -> int:
@@ -94,7 +94,7 @@ class Settings:
             if (candidate / "index.json").is_file():
                 cdir = str(candidate)
         s.contexts_dir = Path(cdir).expanduser().resolve() if cdir else None
-        s.contexts_fetch = _bool(e.get("MICROCRED_CONTEXTS_FETCH"), default=True)
+        s.contexts_fetch = _bool(e.get("MICROCRED_CONTEXTS_FETCH"), True, "MICROCRED_CONTEXTS_FETCH")
         s.redis_url = e.get("MICROCRED_REDIS_URL") or None
         s.mail_backend = (e.get("MICROCRED_MAIL_BACKEND") or ("smtp" if env == "production" else "file")).lower()
         if s.mail_backend not in ("console", "file", "smtp"):
@@ -104,7 +104,7 @@ class Settings:
         s.smtp_port = _int("MICROCRED_SMTP_PORT", e.get("MICROCRED_SMTP_PORT"), s.smtp_port)
         s.smtp_user = e.get("MICROCRED_SMTP_USER") or None
         s.smtp_password = e.get("MICROCRED_SMTP_PASSWORD") or None
-        s.smtp_starttls = _bool(e.get("MICROCRED_SMTP_STARTTLS"), False)
+        s.smtp_starttls = _bool(e.get("MICROCRED_SMTP_STARTTLS"), False, "MICROCRED_SMTP_STARTTLS")
         s.log_level = (e.get("MICROCRED_LOG_LEVEL") or "INFO").upper()
         s.trusted_proxies = _int("MICROCRED_TRUSTED_PROXIES", e.get("MICROCRED_TRUSTED_PROXIES"), 0)
         s.default_locale = e.get("MICROCRED_DEFAULT_LOCALE") or "en"

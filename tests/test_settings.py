@@ -60,7 +60,9 @@ def test_production_does_not_create_anything(tmp_path):
     ("MICROCRED_BASE_URL", "ftp://x", "MICROCRED_BASE_URL must be an absolute http(s) URL"),
     ("MICROCRED_BASE_URL", "localhost:5000", "MICROCRED_BASE_URL must be an absolute http(s) URL"),
     ("MICROCRED_TRUSTED_PROXIES", "two", "MICROCRED_TRUSTED_PROXIES must be an integer"),
-    ("MICROCRED_CONTEXTS_FETCH", "maybe", "expected a boolean"),
+    ("MICROCRED_CONTEXTS_FETCH", "maybe", "MICROCRED_CONTEXTS_FETCH must be true or false, got 'maybe'"),
+    ("MICROCRED_SMTP_STARTTLS", "sometimes", "MICROCRED_SMTP_STARTTLS must be true or false"),
+    ("MICROCRED_SMTP_PORT", "smtp", "MICROCRED_SMTP_PORT must be an integer"),
     ("MICROCRED_MAIL_BACKEND", "pigeon", "MICROCRED_MAIL_BACKEND must be"),
 ])
 def test_bad_values_are_named(tmp_path, name, value, message):

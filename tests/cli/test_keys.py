@@ -28,8 +28,8 @@ def one_line_error(result, *fragments):
     return lines[0]
 
 
-def open_everything(kek_list: list[str], seeded) -> None:
-    """Build the services with these KEKs and open every sealed value (raises if one cannot)."""
+def open_everything(seeded) -> None:
+    """Build the services with MICROCRED_KEK as set and open every sealed value (raises if one cannot)."""
     svc = build_services(Settings.from_env(), migrate_schema=False)
     try:
         with svc.session() as s:
@@ -80,11 +80,12 @@ def test_rotation_then_rewrap_then_drop_the_old_kek(settings, services, seeded, 
     # 1. new key first, old second: everything still opens, new secrets are sealed with the new key
     monkeypatch.setenv("MICROCRED_KEK", f"{new},{old}")
     assert run("db", "upgrade").exit_code == 0
-    open_everything([new, old], seeded)
+    open_everything(seeded)
 
     # 2. dropping the old key now would lose the signing keys: refused at start-up
     monkeypatch.setenv("MICROCRED_KEK", new)
     one_line_error(run("db", "upgrade"), "still sealed with", "keys rewrap")
+    one_line_error(run("serve", "--port", "5999"), "still sealed with", "keys rewrap")
 
     # 3. rewrap with both keys configured
     monkeypatch.setenv("MICROCRED_KEK", f"{new},{old}")
@@ -95,7 +96,7 @@ def test_rotation_then_rewrap_then_drop_the_old_kek(settings, services, seeded, 
     # 4. the old key can go; the new one alone opens everything; the old one alone is refused
     monkeypatch.setenv("MICROCRED_KEK", new)
     assert run("db", "upgrade").exit_code == 0
-    open_everything([new], seeded)
+    open_everything(seeded)
     with services.session() as s:
         assert {c.kek_id for c in s.scalars(select(KekCheck))} == {SecretBox([new]).current_id}
         assert all(k.private_sealed.split(":")[1] == SecretBox([new]).current_id for k in s.scalars(select(IssuerKey)))
