@@ -48,8 +48,9 @@ class Settings:
     instance_dir: Path = field(default_factory=lambda: Path("instance").resolve())
     database_url: str = ""
     base_url: str = "http://127.0.0.1:5000"
-    secret_key: str = ""
-    kek: list[str] = field(default_factory=list)
+    # Secrets stay out of repr(), so a settings object that ends up in a log or a traceback does not leak them.
+    secret_key: str = field(default="", repr=False)
+    kek: list[str] = field(default_factory=list, repr=False)
     contexts_dir: Path | None = None
     contexts_fetch: bool = True
     redis_url: str | None = None
@@ -58,7 +59,7 @@ class Settings:
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = False
     log_level: str = "INFO"
     trusted_proxies: int = 0

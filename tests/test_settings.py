@@ -97,3 +97,11 @@ def test_embedded_default_needs_no_environment_and_says_what_it_created(tmp_path
     again = subprocess.run([sys.executable, "-m", "plugin", "db", "upgrade"], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "created" not in again.stderr
+
+
+def test_secrets_stay_out_of_repr():
+    s = Settings.from_env({**PRODUCTION, "MICROCRED_SMTP_PASSWORD": "smtp-pass-123"})
+    text = repr(s)
+    assert "credentials.example.edu" in text
+    for secret in (PRODUCTION["MICROCRED_SECRET_KEY"], PRODUCTION["MICROCRED_KEK"], "smtp-pass-123"):
+        assert secret not in text
