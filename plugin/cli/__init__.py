@@ -19,6 +19,13 @@ COMMAND_MODULES = [
     ("plugin.cli.db", "db"),
     ("plugin.cli.serve", "serve"),
     ("plugin.cli.demo", "demo"),
+    ("plugin.cli.engine", "issuer"),
+    ("plugin.cli.engine", "keys"),
+    ("plugin.cli.engine", "issue"),
+    ("plugin.cli.engine", "revoke"),
+    ("plugin.cli.engine", "suspend"),
+    ("plugin.cli.engine", "reinstate"),
+    ("plugin.cli.engine", "verify"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)
