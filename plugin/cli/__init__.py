@@ -20,6 +20,12 @@ COMMAND_MODULES = [
     ("plugin.cli.serve", "serve"),
     ("plugin.cli.demo", "demo"),
     ("plugin.cli.keys", "keys"),
+    ("plugin.cli.engine", "issuer"),
+    ("plugin.cli.engine", "issue"),
+    ("plugin.cli.engine", "revoke"),
+    ("plugin.cli.engine", "suspend"),
+    ("plugin.cli.engine", "reinstate"),
+    ("plugin.cli.engine", "verify"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)

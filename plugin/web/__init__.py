@@ -6,4 +6,5 @@ def BLUEPRINTS():
     """Every blueprint of the tool, in registration order."""
     from plugin.web.health import bp as health
     from plugin.web.home import bp as home
-    return [health, home]
+    from plugin.web.public import bp as public
+    return [health, home, public]
