@@ -6,4 +6,6 @@ def BLUEPRINTS():
     """Every blueprint of the tool, in registration order."""
     from plugin.web.health import bp as health
     from plugin.web.home import bp as home
-    return [health, home]
+    from plugin.web.lti import bp as lti
+    from plugin.web.lti_registration import bp as lti_registration
+    return [health, home, lti, lti_registration]
