@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     ("plugin.cli.db", "db"),
     ("plugin.cli.serve", "serve"),
     ("plugin.cli.demo", "demo"),
+    ("plugin.cli.lti", "lti"),
+    ("plugin.cli.lti", "platform"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)
