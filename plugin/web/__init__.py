@@ -1,10 +1,18 @@
 """Web layer: Flask blueprints, one per audience. Only this package (and plugin.app) imports Flask."""
 from __future__ import annotations
 
+import importlib
+
+# (module, attribute) of every blueprint, in registration order; one line each.
+BLUEPRINT_MODULES = [
+    "plugin.web.health",
+    "plugin.web.home",
+    "plugin.web.public",
+    "plugin.web.lti",
+    "plugin.web.lti_registration",
+]
+
 
 def BLUEPRINTS():
     """Every blueprint of the tool, in registration order."""
-    from plugin.web.health import bp as health
-    from plugin.web.home import bp as home
-    from plugin.web.public import bp as public
-    return [health, home, public]
+    return [importlib.import_module(name).bp for name in BLUEPRINT_MODULES]
