@@ -6,4 +6,6 @@ def BLUEPRINTS():
     """Every blueprint of the tool, in registration order."""
     from plugin.web.health import bp as health
     from plugin.web.home import bp as home
-    return [health, home]
+    from plugin.web.webhooks import bp as webhooks
+    from plugin.web.bridges_api import bp as bridges_api
+    return [health, home, webhooks, bridges_api]
