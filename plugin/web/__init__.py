@@ -10,6 +10,8 @@ BLUEPRINT_MODULES = [
     "plugin.web.public",
     "plugin.web.lti",
     "plugin.web.lti_registration",
+    "plugin.web.webhooks",
+    "plugin.web.bridges_api",
 ]
 
 
