@@ -6,4 +6,6 @@ def BLUEPRINTS():
     """Every blueprint of the tool, in registration order."""
     from plugin.web.health import bp as health
     from plugin.web.home import bp as home
-    return [health, home]
+    from plugin.web.instructor import bp as instructor
+    from plugin.web.admin import bp as admin
+    return [health, home, instructor, admin]
