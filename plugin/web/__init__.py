@@ -6,6 +6,7 @@ def BLUEPRINTS():
     """Every blueprint of the tool, in registration order."""
     from plugin.web.health import bp as health
     from plugin.web.home import bp as home
+    from plugin.web.public import bp as public
     from plugin.web.instructor import bp as instructor
     from plugin.web.admin import bp as admin
-    return [health, home, instructor, admin]
+    return [health, home, public, instructor, admin]
