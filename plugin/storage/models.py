@@ -42,19 +42,16 @@ def new_uuid() -> str:
 class TZDateTime(TypeDecorator):
     """Timezone-aware datetimes on every backend (SQLite stores naive UTC).
 
-    A TypeDecorator, not a DateTime subclass: dialects replace a plain subclass by
-    their own DATETIME implementation, which silently dropped the result processor
-    on SQLite (naive datetimes came back and comparing them with aware ones raised).
+    A TypeDecorator, not a DateTime subclass: SQLite adapts a DateTime subclass to its
+    own DATETIME type, which silently dropped the UTC-restoring result processor.
     """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if isinstance(value, datetime):
-            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-            if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
+        if isinstance(value, datetime) and value.tzinfo is not None and dialect.name == "sqlite":
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
         return value
 
     def process_result_value(self, value, dialect):

@@ -7,6 +7,8 @@ def BLUEPRINTS():
     from plugin.web.health import bp as health
     from plugin.web.home import bp as home
     from plugin.web.public import bp as public
+    from plugin.web.lti import bp as lti
+    from plugin.web.lti_registration import bp as lti_registration
     from plugin.web.instructor import bp as instructor
     from plugin.web.admin import bp as admin
-    return [health, home, public, instructor, admin]
+    return [health, home, public, lti, lti_registration, instructor, admin]
