@@ -9,6 +9,8 @@ def BLUEPRINTS():
     from plugin.web.public import bp as public
     from plugin.web.lti import bp as lti
     from plugin.web.lti_registration import bp as lti_registration
+    from plugin.web.webhooks import bp as webhooks
+    from plugin.web.bridges_api import bp as bridges_api
     from plugin.web.instructor import bp as instructor
     from plugin.web.admin import bp as admin
-    return [health, home, public, lti, lti_registration, instructor, admin]
+    return [health, home, public, lti, lti_registration, webhooks, bridges_api, instructor, admin]
