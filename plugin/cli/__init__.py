@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     ("plugin.cli.engine", "verify"),
     ("plugin.cli.lti", "lti"),
     ("plugin.cli.lti", "platform"),
+    ("plugin.cli.admin", "admin"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)

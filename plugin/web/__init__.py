@@ -12,6 +12,8 @@ BLUEPRINT_MODULES = [
     "plugin.web.lti_registration",
     "plugin.web.webhooks",
     "plugin.web.bridges_api",
+    "plugin.web.instructor",
+    "plugin.web.admin",
 ]
 
 
