@@ -6,4 +6,7 @@ def BLUEPRINTS():
     """Every blueprint of the tool, in registration order."""
     from plugin.web.health import bp as health
     from plugin.web.home import bp as home
-    return [health, home]
+    from plugin.web.exchanges import bp as exchanges
+    from plugin.web.learner import bp as learner
+    from plugin.web.verify import bp as verify
+    return [health, home, learner, verify, exchanges]
