@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     ("plugin.cli.db", "db"),
     ("plugin.cli.serve", "serve"),
     ("plugin.cli.demo", "demo"),
+    ("plugin.cli.admin", "admin"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, String, Text, UniqueConstraint, text)
+                        LargeBinary, MetaData, String, Text, TypeDecorator, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -39,24 +39,28 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-class TZDateTime(DateTime):
-    """Timezone-aware datetimes on every backend (SQLite stores naive UTC)."""
+class TZDateTime(TypeDecorator):
+    """Timezone-aware datetimes on every backend (SQLite stores naive UTC).
 
+    A TypeDecorator, not a DateTime subclass: dialects replace a plain subclass by
+    their own DATETIME implementation, which silently dropped the result processor
+    on SQLite (naive datetimes came back and comparing them with aware ones raised).
+    """
+
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self):
-        super().__init__(timezone=True)
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
 
-    def result_processor(self, dialect, coltype):
-        parent = super().result_processor(dialect, coltype)
-
-        def process(value):
-            if parent is not None:
-                value = parent(value)
-            if isinstance(value, datetime) and value.tzinfo is None:
-                value = value.replace(tzinfo=timezone.utc)
-            return value
-        return process
+    def process_result_value(self, value, dialect):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
 
 
 class Base(DeclarativeBase):

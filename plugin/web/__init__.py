@@ -9,4 +9,6 @@ def BLUEPRINTS():
     from plugin.web.exchanges import bp as exchanges
     from plugin.web.learner import bp as learner
     from plugin.web.verify import bp as verify
-    return [health, home, learner, verify, exchanges]
+    from plugin.web.instructor import bp as instructor
+    from plugin.web.admin import bp as admin
+    return [health, home, instructor, admin, learner, verify, exchanges]

@@ -1,0 +1,230 @@
+"""Background jobs: one ``enqueue(kind, payload)`` interface, two ways to run them.
+
+Every job is a row of the ``job`` table (kind, payload, status, attempts, run_after,
+last_error, result): the row is the durable record a page can poll and the place where
+retries are counted, whichever backend runs it.
+
+* **Embedded** (default, no extra service): the embedded worker
+  (:class:`plugin.jobs.worker.EmbeddedWorker`) claims due rows from the table itself
+  (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, a compare-and-set update on SQLite).
+* **Redis** (``MICROCRED_REDIS_URL`` set): the row is also pushed to an RQ queue once the
+  transaction that created it commits; ``microcred worker`` runs an RQ worker that
+  executes it. Retries are scheduled with ``enqueue_in`` (the RQ worker runs its scheduler).
+
+A failing job is retried with exponential backoff (``BACKOFF_BASE * 2**(attempt-1)``
+seconds, capped at ``BACKOFF_MAX``, plus up to 10 % jitter) until ``max_attempts``,
+then marked ``failed`` with its last error.
+
+Handlers are listed in :data:`JOB_KINDS` as ``"module:function"`` so a worker imports only
+what it runs. A handler is ``handler(services, payload, ctx) -> dict | None``; ``ctx``
+(:class:`JobContext`) reports progress into the row's ``result`` while the job runs.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import random
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from plugin.logging import log_event
+from plugin.storage.models import Job
+
+log = logging.getLogger("microcred.jobs")
+
+BACKOFF_BASE = 2.0  # seconds before the first retry
+BACKOFF_MAX = 15 * 60.0
+DEFAULT_MAX_ATTEMPTS = 5
+RQ_QUEUE_NAME = "microcred"
+
+JOB_KINDS: dict[str, str] = {
+    "notify_credential_ready": "plugin.delivery.notify:run_notify_job",
+    "sync_course": "plugin.evidence.sync:run_sync_job",
+    "pull_learner": "plugin.evidence.sync:run_pull_learner_job",
+}
+
+
+class UnknownJobKind(ValueError):
+    pass
+
+
+class PermanentJobError(Exception):
+    """Raise from a handler when retrying cannot help (bad configuration, unknown course)."""
+
+
+def backoff_delay(attempt: int, base: float | None = None, cap: float | None = None) -> float:
+    """Seconds to wait before retry number ``attempt`` (1-based), with a little jitter."""
+    base = BACKOFF_BASE if base is None else base
+    cap = BACKOFF_MAX if cap is None else cap
+    delay = min(cap, base * (2 ** max(0, attempt - 1)))
+    return delay + random.uniform(0, delay * 0.1)
+
+
+def resolve_handler(kind: str) -> Callable[..., Any]:
+    target = JOB_KINDS.get(kind)
+    if target is None:
+        raise UnknownJobKind(f"no handler for job kind {kind!r}")
+    module_name, attr = target.split(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --------------------------------------------------------------------------- queues
+class DatabaseQueue:
+    """Jobs wait in the ``job`` table for the embedded worker."""
+
+    backend = "embedded"
+
+    def __init__(self, services):
+        self.services = services
+
+    def enqueue(self, kind: str, payload: dict[str, Any], *, session: Session | None = None,
+                max_attempts: int = DEFAULT_MAX_ATTEMPTS, delay: float = 0.0) -> int:
+        """Add a job; inside ``session``'s transaction when given (it runs only if that commits)."""
+        if kind not in JOB_KINDS:
+            raise UnknownJobKind(f"no handler for job kind {kind!r}")
+        job = Job(kind=kind, payload=payload, status="queued", attempts=0, max_attempts=max_attempts,
+                  run_after=_now() + timedelta(seconds=delay))
+        if session is not None:
+            session.add(job)
+            session.flush()
+            self._after_commit(session, job.id, delay)
+            return job.id
+        with self.services.session() as s:
+            s.add(job)
+            s.flush()
+            job_id = job.id
+        self._dispatch(job_id, delay)
+        return job_id
+
+    def _after_commit(self, session: Session, job_id: int, delay: float) -> None:
+        pass
+
+    def _dispatch(self, job_id: int, delay: float) -> None:
+        pass
+
+    def retry_later(self, job_id: int, delay: float) -> None:
+        """The row is already back to ``queued`` with its ``run_after``; the worker finds it."""
+
+
+class RedisQueue(DatabaseQueue):
+    """Jobs are rows too, and their ids go to an RQ queue once the row is committed."""
+
+    backend = "redis"
+
+    def __init__(self, services, queue_name: str | None = None):
+        super().__init__(services)
+        from redis import Redis
+        from rq import Queue
+        self.connection = Redis.from_url(services.settings.redis_url)
+        self.queue = Queue(queue_name or services.extras.get("rq_queue", RQ_QUEUE_NAME), connection=self.connection)
+
+    def _after_commit(self, session: Session, job_id: int, delay: float) -> None:
+        def push(_session):
+            self._dispatch(job_id, delay)
+        event.listen(session, "after_commit", push, once=True)
+
+    def _dispatch(self, job_id: int, delay: float) -> None:
+        from plugin.jobs import rq_tasks
+        if delay > 0:
+            self.queue.enqueue_in(timedelta(seconds=delay), rq_tasks.run_job, job_id, job_timeout=3600)
+        else:
+            self.queue.enqueue(rq_tasks.run_job, job_id, job_timeout=3600)
+
+    def retry_later(self, job_id: int, delay: float) -> None:
+        self._dispatch(job_id, delay)
+
+
+def get_queue(services) -> DatabaseQueue:
+    """The queue the settings ask for: Redis when ``MICROCRED_REDIS_URL`` is set, else embedded."""
+    cached = services.extras.get("job_queue")
+    if cached is not None:
+        return cached
+    queue = RedisQueue(services) if services.settings.redis_url else DatabaseQueue(services)
+    services.extras["job_queue"] = queue
+    return queue
+
+
+def enqueue(services, kind: str, payload: dict[str, Any], **kwargs) -> int:
+    """Queue ``kind`` with ``payload`` on the configured backend; returns the job id."""
+    return get_queue(services).enqueue(kind, payload, **kwargs)
+
+
+# --------------------------------------------------------------------------- execution
+@dataclass
+class JobContext:
+    services: Any
+    job_id: int
+    attempt: int
+
+    def progress(self, done: int, total: int | None = None, **info: Any) -> None:
+        """Store progress in the job's ``result`` now (its own transaction, so pages see it)."""
+        with self.services.session() as s:
+            job = s.get(Job, self.job_id)
+            if job is not None:
+                result = dict(job.result or {})
+                result.update(info)
+                result["progress"] = {"done": done, "total": total}
+                job.result = result
+
+
+def execute_job(services, job_id: int, *, claimed: bool = False) -> str:
+    """Run one job row; returns its new status (done, queued for a retry, failed, skipped).
+
+    ``claimed``: the embedded worker already set the row to ``running`` and counted the
+    attempt. Otherwise (RQ) this takes the row from ``queued`` to ``running`` itself.
+    """
+    with services.session() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            log_event(log, "job row not found", logging.WARNING, job_id=job_id)
+            return "missing"
+        if not claimed:
+            if job.status != "queued":
+                return "skipped"  # already done, or run by someone else
+            job.status = "running"
+            job.attempts += 1
+        kind, payload, attempt, max_attempts = job.kind, dict(job.payload or {}), job.attempts, job.max_attempts
+    ctx = JobContext(services=services, job_id=job_id, attempt=attempt)
+    try:
+        handler = resolve_handler(kind)
+        result = handler(services, payload, ctx)
+    except Exception as exc:
+        permanent = isinstance(exc, (PermanentJobError, UnknownJobKind))
+        message = f"{type(exc).__name__}: {exc}"
+        with services.session() as s:
+            job = s.get(Job, job_id)
+            job.last_error = message[:4000]
+            if permanent or attempt >= max_attempts:
+                job.status = "failed"
+                status, delay = "failed", None
+            else:
+                delay = backoff_delay(attempt)
+                job.status = "queued"
+                job.run_after = _now() + timedelta(seconds=delay)
+                status = "queued"
+        log_event(log, "job failed", logging.WARNING if status == "queued" else logging.ERROR,
+                  job_id=job_id, kind=kind, attempt=attempt, max_attempts=max_attempts, error=message,
+                  retry_in=round(delay, 1) if delay is not None else None,
+                  trace=traceback.format_exc(limit=3) if status == "failed" else None)
+        if status == "queued":
+            get_queue(services).retry_later(job_id, delay)
+        return status
+    with services.session() as s:
+        job = s.get(Job, job_id)
+        merged = dict(job.result or {})
+        if isinstance(result, dict):
+            merged.update(result)
+        job.result = merged
+        job.status = "done"
+        job.last_error = None
+    log_event(log, "job done", job_id=job_id, kind=kind, attempt=attempt)
+    return "done"
