@@ -60,23 +60,29 @@ EXTRA = [
 # achievement, then on the credential subject; the first present wins.
 EXTENSION_KEYS: dict[str, tuple[str, ...]] = {
     "assessment": ("assessmentType", "typeOfAssessment", "assessment", "gradingScheme"),
-    "participation": ("modeOfLearning", "formOfParticipation", "participationMode", "learningMode", "mode"),
+    "participation": ("participationMode", "modeOfLearning", "formOfParticipation", "learningMode", "mode"),
     "quality_assurance": ("qualityAssurance", "typeOfQualityAssurance", "qualityAssuranceType"),
-    "supervision": ("supervisionAndIdentityVerification", "supervisionVerification", "supervision",
-                    "identityVerification"),
+    "supervision": ("supervisionAndVerification", "supervisionAndIdentityVerification", "idVerification",
+                    "supervision", "identityVerification"),
     "prerequisites": ("prerequisites", "entryRequirement", "entryRequirements", "prerequisite"),
-    "stackability": ("integrationStackability", "stackability", "integration", "stackabilityOptions"),
+    "stackability": ("stackability", "integrationStackability", "integration", "stackabilityOptions"),
+    "stackable_towards": ("stackableTowards",),
     "further_information": ("furtherInformation", "additionalNote", "furtherInfo"),
+    "further_information_url": ("furtherInformationUrl",),
     "workload_hours": ("workloadHours", "volumeOfLearning", "notionalWorkloadHours", "workload", "studyHours"),
     "learning_outcomes": ("learningOutcomes", "learningOutcome", "learningOutcomeSummary"),
-    "level": ("eqfLevel", "level", "qfEheaCycle"),
+    "level": ("eqfLevel", "level"),
+    "qf_ehea": ("qfEheaCycle",),
+    "ects": ("ectsCredits",),
 }
+# Terms of our extension context that repeat what another descriptor already shows.
+REDUNDANT = {"workload", "language", "thematicArea", "learningSetting"}
 ACHIEVEMENT_KNOWN = {
     "id", "type", "name", "description", "criteria", "image", "creditsAvailable", "alignment",
     "fieldOfStudy", "inLanguage", "resultDescription", "achievementType", "creator", "humanCode",
     "specialization", "tag", "version", "related", "otherIdentifier", "endorsement", "endorsementJwt",
     "@context", "@language",
-} | {k for keys in EXTENSION_KEYS.values() for k in keys}
+} | {k for keys in EXTENSION_KEYS.values() for k in keys} | REDUNDANT
 
 
 @dataclass
@@ -151,7 +157,7 @@ def _text(value: Any, locale: str = "en") -> str:
     if isinstance(value, (int, float)):
         return f"{value:g}"
     if isinstance(value, str):
-        return value
+        return URI_LABELS.get(value, value)
     if isinstance(value, list):
         return "; ".join(t for t in (_text(v, locale) for v in value) if t)
     if isinstance(value, dict):
@@ -164,6 +170,31 @@ def _text(value: Any, locale: str = "en") -> str:
                 return _text(value[k], locale)
         return "; ".join(f"{k}: {_text(v, locale)}" for k, v in value.items() if not k.startswith("@"))
     return str(value)
+
+
+def _uri_labels() -> dict[str, str]:
+    """Labels of the EU / project vocabulary URIs our credentials use (plugin.domain.vocab)."""
+    try:
+        from plugin.domain import vocab
+    except ImportError:
+        return {}
+    labels: dict[str, str] = {}
+    for uri, label in getattr(vocab, "PARTICIPATION", {}).values():
+        labels[uri] = label
+    for uri, label in getattr(vocab, "SUPERVISION", {}).values():
+        labels[uri] = label
+    for key, label in getattr(vocab, "QF_EHEA_CYCLES", {}).items():
+        labels[vocab.qf_ehea_uri(key)] = label
+    for level in range(1, 9):
+        labels[vocab.eqf_uri(level)] = f"EQF level {level}"
+    for code, (three, label) in getattr(vocab, "LANGUAGES", {}).items():
+        labels[vocab.LANGUAGE_AUTHORITY + three] = label
+    if hasattr(vocab, "LEARNING_SETTING_NON_FORMAL"):
+        labels[vocab.LEARNING_SETTING_NON_FORMAL] = "Non-formal learning"
+    return labels
+
+
+URI_LABELS = _uri_labels()
 
 
 def _link(value: Any) -> str | None:
@@ -223,8 +254,11 @@ def _alignments(achievement: dict) -> tuple[list[dict], list[dict]]:
         if not isinstance(a, dict):
             continue
         hay = " ".join(str(a.get(k, "")) for k in ("targetFramework", "targetUrl", "targetCode", "targetName"))
-        if "eqf" in hay.lower() or "qf-ehea" in hay.lower() or "/snb/eqf/" in hay:
+        if "eqf" in hay.lower() or "qf-ehea" in hay.lower() or "/snb/eqf/" in hay \
+                or "european qualifications framework" in hay.lower():
             levels.append(a)
+        elif "isced" in hay.lower() or a.get("targetType") == "ext:ISCEDF":
+            continue
         else:
             skills.append(a)
     return levels, skills
@@ -289,6 +323,8 @@ def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity) 
     workload: list[str] = []
     credits = ach.get("creditsAvailable")
     earned = subject.get("creditsEarned")
+    if credits in (None, ""):
+        credits = _first((ach,), EXTENSION_KEYS["ects"])
     if credits not in (None, ""):
         workload.append(_("%(n)s ECTS credits") % {"n": _text(credits)})
     elif earned not in (None, ""):
@@ -304,9 +340,20 @@ def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity) 
         values["level"] = ([_level_text(a) for a in levels], [a.get("targetUrl") for a in levels])
     else:
         put("level", _first((ach, subject), EXTENSION_KEYS["level"]))
+    cycle = _first((ach,), EXTENSION_KEYS["qf_ehea"])
+    if cycle:
+        values["level"][0].append(_text(cycle, locale))
+        values["level"][1].append(None)
     for key in ("assessment", "participation", "quality_assurance", "supervision", "prerequisites",
                 "stackability", "further_information"):
         put(key, _first((ach, subject), EXTENSION_KEYS[key]))
+    if not values["quality_assurance"][0] and issuer.get("qualityAssuranceStatement"):
+        put("quality_assurance", issuer.get("qualityAssuranceStatement"))
+    for key, extra in (("stackability", "stackable_towards"), ("further_information", "further_information_url")):
+        more = _first((ach,), EXTENSION_KEYS[extra])
+        if more:
+            values[key][0].append(_text(more, locale))
+            values[key][1].append(_link(more))
 
     grade: list[str] = []
     descs = {d.get("id"): d for d in _list(ach.get("resultDescription")) if isinstance(d, dict)}

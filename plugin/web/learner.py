@@ -50,13 +50,23 @@ def explain(session, definition, learner):
 
 
 def award(session, definition, learner, *, display_name, hashed_only, actor) -> IssuedCredential:
+    """Issue now; with ``hashed_only`` the credential names the learner by a salted e-mail hash only."""
     try:
         from plugin.issuance import service
     except ImportError as exc:
         raise IssuingUnavailable(str(exc)) from None
-    return service.award(session, services(), definition=definition, learner=learner,
-                         display_name=display_name, identify_by="email_hash" if hashed_only else "name",
-                         actor=actor.label if actor else "learner")
+    evidence_id = _passing_evidence(session, definition, learner)
+    row, _created = service.award(session, services(), definition_id=definition.id, learner_id=learner.id,
+                                  evidence_id=evidence_id, display_name=None if hashed_only else display_name,
+                                  actor=actor.label if actor else f"learner:{learner.public_id}")
+    return row
+
+
+def _passing_evidence(session, definition, learner) -> int | None:
+    from plugin.storage.models import PassEvidence
+    return session.scalars(select(PassEvidence.id).where(
+        PassEvidence.definition_id == definition.id, PassEvidence.learner_id == learner.id,
+        PassEvidence.passed.is_(True)).order_by(PassEvidence.recorded_at.desc())).first()
 
 
 def reissue(session, credential, *, display_name, hashed_only, actor_label) -> IssuedCredential:
@@ -64,8 +74,8 @@ def reissue(session, credential, *, display_name, hashed_only, actor_label) -> I
         from plugin.issuance import service
     except ImportError as exc:
         raise IssuingUnavailable(str(exc)) from None
-    return service.reissue(session, services(), credential=credential, display_name=display_name,
-                           identify_by="email_hash" if hashed_only else "name", actor=actor_label)
+    return service.reissue(session, services(), credential, display_name=None if hashed_only else display_name,
+                           actor=actor_label)
 
 
 # ------------------------------------------------------------------------ access
