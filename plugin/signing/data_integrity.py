@@ -161,8 +161,8 @@ def canonicalize_pyld(document: dict[str, Any], store: ctx.ContextStore | None =
 
 
 def _iri_ok(value: str) -> bool:
-    return bool(value) and ":" in value and not any(c in value for c in '<>"{}|^`\\ \t\n\r') \
-        and not _CONTROL.search(value)
+    return jsonld._is_absolute_iri(value) and not value.startswith("_:") \
+        and not any(c in value for c in '<>"{}|^`\\ \t\n\r') and not _CONTROL.search(value)
 
 
 def canonical_proof_config(config: dict[str, Any], store: ctx.ContextStore | None = None) -> str:
@@ -186,7 +186,10 @@ def canonical_proof_config(config: dict[str, Any], store: ctx.ContextStore | Non
             and "\n" not in config["created"] and "\r" not in config["created"]):
         s = store or ctx.default_store()
         for url in contexts:  # every context must still be pinned and loadable
-            s.get(url)
+            try:
+                s.get(url)
+            except ctx.ContextError as exc:
+                raise CanonicalizationError(str(exc)) from None
         return (f'_:c14n0 <http://purl.org/dc/terms/created> "{config["created"]}"^^<{XSD_DATETIME}> .\n'
                 f"_:c14n0 <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{SEC}DataIntegrityProof> .\n"
                 f'_:c14n0 <{SEC}cryptosuite> "{CRYPTOSUITE}"^^<{SEC}cryptosuiteString> .\n'

@@ -60,7 +60,7 @@ def load_schema(directory: Path | str | None = None) -> dict[str, Any] | None:
 @lru_cache(maxsize=4)
 def _validator(schema_json: str):
     from jsonschema import Draft201909Validator
-    return Draft201909Validator(json.loads(schema_json))
+    return Draft201909Validator(json.loads(schema_json), format_checker=Draft201909Validator.FORMAT_CHECKER)
 
 
 def schema_errors(credential: dict[str, Any], schema: dict[str, Any], limit: int = 5) -> list[str]:

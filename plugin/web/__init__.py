@@ -6,9 +6,11 @@ def BLUEPRINTS():
     """Every blueprint of the tool, in registration order."""
     from plugin.web.health import bp as health
     from plugin.web.home import bp as home
+    from plugin.web.lti import bp as lti
+    from plugin.web.lti_registration import bp as lti_registration
     from plugin.web.exchanges import bp as exchanges
     from plugin.web.learner import bp as learner
     from plugin.web.verify import bp as verify
     from plugin.web.instructor import bp as instructor
     from plugin.web.admin import bp as admin
-    return [health, home, instructor, admin, learner, verify, exchanges]
+    return [health, home, lti, lti_registration, instructor, admin, learner, verify, exchanges]
