@@ -33,6 +33,17 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # pysqlite's own transaction handling turns a SAVEPOINT into the start of the
+            # transaction and its RELEASE into a COMMIT, so a savepoint (session.begin_nested)
+            # would commit the outer work early and a later rollback would undo nothing.
+            # Let SQLAlchemy issue BEGIN itself (the documented recipe).
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - trivial
+            # IMMEDIATE takes the write lock at BEGIN: two transactions that read then write
+            # wait for each other (busy_timeout) instead of failing with "database is locked".
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -8,9 +8,12 @@ def BLUEPRINTS():
     from plugin.web.home import bp as home
     from plugin.web.lti import bp as lti
     from plugin.web.lti_registration import bp as lti_registration
+    from plugin.web.webhooks import bp as webhooks
+    from plugin.web.bridges_api import bp as bridges_api
     from plugin.web.exchanges import bp as exchanges
     from plugin.web.learner import bp as learner
     from plugin.web.verify import bp as verify
     from plugin.web.instructor import bp as instructor
     from plugin.web.admin import bp as admin
-    return [health, home, lti, lti_registration, instructor, admin, learner, verify, exchanges]
+    return [health, home, lti, lti_registration, webhooks, bridges_api, instructor, admin, learner, verify,
+            exchanges]

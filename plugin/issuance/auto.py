@@ -1,0 +1,97 @@
+"""Automatic issuance: evidence in, at most one credential out.
+
+Every source ends here with one observation about one learner for one definition.
+:func:`process_observation` records the evidence, applies the definition's policy and,
+when the learner passed, the definition is enabled and its policy says
+``issuance: automatic``, awards the credential through the credential engine
+(:func:`plugin.issuance.service.award`, idempotent and race-safe: the database keeps at
+most one current credential per definition and learner). Issuance runs in the caller's
+transaction, so a push source (webhook, launch) has its credential within the request;
+the e-mail to the learner is a background job.
+
+The engine is reached only through :func:`engine_award`, so this module has one place
+where it depends on the engine's signature.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy.orm import Session
+
+from plugin.domain.policy import CoursePolicy, Observation, evaluate, parse_policy
+from plugin.evidence.base import record_evidence
+from plugin.logging import log_event
+from plugin.storage.models import CredentialDefinition, Learner
+
+log = logging.getLogger("microcred.issuance")
+
+
+def engine_award() -> Callable[..., Any]:
+    """The credential engine's ``award(session, services, *, definition_id, learner_id,
+    evidence_id=None, display_name=None) -> (IssuedCredential, created)``."""
+    from plugin.issuance.service import award
+    return award
+
+
+@dataclass
+class Outcome:
+    definition_id: int
+    learner_id: int
+    evidence_id: int | None
+    evidence_created: bool
+    passed: bool
+    reason: str
+    # issued | already_issued | ready_to_claim | not_passed | disabled
+    action: str
+    credential_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def award_credential(session: Session, services, *, definition_id: int, learner_id: int,
+                     evidence_id: int | None = None, display_name: str | None = None):
+    """Award through the engine; enqueue the learner's e-mail when a credential was created."""
+    credential, created = engine_award()(session, services, definition_id=definition_id, learner_id=learner_id,
+                                         evidence_id=evidence_id, display_name=display_name)
+    if created:
+        log_event(log, "credential issued", definition_id=definition_id, learner_id=learner_id,
+                  credential_id=getattr(credential, "id", None), evidence_id=evidence_id)
+        learner = session.get(Learner, learner_id)
+        credential_id = getattr(credential, "id", None)
+        if learner is not None and learner.email and credential_id is not None:
+            from plugin.jobs.queue import enqueue
+            enqueue(services, "notify_credential_ready", {"credential_id": credential_id}, session=session)
+    return credential, created
+
+
+def process_observation(session: Session, services, *, definition: CredentialDefinition, learner: Learner,
+                        observation: Observation, policy: CoursePolicy | None = None,
+                        dedup_key: str | None = None, display_name: str | None = None,
+                        issue: bool = True) -> Outcome:
+    """Record the evidence, decide, and issue when the policy says so (once)."""
+    policy = policy or parse_policy(definition.policy)
+    if policy is None:
+        raise ValueError(f"definition {definition.id} has no pass policy")
+    decision = evaluate(policy, observation)
+    evidence, created = record_evidence(session, definition_id=definition.id, learner_id=learner.id,
+                                        observation=observation, decision=decision, dedup_key=dedup_key)
+    outcome = Outcome(definition_id=definition.id, learner_id=learner.id, evidence_id=evidence.id,
+                      evidence_created=created, passed=decision.passed, reason=decision.reason,
+                      action="not_passed")
+    if not decision.passed:
+        return outcome
+    if not definition.enabled:
+        outcome.action = "disabled"
+        return outcome
+    if policy.issuance != "automatic" or not issue:
+        outcome.action = "ready_to_claim"
+        return outcome
+    credential, created_cred = award_credential(session, services, definition_id=definition.id,
+                                                learner_id=learner.id, evidence_id=evidence.id,
+                                                display_name=display_name)
+    outcome.credential_id = getattr(credential, "id", None)
+    outcome.action = "issued" if created_cred else "already_issued"
+    return outcome
