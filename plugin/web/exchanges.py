@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from plugin.delivery.didauth import DidAuthError, verify_did_auth
 from plugin.storage.models import IssuedCredential, KeyValue, OneTimeToken
+from plugin.web.urls import public_url
 from plugin.web.context import db, services
 from plugin.web.errors import error_response
 from plugin.web.extensions import csrf
@@ -41,7 +42,7 @@ def create_exchange(session: Session, credential: IssuedCredential) -> str:
     session.add(KeyValue(key=f"exchange:{exchange_id}",
                          value={"credential": credential.public_id, "challenge": None},
                          expires_at=datetime.now(timezone.utc) + EXCHANGE_TTL))
-    return url_for("exchanges.exchange", exchange_id=exchange_id, _external=True)
+    return public_url("exchanges.exchange", exchange_id=exchange_id)
 
 
 def _domain() -> str:

@@ -18,10 +18,8 @@ def _did(issuer: Issuer) -> tuple[str, str | None]:
 
 
 def _status_url(sl: StatusList) -> str:
-    try:
-        return url_for("public.status_list", public_id=sl.public_id, _external=True)
-    except Exception:  # the engine's public blueprint names it differently or is absent
-        return f"{services().settings.base_url}/status/{sl.public_id}"
+    from plugin.status.service import status_list_url
+    return status_list_url(services().settings.base_url, sl)
 
 
 def issuer_page_data(issuer: Issuer) -> dict:

@@ -26,6 +26,7 @@ from plugin.delivery.present import summarize
 from plugin.delivery.share import linkedin_add_url, wallet_links
 from plugin.storage.models import CredentialDefinition, IssuedCredential, Learner
 from plugin.web.auth import current_actor, require_roles
+from plugin.web.urls import public_url
 from plugin.web.context import db, services
 
 bp = Blueprint("learner", __name__, url_prefix="/learner")
@@ -42,8 +43,17 @@ def explain(session, definition, learner):
     """``(passed, reason)`` from the bridges' pass policy."""
     try:
         from plugin.issuance.auto import explain_status
-    except ImportError:
-        return False, _("Your course has not reported a result yet.")
+    except ImportError:  # bridges without explain_status: read the recorded evidence
+        from plugin.storage.models import PassEvidence
+        ev = session.scalars(select(PassEvidence).where(
+            PassEvidence.definition_id == definition.id, PassEvidence.learner_id == learner.id)
+            .order_by(PassEvidence.passed.desc(), PassEvidence.recorded_at.desc())).first()
+        if ev is None:
+            return False, _("Your course has not reported a result yet.")
+        if ev.passed:
+            return True, _("You passed the course.")
+        return False, str((ev.details or {}).get("reason") or _("Your platform reports that you have not "
+                                                                  "passed the course yet."))
     decision = explain_status(session, definition, learner)
     passed = bool(getattr(decision, "passed", False))
     return passed, str(getattr(decision, "reason", "") or "")
@@ -127,7 +137,7 @@ def keep(endpoint: str, **values) -> str:
 
 @bp.app_context_processor
 def _helpers():
-    return {"learner_url": keep}
+    return {"learner_url": keep, "public_url": public_url}
 
 
 # ------------------------------------------------------------------------ status in the iframe
@@ -256,7 +266,7 @@ def _summary(row: IssuedCredential):
 
 
 def verify_url(row: IssuedCredential) -> str:
-    return url_for("verify.public", public_id=row.public_id, _external=True)
+    return public_url("verify.public", public_id=row.public_id)
 
 
 def status_note(row: IssuedCredential) -> str | None:
@@ -294,7 +304,7 @@ def credential(public_id: str):
                                 issued=summary.issued, expires=summary.valid_until, cert_url=vurl,
                                 cert_id=row.public_id)
     access = make_access_token(_secret(), learner.public_id)
-    access_link = url_for("learner.credential", public_id=row.public_id, access=access, _external=True)
+    access_link = public_url("learner.credential", public_id=row.public_id, access=access)
     replacement = None
     if row.status == "superseded":
         replacement = db().scalars(select(IssuedCredential).where(IssuedCredential.replaces_id == row.id)).first()

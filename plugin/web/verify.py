@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from plugin.delivery.present import summarize
 from plugin.storage.models import Issuer, IssuedCredential
+from plugin.web.urls import public_url
 from plugin.web.context import db, services
 from plugin.web.errors import error_response
 from plugin.web.extensions import csrf
@@ -156,10 +157,8 @@ def public(public_id: str):
         abort(404, description=_("No credential has this verification address."))
     report = public_report(row)
     if _wants_json():
-        return jsonify({**report, "verification_url": url_for("verify.public", public_id=public_id,
-                                                               _external=True)})
-    resp = Response(_render_report(report, public_url=url_for("verify.public", public_id=public_id,
-                                                               _external=True), credential_row=row))
+        return jsonify({**report, "verification_url": public_url("verify.public", public_id=public_id)})
+    resp = Response(_render_report(report, public_url=public_url("verify.public", public_id=public_id), credential_row=row))
     resp.headers["Vary"] = "Accept, Accept-Language"
     return resp
 
