@@ -14,6 +14,9 @@ BLUEPRINT_MODULES = [
     "plugin.web.bridges_api",
     "plugin.web.instructor",
     "plugin.web.admin",
+    "plugin.web.learner",
+    "plugin.web.verify",
+    "plugin.web.exchanges",
 ]
 
 
