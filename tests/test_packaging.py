@@ -102,8 +102,10 @@ def test_wheel_installed_in_a_new_virtualenv_runs_migrates_and_serves(wheel, tmp
     finally:
         server.send_signal(signal.SIGTERM)
         try:
-            server.communicate(timeout=30)
+            _, stderr = server.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-            server.communicate()
-    assert server.returncode == 0
+            _, stderr = server.communicate()
+    assert server.returncode == 0, stderr
+    # no --base-url outside production: links point at the port actually served
+    assert f"microcred serving http://127.0.0.1:{port} on" in stderr

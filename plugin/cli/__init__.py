@@ -73,7 +73,7 @@ class MicrocredGroup(click.Group):
         except click.ClickException as exc:
             click.echo(f"microcred: error: {_one_line(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
-        sys.exit(rv if isinstance(rv, int) else 0)
+        sys.exit(rv if type(rv) is int else 0)  # a command returning True must not exit 1
 
 
 class AppContext:
