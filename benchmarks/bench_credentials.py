@@ -260,6 +260,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 1, help="processes for the all-cores runs")
     ap.add_argument("--no-js", action="store_true", help="skip the JavaScript reference")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument("--only", help="comma-separated measures to run (e.g. di_sign,jwt_eddsa_sign); implies --no-js")
     args = ap.parse_args(argv)
 
     size = len(json.dumps(di.sign(fixture().compose(0), fixture().ed, fixture().vm_ed, store=fixture().store)))
@@ -271,6 +272,10 @@ def main(argv=None) -> int:
              ("VC-JWT EdDSA: verify", "jwt_eddsa_verify"),
              ("raw Ed25519 sign (floor of DI and EdDSA)", "ed25519_raw"),
              ("raw RSA-2048 PKCS#1 v1.5 sign (floor of RS256)", "rsa_raw")]
+    if args.only:
+        wanted = set(args.only.split(",")) | {"ed25519_raw"}
+        kinds = [k for k in kinds if k[1] in wanted]
+        args.no_js = True
     results = {}
     floor = rate("ed25519_raw", args.seconds, 1)
     for label, kind in kinds:
@@ -312,10 +317,12 @@ def main(argv=None) -> int:
                         and js["normalised_sign_ratio"] >= 3))
         targets.append(("DI verification >= 1x JS verify (1 core)", results["di_verify"]["one_core"] >= js["verify"]
                         and js["normalised_verify_ratio"] >= 1))
-    targets.append(("VC-JWT issuance >= 5,000/s (1 core, EdDSA)", results["jwt_eddsa_sign"]["one_core"] >= 5000))
-    targets.append(("VC-JWT issuance >= 5,000/s (1 core, RS256)", results["jwt_rs256_sign"]["one_core"] >= 5000))
-    share = results["jwt_eddsa_sign"]["one_core"] / results["ed25519_raw"]["one_core"]
-    print(f"VC-JWT EdDSA issuance = {share:.1%} of the raw Ed25519 rate measured here")
+    for kind, alg in (("jwt_eddsa_sign", "EdDSA"), ("jwt_rs256_sign", "RS256")):
+        if kind in results:
+            targets.append((f"VC-JWT issuance >= 5,000/s (1 core, {alg})", results[kind]["one_core"] >= 5000))
+    if "jwt_eddsa_sign" in results:
+        share = results["jwt_eddsa_sign"]["one_core"] / results["ed25519_raw"]["one_core"]
+        print(f"VC-JWT EdDSA issuance = {share:.1%} of the raw Ed25519 rate measured here")
     for name, ok in targets:
         print(f"target {name}: {'met' if ok else 'NOT met'}")
     if args.json:
