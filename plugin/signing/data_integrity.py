@@ -155,7 +155,11 @@ def _expanded_to_nquads(expanded: list) -> str:
     return URDNA2015().main(_dataset(expanded), {"format": "application/n-quads"})
 
 
-TEMPLATES = TemplateCache()
+def _templates(store: ctx.ContextStore) -> TemplateCache:
+    cache = store.derived.get("canonicalization-templates")
+    if cache is None:
+        cache = store.derived.setdefault("canonicalization-templates", TemplateCache())
+    return cache
 
 
 def canonicalize(document: dict[str, Any], store: ctx.ContextStore | None = None, *,
@@ -167,7 +171,7 @@ def canonicalize(document: dict[str, Any], store: ctx.ContextStore | None = None
     store = store or ctx.default_store()
     if fast:
         try:
-            result = TEMPLATES.canonicalize(document, store, expand_checked)
+            result = _templates(store).canonicalize(document, store, expand_checked)
         except jsonld.JsonLdError:
             result = None
         if result is not None:
