@@ -22,10 +22,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from lti import CLAIM_AGS, CLAIM_CUSTOM, SCOPE_LINEITEM
+from lti import CLAIM_AGS, CLAIM_CUSTOM, CLAIM_NRPS, SCOPE_LINEITEM
 from lti.ags import AgsClient
 from lti.errors import ScopeNotGranted
 from lti.launch import stored_launch_claims
+from lti.nrps import NrpsClient
 from lti.platforms import tool_urls
 from plugin.storage.models import CredentialDefinition, Learner, Platform
 from tests.interop.harness import Browser, ToolServer
@@ -39,9 +40,9 @@ class OpenEdx:
     def __init__(self, url: str):
         self.url = url
 
-    def setup(self, tool_base_url: str, components: list[dict], users: list[dict]) -> dict:
+    def setup(self, tool_base_url: str, components: list[dict], users: list[dict], **extra) -> dict:
         urls = tool_urls(tool_base_url)
-        spec = {"tool": urls, "components": components, "users": users}
+        spec = {"tool": urls, "components": components, "users": users, **extra}
         r = requests.post(f"{self.url}/interop/setup", json=spec, timeout=60)
         assert r.status_code == 200, r.text[:2000]
         return r.json()
@@ -128,7 +129,7 @@ def test_open_edx_platform_drives_the_tool(openedx, tool):
     ], users=[
         {"username": f"prof{suffix}", "email": f"prof{suffix}@openedx.test", "name": "Prof Essor", "role": "instructor"},
         {"username": f"lea{suffix}", "email": f"lea{suffix}@openedx.test", "name": "Léa Martin", "role": "student"},
-    ])
+    ], course_pii=True)
     credential, quiz = lms["components"]
     # Open edX quirks: one client id per component, deployment id always "1".
     assert credential["client_id"] != quiz["client_id"]
@@ -193,3 +194,35 @@ def test_open_edx_platform_drives_the_tool(openedx, tool):
     # lti_consumer published the score to the LMS gradebook (normalised to 0..1).
     grades = [g for g in openedx.gradebook() if g["username"] == f"lea{suffix}"]
     assert [(g["block"].rsplit("@", 1)[1], round(g["score"], 2)) for g in grades] == [(f"credential{suffix}", 0.85)]
+
+    # NRPS: lti_consumer's memberships view; names and emails because the course shares PII.
+    members = {m["user_id"]: m for m in NrpsClient(tool.services, platform_id, learner_claims[CLAIM_NRPS]).members()}
+    lea_member = members[external_id]
+    assert (lea_member.get("name"), lea_member.get("email")) == ("Léa Martin", f"lea{suffix}@openedx.test")
+    assert "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner" in lea_member["roles"]
+    assert lms["users"][f"prof{suffix}"] in members
+
+
+def test_open_edx_course_without_pii_sharing_sends_neither_name_nor_email(openedx, tool):
+    suffix = uuid.uuid4().hex[:8]
+    lms = openedx.setup(tool.base_url, components=[
+        {"block_id": f"private{suffix}", "display_name": "Private course credential", "pii": True},
+    ], users=[
+        {"username": f"sam{suffix}", "email": f"sam{suffix}@openedx.test", "name": "Sam Novak", "role": "student"},
+    ], course_pii=False)
+    register_components(tool, lms)
+    sam = Browser()
+    sam.get(f"{openedx.url}/interop/login?username=sam{suffix}")
+    page = _through_launch(sam, f"{openedx.url}/interop/courseware/private{suffix}")
+    assert page.status_code == 200, page.text[:800]
+    external_id = lms["users"][f"sam{suffix}"]
+    with tool.services.session() as s:
+        claims = stored_launch_claims(s, _launch_id(page))
+        learner = s.scalars(select(Learner).where(Learner.sub == external_id)).one()
+        assert (learner.name, learner.email) == (None, None)
+        platform_id = s.scalars(select(Platform.id)).one()
+    # The component asks to share, but the course does not allow it: only sub and roles.
+    assert not {"name", "email", "given_name", "family_name", "preferred_username"} & set(claims)
+    members = NrpsClient(tool.services, platform_id, claims[CLAIM_NRPS]).members()
+    sam_member = next(m for m in members if m["user_id"] == external_id)
+    assert "name" not in sam_member and "email" not in sam_member
