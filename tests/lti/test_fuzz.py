@@ -10,10 +10,9 @@ import base64
 import json
 
 import jwt
-
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import pytest
 
 from tests.lti.fixtures import LTI, TOOL, claims_for, do_login, registered, sandbox  # noqa: F401
 
