@@ -128,3 +128,12 @@ def test_cookies_are_samesite_none_secure_on_https(settings, sandbox):
         assert "SameSite=None" in cookie and "Secure" in cookie and "HttpOnly" in cookie
     finally:
         svc.engine.dispose()
+
+
+def test_cookie_check_page(client):
+    r = client.get("/lti/cookie-check", query_string={"next": "/admin/?launch=abc"})
+    assert r.status_code == 200
+    assert b'"/admin/?launch=abc"' in r.data and b"new window" in r.data
+    assert b"SameSite=Lax" in r.data  # http base URL; https gets SameSite=None; Secure
+    for bad in ("https://evil.example/", "//evil.example/", "/\\evil", "", "admin"):
+        assert client.get("/lti/cookie-check", query_string={"next": bad}).status_code == 400
