@@ -6,7 +6,7 @@ import pytest
 from lti import SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY
 from lti.ags import AgsClient, sub_url
 from lti.errors import ScopeNotGranted, ServiceError
-from tests.lti.fixtures import live, start_live, stop_live  # noqa: F401
+from tests.lti.fixtures import start_live, stop_live
 
 
 def _endpoint(live, scopes=None):

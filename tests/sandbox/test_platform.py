@@ -9,7 +9,6 @@ import requests
 from jwcrypto.jwk import JWK
 
 from plugin.sandbox.platform import SandboxConfig, SandboxError, SandboxPlatform
-from tests.lti.fixtures import live  # noqa: F401
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from jwcrypto.jwk import JWK
 from sqlalchemy import func, select
 
 from plugin.storage.models import CredentialDefinition
-from tests.lti.fixtures import (DROP, INSTRUCTOR, LEARNER, LTI, TOOL, claims_for, do_login, launch,  # noqa: F401
-                                post_launch, register, registered, sandbox)
+from tests.lti.fixtures import DROP, INSTRUCTOR, LEARNER, LTI, TOOL, launch, register
+from tests.lti.fixtures import registered, sandbox  # noqa: F401  (fixtures)
 
 ADMIN = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
 
