@@ -56,6 +56,9 @@ def test_registration_against_moodle_stores_the_platform_and_its_deployment(clie
     assert tool_type.redirectionuris == ["http://tool.test/lti/launch", "http://tool.test/lti/deep-link"]
     assert tool_type.contentitem and tool_type.contentitem_url == "http://tool.test/lti/deep-link"
     assert tool_type.gradesync == 2 and tool_type.memberships == 1
+    deep_linking = [m for m in data["registration"]["https://purl.imsglobal.org/spec/lti-tool-configuration"]
+                    ["messages"] if m["type"] == "LtiDeepLinkingRequest"]
+    assert deep_linking and deep_linking[0]["target_link_uri"] == "http://tool.test/lti/deep-link"
     assert tool_type.sendname and tool_type.sendemail
     with services.session() as s:
         audit = s.scalars(select(AuditLog).where(AuditLog.action == "lti.platform.registered")).one()
@@ -150,6 +153,23 @@ def test_unreachable_or_non_json_configuration_is_a_clear_failure(client, servic
     assert html.status_code == 502
     assert "HTTP 404" in html.text
     assert _platforms(services) == []
+
+
+def test_an_oversized_configuration_is_refused_without_reading_it_all(client, services, moodle):
+    moodle.config_patch = {"padding": "x" * 2_000_000}
+    response = _register(client, moodle.registration_url("http://tool.test/lti/register"))
+    assert response.status_code == 502
+    assert "too large" in response.text
+    assert _platforms(services) == []
+
+
+def test_the_deep_linking_placement_is_the_one_the_platform_names(moodle):
+    from lti.registration import deep_linking_placements
+    assert deep_linking_placements(moodle.openid_configuration()) == ["AddContentMenu"]
+    spec_style = {"https://purl.imsglobal.org/spec/lti-platform-configuration": {"messages_supported": [
+        {"type": "LtiDeepLinkingRequest", "placements": ["link_selection", "editor_button"]}]}}
+    assert deep_linking_placements(spec_style) == ["link_selection", "editor_button"]
+    assert deep_linking_placements({}) == ["ContentArea"]
 
 
 def test_opening_the_registration_url_by_hand_explains_it(client):
