@@ -137,3 +137,12 @@ def test_cookie_check_page(client):
     assert b"SameSite=Lax" in r.data  # http base URL; https gets SameSite=None; Secure
     for bad in ("https://evil.example/", "//evil.example/", "/\\evil", "", "admin"):
         assert client.get("/lti/cookie-check", query_string={"next": bad}).status_code == 400
+
+
+def test_launch_claims_are_kept_server_side(app, client, sandbox, registered):
+    from plugin.web.lti import launch_claims
+    r = launch(client, sandbox, sub="kept-1")
+    with app.test_request_context():
+        claims = launch_claims(_launch_id(r.headers["Location"]))
+        assert claims["sub"] == "kept-1"
+        assert launch_claims("unknown") is None
