@@ -434,6 +434,11 @@ def register(session: Session, *, base_url: str, openid_configuration_url: str,
     except (LtiException, AssertionError) as exc:
         raise DynamicRegistrationError(f"the platform's registration reply is not usable: {exc}",
                                        step="registration", status=502) from None
+    except (TypeError, ValueError, KeyError, AttributeError):
+        # pylti1p3next looks into the reply before handing it over; JSON null, a list or a
+        # number make it fail with a type error.
+        raise DynamicRegistrationError("the platform's registration reply is not a JSON object",
+                                       step="registration", status=502) from None
     if not isinstance(reply, dict):
         raise DynamicRegistrationError("the platform's registration reply is not a JSON object",
                                        step="registration", status=502)

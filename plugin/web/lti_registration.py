@@ -48,7 +48,7 @@ def register_tool():
     config_url = (request.args.get("openid_configuration") or "").strip()
     token = request.args.get("registration_token")
     platform_origin = origin(config_url) if config_url else None
-    if not config_url and token is None:
+    if not config_url and token is None and not wants_json():
         # Somebody opened the URL by hand: say what it is for.
         return _frame_headers(make_response(render_template(
             "lti_registration/help.html", urls=tool_urls(svc.settings.base_url))), None)
