@@ -1,7 +1,8 @@
 """The tool against Open edX's own LTI 1.3 platform code (lti-consumer-xblock), over HTTP.
 
 The platform is a Django process running ``lti_consumer`` (see ``openedx_platform/``); the
-tool listens on its own socket. A scripted browser goes: instructor login → deep linking →
+tool listens on its own socket: ``microcred serve`` itself (gunicorn, two worker processes)
+for the main story, a thread for the shorter ones. A scripted browser goes: instructor login → deep linking →
 launch of the saved item → learner launches (with and without PII sharing); then the tool's
 AGS client gets a token from Open edX's token endpoint and reads the line item, posts a
 score and reads the results, and the score reaches the LMS gradebook through lti_consumer's
@@ -29,7 +30,7 @@ from lti.launch import stored_launch_claims
 from lti.nrps import NrpsClient
 from lti.platforms import tool_urls
 from plugin.storage.models import CredentialDefinition, Learner, Platform
-from tests.interop.harness import Browser, ToolServer
+from tests.interop.harness import Browser, ServedTool, ToolServer
 
 pytestmark = pytest.mark.interop
 REPO = Path(__file__).resolve().parents[2]
@@ -84,7 +85,14 @@ def tool(database_url, tmp_path):
     server.stop()
 
 
-def register_components(tool: ToolServer, lms: dict) -> None:
+@pytest.fixture
+def served_tool(database_url, tmp_path):
+    server = ServedTool(database_url, tmp_path / "instance")
+    yield server
+    server.stop()
+
+
+def register_components(tool, lms: dict) -> None:
     """What an admin does for Open edX (no Dynamic Registration): one registration per component."""
     from plugin.cli import main
     env = {"DATABASE_URL": tool.settings.database_url, "MICROCRED_KEK": ",".join(tool.settings.kek),
@@ -121,7 +129,8 @@ def _through_launch(browser: Browser, start_url: str):
     return browser.submit(gate)
 
 
-def test_open_edx_platform_drives_the_tool(openedx, tool):
+def test_open_edx_platform_drives_the_tool(openedx, served_tool):
+    tool = served_tool  # `microcred serve`: gunicorn, two worker processes
     suffix = uuid.uuid4().hex[:8]
     lms = openedx.setup(tool.base_url, components=[
         {"block_id": f"credential{suffix}", "display_name": "Earn your micro-credential", "pii": True},
