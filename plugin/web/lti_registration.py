@@ -74,7 +74,7 @@ def register_tool():
             return _frame_headers(response, platform_origin)
         response = make_response(render_template(
             "lti_registration/failed.html", step=STEPS.get(exc.step, exc.step), message=exc.message,
-            config_url=config_url, request_id=current_request_id()), exc.status)
+            config_url=config_url, request_id=current_request_id(), platform_origin=platform_origin), exc.status)
         return _frame_headers(response, platform_origin)
     log_event(log, "dynamic registration done", issuer=result.platform["issuer"],
               client_id=result.platform["client_id"], product=result.product,

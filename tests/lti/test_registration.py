@@ -78,6 +78,8 @@ def test_the_registration_token_is_sent_as_a_bearer_token_and_used_once(client, 
     assert again.status_code == 502
     assert "Registering the tool with the platform" in again.text
     assert "HTTP 401" in again.text and "token_already_used" in again.text
+    # The admin can still close the platform's window from the failure page.
+    assert f'id="registration-close" data-platform-origin="{moodle.wwwroot}"' in again.text
     assert len(_platforms(services)) == 1
 
 
@@ -236,7 +238,7 @@ class _Raw:
         pass
 
 
-def _response(status: int, body) -> "requests.Response":
+def _response(status: int, body):
     import requests
     r = requests.Response()
     r.status_code = status
