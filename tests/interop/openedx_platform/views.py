@@ -13,11 +13,11 @@ import json
 from django.contrib.auth import get_user_model, login
 from django.http import HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from opaque_keys.edx.keys import UsageKey
+from opaque_keys.edx.keys import CourseKey, UsageKey
 
 from lti_consumer import api
 from lti_consumer.data import Lti1p3LaunchData
-from lti_consumer.models import LtiConfiguration
+from lti_consumer.models import CourseAllowPIISharingInLTIFlag, LtiConfiguration
 from tests.interop.openedx_platform import edx_platform_standins as edx
 from tests.interop.openedx_platform.models import UserProfile
 
@@ -32,6 +32,9 @@ def _location(block_id: str):
 def setup(request):
     """Create users and LTI components (what an admin does in Studio), return what Studio shows."""
     spec = json.loads(request.body)
+    if "course_pii" in spec:  # Django admin: "Course allow PII sharing in LTI flag"
+        CourseAllowPIISharingInLTIFlag.objects.create(course_id=CourseKey.from_string(COURSE),
+                                                      enabled=bool(spec["course_pii"]))
     users = {}
     for u in spec.get("users", []):
         user, _ = get_user_model().objects.get_or_create(username=u["username"], defaults={"email": u["email"]})
@@ -86,15 +89,19 @@ def courseware(request, block_id: str):
     block = edx.BLOCKS[str(location)]
     config = LtiConfiguration.objects.get(location=location)
     role = edx.COURSE_ROLES.get(user.id, "student")
+    # LtiConsumerXBlock.get_pii_sharing_enabled: the course flag decides, with Open edX's
+    # backwards-compatibility rule for components that already shared learner data.
+    pii = CourseAllowPIISharingInLTIFlag.lti_access_to_learners_editable(
+        location.context_key, block.pii_share_username or block.pii_share_email or block.pii_share_name)
     launch_data = Lti1p3LaunchData(
         user_id=user.id,
         user_role=role,
         config_id=config.config_id,
         resource_link_id=str(location),
         external_user_id=edx.external_id_for(user),
-        preferred_username=user.username if block.pii_share_username else None,
-        name=user.profile.name if block.pii_share_name else None,
-        email=user.email if block.pii_share_email else None,
+        preferred_username=user.username if pii and block.pii_share_username else None,
+        name=user.profile.name if pii and block.pii_share_name else None,
+        email=user.email if pii and block.pii_share_email else None,
         launch_presentation_document_target="iframe",
         context_id=COURSE,
         context_type=["course_offering"],
