@@ -23,6 +23,7 @@ from typing import Any
 from flask import abort, g, request, session, url_for
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from plugin.storage.models import KeyValue
 
@@ -84,8 +85,18 @@ def load_launch(db: Session, launch_id: str) -> Actor | None:
     return Actor(**row.value)
 
 
+def form_launch_id() -> str | None:
+    """The launch id posted in a form, or ``None`` (also when the body is too large to read)."""
+    try:
+        return request.form.get("launch")
+    except RequestEntityTooLarge:
+        # The body is over MAX_CONTENT_LENGTH: werkzeug raises on every read of the form,
+        # including while the 413 page itself is rendered; that page has no launch.
+        return None
+
+
 def _launch_id_from_request() -> str | None:
-    return (request.args.get("launch") or request.form.get("launch")
+    return (request.args.get("launch") or form_launch_id()
             or request.headers.get("X-Microcred-Launch"))
 
 

@@ -21,7 +21,7 @@ from lti.login import begin_login
 from lti.platforms import platform_origins, tool_configuration, tool_urls
 from lti.roles import home_role, map_roles
 from plugin.storage.models import Course, CredentialDefinition
-from plugin.web.auth import Actor, current_actor, store_launch
+from plugin.web.auth import Actor, current_actor, form_launch_id, store_launch
 from plugin.web.context import db, services
 from plugin.web.errors import error_response
 from plugin.web.extensions import csrf
@@ -221,7 +221,7 @@ def config():
 @bp.after_app_request
 def frame_ancestors(response):
     """Only registered platforms may frame LTI pages (``/lti/…`` and any page carrying a launch)."""
-    if not (request.path.startswith("/lti/") or request.args.get("launch") or request.form.get("launch")):
+    if not (request.path.startswith("/lti/") or request.args.get("launch") or form_launch_id()):
         return response
     if request.path in ("/lti/jwks", "/lti/config"):
         return response
