@@ -18,15 +18,10 @@ def make_platform(services, *, issuer="https://lms.example.edu", client_id="clie
 def launch(services, roles, *, platform_id=None, locale="en", context_id="course-1",
            title="Introduction to Data Science", sub="user-1", name="Ada Lovelace"):
     """Store a launch for ``roles`` and return its id (what ``?launch=`` carries)."""
-    if platform_id is None:
-        # One session at a time: SQLite transactions BEGIN IMMEDIATE, so a second session opened
-        # inside the first would wait for its write lock and fail with "database is locked".
-        with services.session() as s:
-            first = s.query(Platform).order_by(Platform.id).first()
-            platform_id = first.id if first is not None else None
-        if platform_id is None:
-            platform_id = make_platform(services)
     with services.session() as s:
+        if platform_id is None:
+            platform_id = s.get(Platform, make_platform(services)).id if not s.query(Platform).first() \
+                else s.query(Platform).first().id
         platform = s.get(Platform, platform_id)
         course = s.query(Course).filter_by(platform_issuer=platform.issuer, context_id=context_id).first()
         if course is None:
