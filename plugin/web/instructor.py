@@ -249,7 +249,19 @@ def preview():
     data, version = current_data(definition)
     doc, issuer, problems = _preview_document(definition, data)
     missing = data.missing_elements()
-    return render_template("instructor/preview.html", course=course, definition=definition, data=data,
+    from babel import Locale
+    from plugin.web.instructor_forms import (ASSESSMENT_TYPES, DETAILS_SEPARATOR, PARTICIPATION, STACKABILITY,
+                                             SUPERVISION, split_assessment)
+    kind, details = split_assessment(data.assessment_type)
+    shown = {  # controlled values in the reader's language (the credential itself keeps the stored wording)
+        "assessment": (str(ASSESSMENT_TYPES[kind][1]) + (DETAILS_SEPARATOR + details if details else ""))
+        if kind else data.assessment_type,
+        "participation": dict(PARTICIPATION).get(data.participation or ""),
+        "supervision": dict(SUPERVISION).get(data.supervision or ""),
+        "stackability": dict(STACKABILITY).get(data.stackability or ""),
+        "country": Locale.parse(_locale()).territories.get((issuer.profile or {}).get("country_code", "")) if issuer else None,
+    }
+    return render_template("instructor/preview.html", course=course, definition=definition, data=data, shown=shown,
                            version=version, issuer=issuer, problems=problems, missing=missing,
                            document=json.dumps(doc, indent=2, ensure_ascii=False) if doc else None,
                            doc=doc, labels=label_checks(definition, data),

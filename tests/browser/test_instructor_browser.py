@@ -15,12 +15,16 @@ TEXT = {
     "en": {"describe": "Describe the credential", "add": "Add an outcome", "save_preview": "Save and preview",
            "gradeo_ok": "every rule is met", "enable": "Enable this credential", "enabled": "Enabled",
            "manage": "Manage", "revoke": "Revoke", "revoked": "revoked", "learner_view": "What the learner sees",
-           "verifier_view": "What a verifier sees", "decimal": "4.5", "missing": "Still missing"},
+           "verifier_view": "What a verifier sees", "decimal": "4.5", "missing": "Still missing",
+           "shown": ["Summative: proctored final exam — 2-hour exam", "Supervised online, with identity verification",
+                     "4.5 ECTS credits", "France"]},
     "fr": {"describe": "Décrire la certification", "add": "Ajouter un acquis", "save_preview": "Enregistrer et voir l'aperçu",
            "gradeo_ok": "toutes les règles sont respectées", "enable": "Activer cette certification",
            "enabled": "Activée", "manage": "Gérer", "revoke": "Révoquer", "revoked": "révoquée",
            "learner_view": "Ce que voit l'apprenant", "verifier_view": "Ce que voit un vérificateur", "decimal": "4,5",
-           "missing": "Manque encore"},
+           "missing": "Manque encore",
+           "shown": ["Sommative : examen final surveillé — 2-hour exam", "Surveillée en ligne, avec vérification d'identité",
+                     "4,5 crédits ECTS", "France"]},
 }
 
 
@@ -95,6 +99,8 @@ def test_instructor_from_first_launch_to_enabled_gradeo_credential(browser, live
     body = browser.find_element(By.TAG_NAME, "body").text
     assert t["learner_view"] in body and t["verifier_view"] in body
     assert t["gradeo_ok"] in body
+    for shown in t["shown"]:  # controlled values and numbers in the reader's language
+        assert shown in body, shown
     assert t["missing"] not in body
     badge = browser.find_element(By.ID, "preview-badge")
     assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", badge)
