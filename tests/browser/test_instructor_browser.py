@@ -8,6 +8,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 from sqlalchemy import select
 
+from tests.browser.conftest import click_and_wait
+
 from plugin.storage.models import CredentialDefinition, IssuedCredential, IssuerPlatform, Learner
 from tests.web.helpers import launch, make_platform
 
@@ -52,7 +54,7 @@ def _choose(browser, name, *values):
 
 
 def _button(browser, text):
-    browser.find_element(By.XPATH, f"//button[normalize-space()=\"{text}\"]").click()
+    click_and_wait(browser, browser.find_element(By.XPATH, f"//button[normalize-space()=\"{text}\"]"))
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -64,7 +66,7 @@ def test_instructor_from_first_launch_to_enabled_gradeo_credential(browser, live
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
     axe_check()
     screenshot("first-launch")
-    browser.find_element(By.LINK_TEXT, t["describe"]).click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, t["describe"]))
 
     _type(browser, "title", "Data science with Python")
     _type(browser, "description", "Cleaning, analysing and presenting data.")
