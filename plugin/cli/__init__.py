@@ -19,6 +19,9 @@ COMMAND_MODULES = [
     ("plugin.cli.db", "db"),
     ("plugin.cli.serve", "serve"),
     ("plugin.cli.demo", "demo"),
+    ("plugin.cli.worker", "worker"),
+    ("plugin.cli.sync", "sync"),
+    ("plugin.cli.bridges", "bridge"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)
