@@ -1,6 +1,8 @@
 """``microcred sync COURSE``: pull every learner's status and issue what is due."""
 from __future__ import annotations
 
+import sys
+
 import click
 
 from plugin.cli import pass_ctx
@@ -31,7 +33,7 @@ def sync(ctx, course, context_id, definition_id):
     bar = {"bar": None, "shown": 0}
 
     def on_start(total):
-        bar["bar"] = click.progressbar(length=total, label=f"course {course_id}", show_pos=True, file=click.get_text_stream("stderr"))
+        bar["bar"] = click.progressbar(length=total, label=f"course {course_id}", show_pos=True, file=sys.stderr)
         bar["bar"].__enter__()
 
     def progress(report):

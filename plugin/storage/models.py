@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, String, Text, UniqueConstraint, text)
+                        LargeBinary, MetaData, String, Text, TypeDecorator, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -39,24 +39,26 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-class TZDateTime(DateTime):
-    """Timezone-aware datetimes on every backend (SQLite stores naive UTC)."""
+class TZDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend.
 
+    PostgreSQL keeps ``timestamptz``. SQLite has no time zones: values are stored as naive
+    UTC and handed back aware (a ``DateTime`` subclass's ``result_processor`` is bypassed
+    by SQLite's own DATETIME implementation, so this is a ``TypeDecorator``).
+    """
+
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self):
-        super().__init__(timezone=True)
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, datetime) and value.tzinfo is not None and dialect.name == "sqlite":
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
 
-    def result_processor(self, dialect, coltype):
-        parent = super().result_processor(dialect, coltype)
-
-        def process(value):
-            if parent is not None:
-                value = parent(value)
-            if isinstance(value, datetime) and value.tzinfo is None:
-                value = value.replace(tzinfo=timezone.utc)
-            return value
-        return process
+    def process_result_value(self, value, dialect):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
 
 
 class Base(DeclarativeBase):
