@@ -78,3 +78,16 @@ def test_concurrent_identical_observations_record_one_evidence(services, award):
     with services.session() as s:
         assert s.scalar(select(func.count()).select_from(PassEvidence)) == 1
     assert len(award.calls) == 5 and {c["evidence_id"] for c in award.calls} == {award.calls[0]["evidence_id"]}
+
+
+def test_recorded_evidence_reads_as_an_ob3_evidence_object(services, award):
+    from plugin.evidence.base import ob3_evidence
+    with services.session() as s:
+        definition, learner = _setup(s)
+        outcome = auto.process_observation(s, services, definition=definition, learner=learner,
+                                           observation=Observation(source="moodle", score=82.5))
+        evidence = s.get(PassEvidence, outcome.evidence_id)
+        ob3 = ob3_evidence(evidence)
+    assert ob3["type"] == ["Evidence"]
+    assert "Moodle" in ob3["narrative"] and "82.5 % (pass mark 70 %)" in ob3["narrative"]
+    assert ob3["description"].startswith("Your course grade is 82.5 %")
