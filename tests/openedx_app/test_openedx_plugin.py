@@ -80,6 +80,7 @@ def test_real_signal_produces_a_webhook_the_tool_accepts_and_issues_once(tmp_pat
 
     out = _run_lms(tmp_path, base, key, "--concurrent", "5")
     assert out["responses"] == [["on_course_passing_status_updated", "accepted"]]
+    assert out["heavy_modules"] == []
     # One signed token delivered five times at once: one acceptance, four replays.
     assert sorted(out["concurrent"]) == ["accepted", "duplicate", "duplicate", "duplicate", "duplicate"]
     with services.session() as s:
