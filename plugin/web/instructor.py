@@ -146,10 +146,13 @@ def edit():
     if request.method == "GET":
         policy = dict(definition.policy or {}) if definition else {}
         if not policy:
-            policy = {"source": _default_source()}
+            from plugin.domain.policy import SOURCE_RULES
+            source = _default_source()
+            policy = {"source": source, "rule": SOURCE_RULES[source][0]}
         if definition is None and not data.title:
             data = data.model_copy(update={"title": course.title or ""})
-        issuer_id = definition.issuer_id if definition else (issuers[0].id if len(issuers) == 1 else None)
+        issuer_id = (definition.issuer_id if definition and definition.issuer_id
+                     else (issuers[0].id if len(issuers) == 1 else None))  # the only allowed one is proposed
         form.fill(data, policy, issuer_id, list(definition.labels or []) if definition else [])
         if not data.quality_assurance and issuer_id:
             chosen = next((i for i in issuers if i.id == issuer_id), None)
