@@ -283,3 +283,37 @@ def test_edit_issuer_keeps_slug(admin_client, services):
     assert resp.status_code == 302
     with services.session() as s:
         assert s.scalar(select(Issuer)).profile["region"] == "Nord"
+
+
+def test_label_profiles_listed_and_an_admin_adds_one(admin_client, services):
+    import json
+    html = admin_client.get("/admin/labels").get_data(as_text=True)
+    assert "GRADEO" in html and "study-hours" in html and "between 100 and 150 hours" in html
+    bad = json.dumps({"id": "x", "name": {"en": "X"}, "rules": [{"id": "r", "any_of": [[{"field": "nope", "min": 1}]],
+                                                                   "message": {"en": "m"}}]})
+    resp = admin_client.post("/admin/labels", data={"csrf_token": _csrf(html), "file": (io.BytesIO(bad.encode()), "x.json")},
+                             content_type="multipart/form-data")
+    assert resp.status_code == 400 and "unknown definition field" in resp.get_data(as_text=True)
+    good = json.dumps({"id": "short-course", "name": {"en": "Short course", "fr": "Cours court"},
+                       "rules": [{"id": "max-hours", "any_of": [[{"field": "workload_hours", "max": 30}]],
+                                  "message": {"en": "At most 30 hours.", "fr": "30 heures au plus."}}]})
+    resp = admin_client.post("/admin/labels", data={"csrf_token": _csrf(html), "file": (io.BytesIO(good.encode()), "s.json")},
+                             content_type="multipart/form-data")
+    assert resp.status_code == 302
+    assert (services.settings.instance_dir / "labels" / "short-course.json").is_file()
+    html = admin_client.get("/admin/labels").get_data(as_text=True)
+    assert "Short course" in html and "At most 30 hours." in html
+    # instructors can now claim it
+    from plugin.domain.labels import load_profiles
+    assert "short-course" in load_profiles([services.settings.instance_dir / "labels"])
+    with services.session() as s:
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "label_profile.saved")).target_id == "short-course"
+
+
+def test_lti_admin_cannot_add_label_profiles(client, services):
+    lid = launch(services, ["admin"])
+    html = client.get(f"/admin/labels?launch={lid}").get_data(as_text=True)
+    assert "GRADEO" in html and "Add or replace" not in html
+    token = _csrf(client.get(f"/admin/issuers/new?launch={lid}").get_data(as_text=True))
+    resp = client.post(f"/admin/labels?launch={lid}", data={"launch": lid, "csrf_token": token})
+    assert resp.status_code == 403
