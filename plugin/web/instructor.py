@@ -20,7 +20,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import defer
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -116,6 +116,10 @@ class ActionForm(FlaskForm):
 @bp.get("/")
 @require_roles("instructor")
 def home():
+    actor = current_actor()
+    if not actor.course_id or db().get(Course, actor.course_id) is None:
+        # A launch without a course is valid LTI (e.g. from a platform's tool menu): say what to do.
+        return render_template("instructor/no_course.html")
     course = current_course()
     definition = course_definition(course)
     data, version = current_data(definition)
@@ -376,8 +380,8 @@ def issued_csv():
         while True:
             page = query
             if after is not None:
-                page = page.where(or_(IssuedCredential.issued_at < after[0],
-                                      (IssuedCredential.issued_at == after[0]) & (IssuedCredential.id < after[1])))
+                # a row-value comparison: both PostgreSQL and SQLite walk the (definition_id, issued_at) index
+                page = page.where(tuple_(IssuedCredential.issued_at, IssuedCredential.id) < tuple_(*after))
             with factory() as session:
                 rows = session.execute(page.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
                                        .limit(chunk)).all()

@@ -355,3 +355,14 @@ def test_catch_up_sync_runs_the_bridges_job_and_reports(client, services, course
     assert execute_job(services, job_id) == "failed"  # not configured: permanent, said plainly
     html = client.get(f"/instructor/sync/{job_id}?launch={lid}").get_data(as_text=True)
     assert 'id="sync-error"' in html and "moodle" in html.lower()
+
+
+def test_instructor_launch_without_a_course_gets_a_plain_explanation(client, services):
+    from plugin.web.auth import Actor, store_launch
+    with services.session() as s:
+        lid = store_launch(s, Actor(kind="lti", roles=["instructor"], platform_issuer="https://lms.example.edu",
+                                    sub="prof", locale="fr"))
+    resp = client.get(f"/instructor/?launch={lid}")
+    assert resp.status_code == 200 and 'id="no-course"' in resp.get_data(as_text=True)
+    assert "Ouvrez l" in resp.get_data(as_text=True)
+    assert client.get(f"/instructor/definition?launch={lid}").status_code == 400
