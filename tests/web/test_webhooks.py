@@ -187,3 +187,20 @@ def test_key_registered_as_a_jwks_url_is_fetched_and_used(client, services, awar
         assert jwks_server.requests[0][1] == "/microcred/webhook-jwks.json"
     finally:
         jwks_server.close()
+
+
+def test_rsa_key_and_kid_less_registration_verify(client, services, award):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    import jwt as pyjwt
+    import json as _json
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_jwk = _json.loads(pyjwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))  # no kid
+    with services.session() as s:
+        platform = make_platform(s, bridge={"openedx": {"webhook_jwks": {"keys": [public_jwk]}}})
+        make_definition(s, policy={"source": "openedx_webhook", "issuance": "automatic"}, platform_id=platform.id)
+    token = pyjwt.encode(passing_claims(), private, algorithm="RS256", headers={"kid": "whatever"})
+    assert post(client, token).status_code == 200
+    # An EdDSA token against this RSA key is a signature failure, not a crash.
+    wrong_type = SigningKey().sign(passing_claims())
+    resp = post(client, wrong_type)
+    assert resp.status_code == 401 and resp.get_json()["error"] == "bad_signature"
