@@ -42,6 +42,17 @@ def _int(name: str, value: str | None, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {value!r}") from None
 
 
+def schemas_dir_from_env(e: dict[str, str], env: str = "development") -> Path | None:
+    """``MICROCRED_SCHEMAS_DIR`` (the OB 3.0 JSON Schema for verification), or, outside
+    production, the ``../shared/schemas`` folder beside a checkout (like the contexts)."""
+    sdir = e.get("MICROCRED_SCHEMAS_DIR")
+    if not sdir and env != "production":
+        candidate = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas"
+        if (candidate / "index.json").is_file():
+            sdir = str(candidate)
+    return Path(sdir).expanduser().resolve() if sdir else None
+
+
 @dataclass
 class Settings:
     env: str = "development"
@@ -52,6 +63,7 @@ class Settings:
     kek: list[str] = field(default_factory=list)
     contexts_dir: Path | None = None
     contexts_fetch: bool = True
+    schemas_dir: Path | None = None
     redis_url: str | None = None
     embedded_worker: bool = False  # run the embedded job worker in a thread of the web app
     mail_backend: str = "file"
@@ -96,6 +108,7 @@ class Settings:
                 cdir = str(candidate)
         s.contexts_dir = Path(cdir).expanduser().resolve() if cdir else None
         s.contexts_fetch = _bool(e.get("MICROCRED_CONTEXTS_FETCH"), default=True)
+        s.schemas_dir = schemas_dir_from_env(e, env)
         s.redis_url = e.get("MICROCRED_REDIS_URL") or None
         s.embedded_worker = _bool(e.get("MICROCRED_EMBEDDED_WORKER"),
                                   default=env == "development" and not s.redis_url)

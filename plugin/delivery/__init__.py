@@ -1,0 +1,1 @@
+"""Delivery: baked badge images, the badge picture, exported files."""

@@ -1,0 +1,1 @@
+"""Issuance: issuers and their keys, definitions, awarding, status changes (no Flask)."""

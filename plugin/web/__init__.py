@@ -8,4 +8,11 @@ def BLUEPRINTS():
     from plugin.web.home import bp as home
     from plugin.web.webhooks import bp as webhooks
     from plugin.web.bridges_api import bp as bridges_api
-    return [health, home, webhooks, bridges_api]
+    from plugin.web.public import bp as public
+    return [
+        health,
+        home,
+        public,
+        webhooks,
+        bridges_api,
+    ]

@@ -1,0 +1,98 @@
+"""The awarding body (issuer) profile, stored as JSON in ``Issuer.profile``."""
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_DATA_URI = re.compile(r"^data:image/(png|jpeg|svg\+xml|gif|webp);base64,[A-Za-z0-9+/=]+$")
+
+IDENTIFIER_SCHEMES = {
+    "SIREN": "SIREN (France)",
+    "SIRET": "SIRET (France)",
+    "UAI": "UAI (France)",
+    "VAT": "VAT number",
+    "EIDAS": "eIDAS legal identifier",
+    "LEI": "Legal Entity Identifier",
+    "NATIONAL": "National registration number",
+    "OTHER": "Other identifier",
+}
+
+
+class LegalIdentifier(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scheme: Literal["SIREN", "SIRET", "UAI", "VAT", "EIDAS", "LEI", "NATIONAL", "OTHER"]
+    value: str = Field(min_length=1, max_length=128)
+    label: str = ""  # for OTHER: what the identifier is
+
+    @property
+    def display_scheme(self) -> str:
+        return self.label or IDENTIFIER_SCHEMES[self.scheme]
+
+
+class IssuerProfile(BaseModel):
+    """An awarding body: Annex I elements 3 (country/region) and 4 (awarding body), plus
+    what makes it *authentic* (legal identifiers) and *trustworthy* (quality assurance)."""
+    model_config = ConfigDict(extra="forbid")
+
+    legal_name: str = Field(default="", max_length=255)
+    url: str = ""
+    email: str = ""
+    country_code: str = ""  # ISO 3166-1 alpha-2, e.g. "FR"
+    region: str = ""        # e.g. "Île-de-France"
+    locality: str = ""
+    legal_identifiers: list[LegalIdentifier] = Field(default_factory=list)
+    quality_assurance: str = ""   # statement: how the body assures quality
+    accreditation: str = ""       # e.g. accrediting agency and decision
+    logo: str | None = None       # data URI (PNG/JPEG/SVG)
+    description: str = ""
+
+    @field_validator("country_code")
+    @classmethod
+    def _country(cls, v: str) -> str:
+        v = v.strip().upper()
+        if v and not re.fullmatch(r"[A-Z]{2}", v):
+            raise ValueError("use the two-letter ISO 3166-1 country code, e.g. FR")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        v = v.strip()
+        if v and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("the web site must be an http(s) address")
+        return v
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        v = v.strip()
+        if v and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v):
+            raise ValueError("not an email address")
+        return v
+
+    @field_validator("logo")
+    @classmethod
+    def _logo(cls, v: str | None) -> str | None:
+        if v and not _DATA_URI.match(v):
+            raise ValueError("the logo must be a base64 data URI of a PNG, JPEG, GIF, WebP or SVG image")
+        return v or None
+
+    def missing_elements(self) -> list[str]:
+        """What an admin must still fill in before this body can award credentials."""
+        missing = []
+        if not self.legal_name.strip():
+            missing.append("Legal name: give the awarding body's official name")
+        if not self.country_code:
+            missing.append("Country: give the country of the awarding body (two-letter code, e.g. FR)")
+        if not self.url:
+            missing.append("Web site: give the awarding body's web address")
+        return missing
+
+    def to_json(self) -> dict:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "IssuerProfile":
+        return cls.model_validate(data or {})

@@ -1,0 +1,1 @@
+"""Credential status: W3C Bitstring Status Lists for revocation and suspension."""

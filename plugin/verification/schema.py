@@ -1,0 +1,73 @@
+"""The official Open Badges 3.0 AchievementCredential JSON Schema, loaded at run time.
+
+The schema is not copied into the package: it is read from ``MICROCRED_SCHEMAS_DIR``
+(an ``index.json`` maps the canonical URL to a file, like the contexts folder), or in
+development from ``../shared/schemas`` beside the checkout. The file must match the
+pinned SHA-256 below, so a modified schema is never used. When no schema is available,
+:func:`load_schema` returns ``None`` and the verifier reports the ``schema`` check as
+*skipped* (see :mod:`plugin.verification.verify`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+SCHEMA_URL = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+SCHEMA_SHA256 = "859e405b592d93c3261fe899362f4128801140d4d20c01502a066b3540483d95"
+
+
+class SchemaUnavailable(RuntimeError):
+    pass
+
+
+def default_schemas_dir() -> Path | None:
+    from plugin.settings import schemas_dir_from_env
+    return schemas_dir_from_env(dict(os.environ), (os.environ.get("MICROCRED_ENV") or "development").lower())
+
+
+@lru_cache(maxsize=8)
+def _load(directory: str) -> dict[str, Any]:
+    d = Path(directory)
+    index_file = d / "index.json"
+    name = "ob_v3p0_achievementcredential_schema.json"
+    if index_file.is_file():
+        name = json.loads(index_file.read_text(encoding="utf-8")).get(SCHEMA_URL, name)
+    path = d / name
+    if not path.is_file():
+        raise SchemaUnavailable(f"no OB 3.0 schema in {d}")
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != SCHEMA_SHA256:
+        raise SchemaUnavailable(f"{path} does not match the pinned SHA-256 of the OB 3.0 schema ({digest})")
+    return json.loads(data)
+
+
+def load_schema(directory: Path | str | None = None) -> dict[str, Any] | None:
+    """The OB 3.0 schema, or ``None`` when it is not available (or does not match its pin)."""
+    directory = directory or default_schemas_dir()
+    if not directory:
+        return None
+    try:
+        return _load(str(directory))
+    except (SchemaUnavailable, OSError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=4)
+def _validator(schema_json: str):
+    from jsonschema import Draft201909Validator
+    return Draft201909Validator(json.loads(schema_json), format_checker=Draft201909Validator.FORMAT_CHECKER)
+
+
+def schema_errors(credential: dict[str, Any], schema: dict[str, Any], limit: int = 5) -> list[str]:
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    errors = sorted(validator.iter_errors(credential), key=lambda e: list(e.absolute_path))
+    out = []
+    for err in errors[:limit]:
+        where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+        out.append(f"{where}: {err.message[:200]}")
+    return out
