@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     ("plugin.cli.worker", "worker"),
     ("plugin.cli.sync", "sync"),
     ("plugin.cli.bridges", "bridge"),
+    ("plugin.cli.lti", "lti"),
+    ("plugin.cli.lti", "platform"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)

@@ -1,0 +1,89 @@
+"""The tool's own RSA keys (JWKS, deep-linking responses, OAuth2 client assertions).
+
+Generated on first use, the private half sealed with the key-encryption key and bound to
+its row (``tool_key_context``). Retired keys (``active=False``) stay in the JWKS for a
+while so tokens signed just before a rotation still verify.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from jwcrypto.jwk import JWK
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from plugin.storage.models import ToolKey
+from plugin.storage.secrets import SecretBox, tool_key_context
+
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ToolSigningKey:
+    kid: str
+    private_pem: str
+    public_jwk: dict
+
+    @property
+    def public_pem(self) -> str:
+        return JWK(**self.public_jwk).export_to_pem().decode()
+
+
+def _public_jwk(key: JWK, kid: str) -> dict:
+    public = key.export_public(as_dict=True)
+    public.update(kid=kid, alg="RS256", use="sig")
+    return public
+
+
+def generate_tool_key(session: Session, box: SecretBox) -> ToolKey:
+    key = JWK.generate(kty="RSA", size=2048)
+    kid = key.thumbprint()
+    pem = key.export_to_pem(private_key=True, password=None)
+    row = ToolKey(kid=kid, public_jwk=_public_jwk(key, kid),
+                  private_sealed=box.seal(pem, tool_key_context(kid)), active=True)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def active_key(session: Session, box: SecretBox) -> ToolSigningKey:
+    """The current signing key, created (and committed by the caller's transaction) on first use."""
+    row = session.scalars(select(ToolKey).where(ToolKey.active.is_(True)).order_by(ToolKey.id.desc())).first()
+    if row is None:
+        with _lock:
+            row = session.scalars(select(ToolKey).where(ToolKey.active.is_(True))
+                                  .order_by(ToolKey.id.desc())).first()
+            if row is None:
+                try:
+                    with session.begin_nested():
+                        row = generate_tool_key(session, box)
+                except IntegrityError:  # another process made one at the same moment
+                    row = session.scalars(select(ToolKey).where(ToolKey.active.is_(True))
+                                          .order_by(ToolKey.id.desc())).first()
+    pem = box.open(row.private_sealed, tool_key_context(row.kid)).decode()
+    return ToolSigningKey(kid=row.kid, private_pem=pem, public_jwk=dict(row.public_jwk))
+
+
+def ensure_key(services) -> ToolSigningKey:
+    """Open a transaction of its own and return the active key (creating it if needed)."""
+    with services.session() as s:
+        return active_key(s, services.secrets)
+
+
+def jwks(session: Session) -> dict:
+    """The public JWKS: every stored key (active first)."""
+    rows = session.scalars(select(ToolKey).order_by(ToolKey.active.desc(), ToolKey.id.desc())).all()
+    return {"keys": [dict(r.public_jwk) for r in rows]}
+
+
+def rotate(session: Session, box: SecretBox) -> ToolSigningKey:
+    """Retire the active keys and make a new one (the old public keys stay published)."""
+    for row in session.scalars(select(ToolKey).where(ToolKey.active.is_(True))):
+        row.active = False
+    session.flush()
+    row = generate_tool_key(session, box)
+    return ToolSigningKey(kid=row.kid, private_pem=box.open(row.private_sealed, tool_key_context(row.kid)).decode(),
+                          public_jwk=dict(row.public_jwk))
+

@@ -1,0 +1,82 @@
+"""Server-side launch data and caches for pylti1p3, in the ``key_value`` table.
+
+Nothing here depends on a browser cookie: platform iframes often drop third-party
+cookies, so state, nonces and launch data are keyed by values the requests carry
+(the OIDC ``state``, the launch id). Expired rows are purged as new ones are written.
+"""
+from __future__ import annotations
+
+import typing as t
+from datetime import datetime, timedelta, timezone
+
+from pylti1p3.launch_data_storage.base import LaunchDataStorage
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from plugin.storage.models import KeyValue
+
+DEFAULT_TTL = 3600
+KEY_MAX = 255
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _wrap(value: t.Any) -> dict:
+    # The column holds JSON objects; wrap so any JSON value (True, str, list) round-trips.
+    return {"v": value}
+
+
+def kv_get(session: Session, key: str) -> t.Any:
+    row = session.get(KeyValue, key)
+    if row is None or row.expires_at <= _now():
+        return None
+    return (row.value or {}).get("v")
+
+
+def kv_set(session: Session, key: str, value: t.Any, ttl: int | float | None = None) -> None:
+    if len(key) > KEY_MAX:
+        raise ValueError("key too long")
+    session.merge(KeyValue(key=key, value=_wrap(value), expires_at=_now() + timedelta(seconds=ttl or DEFAULT_TTL)))
+    session.flush()
+
+
+def kv_delete(session: Session, key: str) -> None:
+    session.execute(delete(KeyValue).where(KeyValue.key == key))
+
+
+def kv_purge(session: Session) -> None:
+    session.execute(delete(KeyValue).where(KeyValue.expires_at < _now()))
+
+
+class DBLaunchDataStorage(LaunchDataStorage[t.Any]):
+    """pylti1p3's storage interface on the ``key_value`` table (no session cookie)."""
+
+    _prefix = "lti1p3-"
+
+    def __init__(self, session: Session):
+        super().__init__()
+        self._db = session
+
+    def get_session_cookie_name(self) -> t.Optional[str]:
+        return None  # keyed by launch id / state, never by a cookie
+
+    def can_set_keys_expiration(self) -> bool:
+        return True
+
+    def _key(self, key: str) -> str:
+        key = self._prepare_key(key)
+        if len(key) > KEY_MAX:
+            import hashlib
+            key = self._prefix + "h-" + hashlib.sha256(key.encode()).hexdigest()
+        return key
+
+    def get_value(self, key: str) -> t.Any:
+        return kv_get(self._db, self._key(key))
+
+    def set_value(self, key: str, value: t.Any, exp: t.Optional[int] = None) -> None:
+        kv_set(self._db, self._key(key), value, exp)
+
+    def check_value(self, key: str) -> bool:
+        return self.get_value(key) is not None
