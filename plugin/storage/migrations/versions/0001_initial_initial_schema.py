@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-22 00:32:30.715731
+Create Date: 2026-11-22 00:32:44.156937
 """
 from alembic import op
 import sqlalchemy as sa
