@@ -22,9 +22,8 @@ AUDIENCE = "http://tool.test/api/webhooks/openedx"
 class RecordingAward:
     """TEST DOUBLE for the credential engine's ``award``: records each call, issues nothing.
 
-    It answers ``created=True`` only the first time it sees a (definition, learner) pair,
-    like the real engine's idempotent ``award``; the lead switches these tests to the
-    real engine when the branches merge.
+    Only for tests about the delivery itself (a queue, a transport, a retry after a failed
+    engine); every test that asserts issuance uses the real engine (:class:`Issued`).
     """
 
     def __init__(self):
@@ -39,6 +38,39 @@ class RecordingAward:
             return SimpleNamespace(id=len(self.calls), definition_id=definition_id, learner_id=learner_id), first
 
 
+class Issued:
+    """What the real credential engine issued, read back from the database."""
+
+    def __init__(self, services):
+        self.services = services
+
+    def all(self) -> list[dict]:
+        from sqlalchemy import select
+
+        from plugin.storage.models import IssuedCredential
+        with self.services.session() as s:
+            return [{"id": c.id, "public_id": c.public_id, "definition_id": c.definition_id,
+                     "learner_id": c.learner_id, "evidence_id": c.evidence_id, "status": c.status,
+                     "display_name": c.display_name, "document": c.document, "jwt": c.jwt}
+                    for c in s.scalars(select(IssuedCredential).order_by(IssuedCredential.id))]
+
+    def verify(self, credential: dict):
+        """Verification reports of the credential's JSON and JWT forms, against the tool's database."""
+        from plugin.verification.resolver import tool_resolver
+        from plugin.verification.verify import verify
+        resolver = tool_resolver(self.services)
+        return verify(credential["document"], resolver), verify(credential["jwt"], resolver)
+
+
+TEST_ISSUER_SLUG = "bridges-test-university"
+
+
+def engine_issuer(session, services):
+    """The awarding body of the bridge tests (created once per database, with real keys)."""
+    from plugin.issuance import service as issuance
+    from plugin.issuance.demo_data import demo_profile
+    return issuance.issuer_by_slug(session, TEST_ISSUER_SLUG) or issuance.create_issuer(
+        session, services, TEST_ISSUER_SLUG, demo_profile(), actor="test")
 
 
 @dataclass
@@ -89,16 +121,34 @@ def make_platform(session, *, issuer=ISSUER, client_id="client-1", product="open
 
 
 def make_definition(session, *, policy: dict, issuer=ISSUER, context_id=COURSE_KEY, enabled=True,
-                    platform_id=None) -> CredentialDefinition:
+                    platform_id=None, services=None) -> CredentialDefinition:
+    """A course credential under ``policy``.
+
+    With ``services`` it is a complete definition the real engine can award (the demo's
+    Annex I content, an issuer with keys), enabled through the engine's own checks;
+    without, a bare row for tests that never issue.
+    """
     course = session.query(Course).filter_by(platform_issuer=issuer, context_id=context_id).one_or_none()
     if course is None:
         course = Course(platform_issuer=issuer, context_id=context_id, title="Micro-credentials 101",
                         platform_id=platform_id)
         session.add(course)
         session.flush()
-    definition = CredentialDefinition(course_id=course.id, enabled=enabled, policy=policy)
+    if services is None:
+        definition = CredentialDefinition(course_id=course.id, enabled=enabled, policy=policy)
+        session.add(definition)
+        session.flush()
+        return definition
+    from plugin.issuance import service as issuance
+    from plugin.issuance.demo_data import demo_definition
+    the_issuer = engine_issuer(session, services)
+    definition = CredentialDefinition(course_id=course.id, issuer_id=the_issuer.id, enabled=False,
+                                      current_version=0, policy=policy)
     session.add(definition)
     session.flush()
+    issuance.save_definition(session, course, demo_definition(), "test", the_issuer, definition=definition)
+    if enabled:
+        issuance.set_enabled(session, definition, True, actor="test")
     return definition
 
 
