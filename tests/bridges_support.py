@@ -1,4 +1,4 @@
-"""Helpers for the bridge tests: rows to start from, signing keys, and the award test double."""
+"""Helpers for the bridge tests: rows to start from, signing keys, and what the real engine issued."""
 from __future__ import annotations
 
 import json
@@ -17,25 +17,6 @@ from plugin.storage.models import Course, CredentialDefinition, Platform
 ISSUER = "https://lms.example.org"
 COURSE_KEY = "course-v1:DemoX+MC101+2026"
 AUDIENCE = "http://tool.test/api/webhooks/openedx"
-
-
-class RecordingAward:
-    """TEST DOUBLE for the credential engine's ``award``: records each call, issues nothing.
-
-    Only for tests about the delivery itself (a queue, a transport, a retry after a failed
-    engine); every test that asserts issuance uses the real engine (:class:`Issued`).
-    """
-
-    def __init__(self):
-        self.calls: list[dict] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, session, services, *, definition_id, learner_id, evidence_id=None, display_name=None):
-        with self._lock:
-            first = not any(c["definition_id"] == definition_id and c["learner_id"] == learner_id for c in self.calls)
-            self.calls.append({"definition_id": definition_id, "learner_id": learner_id,
-                               "evidence_id": evidence_id, "display_name": display_name})
-            return SimpleNamespace(id=len(self.calls), definition_id=definition_id, learner_id=learner_id), first
 
 
 class Issued:
