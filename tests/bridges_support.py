@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import jwt
 from cryptography.hazmat.primitives import serialization
