@@ -20,6 +20,13 @@ COMMAND_MODULES = [
     ("plugin.cli.serve", "serve"),
     ("plugin.cli.demo", "demo"),
     ("plugin.cli.admin", "admin"),
+    ("plugin.cli.engine", "issuer"),
+    ("plugin.cli.engine", "keys"),
+    ("plugin.cli.engine", "issue"),
+    ("plugin.cli.engine", "revoke"),
+    ("plugin.cli.engine", "suspend"),
+    ("plugin.cli.engine", "reinstate"),
+    ("plugin.cli.engine", "verify"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)

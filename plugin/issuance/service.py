@@ -277,8 +277,13 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
             row.valid_until = datetime.fromisoformat(unsigned["validUntil"].replace("Z", "+00:00"))
         session.flush()
         savepoint.commit()
-    except Exception:
+    except Exception as exc:
         savepoint.rollback()
+        from plugin.composition.credential import CompositionError
+        from plugin.signing.data_integrity import SigningError
+        from plugin.signing.jwt import JwtError
+        if isinstance(exc, (CompositionError, SigningError, JwtError)):
+            raise IssuanceError(f"cannot issue this credential: {exc}") from exc
         raise
     audit(session, actor, "credential.issue", "credential", row.public_id, definition=definition.public_id,
           learner=learner.public_id, version=version.version, evidence=evidence.id if evidence else None,

@@ -111,6 +111,9 @@ class ContextStore:
         self._extra = dict(documents or {})
         self._docs: dict[str, Any] = {}
         self._lock = threading.Lock()
+        # Data derived from these contexts (e.g. canonicalization templates), kept per store so
+        # a store never uses what another store's contexts produced.
+        self.derived: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ lookups
     def is_known(self, url: str) -> bool:
@@ -200,9 +203,11 @@ class ContextStore:
             from pyld.jsonld import JsonLdError
             raise JsonLdError(str(exc), "jsonld.LoadDocumentError", {"url": url},
                               code="loading document failed") from exc
+        # pyld keeps "static" documents in a process-wide cache: only pinned ones qualify
+        # (test-only injected documents must not outlive their store).
         return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
                 # pyld resolves relative context URLs in place: give it its own copy.
-                "document": copy.deepcopy(doc), "tag": "static"}
+                "document": copy.deepcopy(doc), "tag": None if url in self._extra else "static"}
 
     def preload(self, urls) -> None:
         """Load (and check) several contexts now, e.g. at start-up."""

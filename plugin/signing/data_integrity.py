@@ -33,6 +33,7 @@ from pyld.canon import URDNA2015
 from pyld.identifier_issuer import IdentifierIssuer
 
 from plugin.signing import contexts as ctx
+from plugin.signing.fastcanon import TemplateCache
 from plugin.signing.keys import ED25519, SigningKey, multibase_decode, multibase_encode, verify_raw
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -135,8 +136,8 @@ def _jsonld_reason(exc: Exception) -> str:
     return ": ".join(dict.fromkeys(parts))
 
 
-def _expanded_to_nquads(expanded: list) -> str:
-    """RDFC-1.0 canonical N-Quads of an already expanded document (pyld internals, no re-expansion)."""
+def _dataset(expanded: list) -> dict:
+    """The RDF dataset of an already expanded document (pyld's to_rdf minus its re-expansion)."""
     proc = jsonld.JsonLdProcessor()
     issuer = IdentifierIssuer("_:b")
     node_map: dict[str, dict] = {"@default": {}}
@@ -146,11 +147,35 @@ def _expanded_to_nquads(expanded: list) -> str:
     for graph_name, graph in sorted(node_map.items()):
         if graph_name == "@default" or jsonld._is_absolute_iri(graph_name):
             dataset[graph_name] = proc._graph_to_rdf(graph, issuer, options)
-    return URDNA2015().main(dataset, {"format": "application/n-quads"})
+    return dataset
 
 
-def canonicalize(document: dict[str, Any], store: ctx.ContextStore | None = None) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document, with the safety checks."""
+def _expanded_to_nquads(expanded: list) -> str:
+    """RDFC-1.0 canonical N-Quads of an already expanded document."""
+    return URDNA2015().main(_dataset(expanded), {"format": "application/n-quads"})
+
+
+def _templates(store: ctx.ContextStore) -> TemplateCache:
+    cache = store.derived.get("canonicalization-templates")
+    if cache is None:
+        cache = store.derived.setdefault("canonicalization-templates", TemplateCache())
+    return cache
+
+
+def canonicalize(document: dict[str, Any], store: ctx.ContextStore | None = None, *,
+                 fast: bool = True) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document, with the safety checks.
+
+    ``fast`` uses the shape templates of :mod:`plugin.signing.fastcanon` (same bytes as pyld).
+    """
+    store = store or ctx.default_store()
+    if fast:
+        try:
+            result = _templates(store).canonicalize(document, store, expand_checked)
+        except jsonld.JsonLdError:
+            result = None
+        if result is not None:
+            return result
     return _expanded_to_nquads(expand_checked(document, store))
 
 

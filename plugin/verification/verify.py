@@ -183,6 +183,8 @@ def _parse(data: bytes | str | dict, report: VerificationReport) -> tuple[dict |
                 doc = json.loads(text)
             except ValueError as exc:
                 return None, None, f"not valid JSON ({exc})"
+            except RecursionError:
+                return None, None, "the JSON is nested too deeply"
             if not isinstance(doc, dict):
                 return None, None, "the JSON is not an object"
             return doc, None, "a JSON credential"
@@ -194,8 +196,8 @@ def _parse(data: bytes | str | dict, report: VerificationReport) -> tuple[dict |
         return None, None, "the JWS is not canonical base64url (it was changed)"
     try:
         payload = _jwt_payload(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, text, f"the JWT payload is not JSON ({exc})"
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        return None, text, f"the JWT payload is not JSON ({type(exc).__name__})"
     vc = payload.get("vc")
     if not isinstance(vc, dict):
         vc = payload if "@context" in payload else None  # VC-JOSE: the payload is the credential
@@ -207,7 +209,21 @@ def _parse(data: bytes | str | dict, report: VerificationReport) -> tuple[dict |
 # --------------------------------------------------------------------------- verify
 def verify(data: bytes | str | dict, resolver: Resolver | None = None, *, now: datetime | None = None,
            schema: dict | None | str = AUTO) -> VerificationReport:
-    """Run every check on ``data``; see the module docstring. Never raises for bad input."""
+    """Run every check on ``data``; see the module docstring. Never raises for bad input.
+
+    The resolver's documents are trusted: a ``documents.json`` proves only what its
+    source vouches for (use the one exported by the issuer, or the tool's database).
+    """
+    try:
+        return _verify(data, resolver, now=now, schema=schema)
+    except RecursionError:
+        report = VerificationReport()
+        report.checks = [Check("format", False, "the credential is nested too deeply to be checked")] + \
+            [Check(name, None, "not run: the credential could not be read") for name in CHECKS[1:]]
+        return report
+
+
+def _verify(data, resolver, *, now, schema) -> VerificationReport:
     from plugin.signing import contexts as ctx
     from plugin.signing.data_integrity import verify as di_verify
     from plugin.signing.did import ResolutionError, resolve

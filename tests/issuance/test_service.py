@@ -140,3 +140,19 @@ def test_award_refuses_a_disabled_definition(services):
         with pytest.raises(IssuanceError, match="not enabled"):
             issuance.award(s, services, definition_id=world.definition_id, learner_id=world.learner_id)
         assert s.scalar(select(func.count()).select_from(IssuedCredential)) == 0
+
+
+def test_a_definition_that_cannot_be_signed_is_refused_cleanly(services, monkeypatch):
+    world = make_world(services)
+    from plugin.issuance import keys as issuer_keys
+    from plugin.signing.data_integrity import SigningError
+
+    def refuse(*args, **kwargs):
+        raise SigningError("property 'x' is not defined by any @context")
+    monkeypatch.setattr(issuer_keys, "sign_data_integrity", refuse)
+    with services.session() as s:
+        with pytest.raises(IssuanceError, match="not defined by any @context"):
+            issuance.award(s, services, definition_id=world.definition_id, learner_id=world.learner_id)
+        # Nothing half-made is left behind: no credential, no status slot.
+        assert s.scalar(select(func.count()).select_from(IssuedCredential)) == 0
+        assert s.scalar(select(func.count()).select_from(StatusListSlot)) == 0

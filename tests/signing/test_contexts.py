@@ -141,3 +141,9 @@ def test_get_store_builds_from_settings_once(tmp_path):
     assert get_store(services) is store
     assert store.directory == CONTEXTS_DIR and store.fetch is False
     assert store.cache_dir == tmp_path / "contexts"
+
+
+def test_injected_test_documents_are_not_cached_process_wide_by_pyld():
+    store = ContextStore(directory=CONTEXTS_DIR, documents={"https://example.test/ctx": {"@context": {}}})
+    assert store.loader("https://example.test/ctx")["tag"] is None
+    assert store.loader(ctx.CREDENTIALS_V2)["tag"] == "static"

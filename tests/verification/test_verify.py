@@ -221,3 +221,16 @@ def test_schema_loads_only_the_pinned_file(tmp_path):
 def test_garbage_is_reported_not_raised(garbage, store):
     report = verify(garbage, Resolver(store=store), now=NOW)
     assert not report.ok and report.failed[0].name == "format" and report.status == "invalid"
+
+
+def test_hostile_nesting_is_reported_not_raised(store):
+    deep = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    report = verify(deep, Resolver(store=store), now=NOW)
+    assert report.status == "invalid" and report.failed[0].name == "format"
+    nested = {"@context": [ctx.CREDENTIALS_V2], "issuer": DID, "proof": [{"verificationMethod": DID + "#k"}]}
+    node = nested
+    for _ in range(5000):
+        node["x"] = {}
+        node = node["x"]
+    report = verify(nested, Resolver(store=store), now=NOW)
+    assert not report.ok and report.failed

@@ -1,0 +1,89 @@
+"""Public documents anyone may fetch to verify our credentials (no login).
+
+* ``/issuers/<slug>/did.json``: the issuer's did:web document (every key, retired included);
+* ``/issuers/<slug>``: the issuer profile, JSON-LD for machines, a page for people;
+* ``/contexts/microcred/v1.jsonld``: the project's JSON-LD extension context;
+* ``/status/<id>``: a signed ``BitstringStatusListCredential``;
+* ``/credentials/<id>``: an issued credential (JSON, for machines).
+
+Each document is what :func:`plugin.verification.resolver.lookup` returns, so the files
+written next to exported credentials (``documents.json``) hold exactly what is served.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, render_template, request
+
+from plugin.issuance import service as issuance
+from plugin.signing import contexts as ctx
+from plugin.verification.resolver import lookup
+from plugin.web.context import db, services
+
+bp = Blueprint("public", __name__)
+
+SLUG = "<string(maxlength=64):slug>"
+PUBLIC_ID = "<string(length=36):public_id>"
+
+
+def _json(document, mimetype: str, max_age: int) -> Response:
+    body = json.dumps(document, ensure_ascii=False, indent=2)
+    resp = Response(body, mimetype=mimetype)
+    resp.headers["Cache-Control"] = f"public, max-age={max_age}"
+    resp.headers["Access-Control-Allow-Origin"] = "*"  # verifiers run in browsers too
+    return resp
+
+
+def _found(url: str, what: str):
+    document = lookup(db(), services(), url)
+    if document is None:
+        abort(404, description=f"There is no {what} here. Check the address.")
+    db().commit()  # a status list credential may just have been signed and cached
+    return document
+
+
+def _url(path: str) -> str:
+    return services().settings.base_url.rstrip("/") + path
+
+
+@bp.get(f"/issuers/{SLUG}/did.json")
+def did_json(slug):
+    doc = _found(_url(f"/issuers/{slug}/did.json"), "issuer")
+    return _json(doc, "application/did+json", 300)
+
+
+@bp.get(f"/issuers/{SLUG}")
+def issuer_profile(slug):
+    doc = _found(_url(f"/issuers/{slug}"), "issuer")
+    best = request.accept_mimetypes.best_match(["application/ld+json", "application/json", "text/html"])
+    if best == "text/html" and request.accept_mimetypes[best] > request.accept_mimetypes["application/ld+json"]:
+        issuer = issuance.issuer_by_slug(db(), slug)
+        resp = Response(render_template("public/issuer.html", issuer=issuer, profile=doc,
+                                        did=issuance.did_document_for(db(), services(), issuer)["id"]))
+        resp.headers["Vary"] = "Accept"
+        return resp
+    resp = _json(doc, "application/ld+json", 300)
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
+@bp.get(ctx.EXTENSION_PATH)
+def extension_context():
+    resp = Response(ctx.extension_context_bytes(), mimetype="application/ld+json")
+    # The context is pinned by digest and never changes under this URL: cache for a year.
+    resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
+
+
+@bp.get(f"/status/{PUBLIC_ID}")
+def status_list(public_id):
+    doc = _found(_url(f"/status/{public_id}"), "status list")
+    # Verifiers may cache briefly; a revocation shows within a minute.
+    return _json(doc, "application/vc+ld+json", 60)
+
+
+@bp.get(f"/credentials/{PUBLIC_ID}")
+def credential(public_id):
+    doc = _found(_url(f"/credentials/{public_id}"), "credential")
+    return _json(doc, "application/vc+ld+json", 60)

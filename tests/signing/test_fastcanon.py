@@ -1,0 +1,99 @@
+"""The shape-template canonicalizer must give exactly pyld's bytes, or step aside."""
+import copy
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from plugin.composition.credential import EvidenceData, LearnerIdentity, compose
+from plugin.domain.definition import DefinitionData, LearningOutcome
+from plugin.domain.issuer import IssuerProfile
+from plugin.signing import data_integrity as di
+from plugin.signing import fastcanon
+from plugin.signing.contexts import ContextStore
+from tests.conftest import CONTEXTS_DIR
+
+STORE = ContextStore(directory=CONTEXTS_DIR)
+text = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x7f")
+               | st.sampled_from(["\t", "\n", "\r", '"', "\\", "é", "\u2028", "🎓", "<", ">"]), max_size=30)
+nonblank = text.filter(lambda s: s.strip())
+iri = st.builds(lambda scheme, tail: f"{scheme}:{tail}", st.sampled_from(["https", "did", "urn"]),
+                st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-._~%:/"), min_size=1, max_size=20))
+
+
+def credential(title, outcome_a, outcome_b, issuer_name, region, sub, email, score, source, issuer_id, cred_id):
+    d = DefinitionData(title=title, learning_outcomes=[LearningOutcome(text=outcome_a), LearningOutcome(text=outcome_b)],
+                       ects_credits=5, workload_hours=120, eqf_level=5, assessment_type="Exam", participation="online",
+                       quality_assurance="QA", grading_scheme="0-100", pass_mark="50", supervision="supervised-no-id",
+                       languages=["fr"])
+    p = IssuerProfile(legal_name=issuer_name, url="https://u.example", country_code="FR", region=region)
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    return compose(p, issuer_id, d, LearnerIdentity(key="k", email=email, lti_issuer="https://lms.example",
+                                                     lti_sub=sub, salt="aa"),
+                   EvidenceData(source=source, observed_at=when, score=score, score_max=100),
+                   cred_id, when, None, None, "https://tool.example")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=nonblank, a=nonblank, b=nonblank, issuer_name=nonblank, region=nonblank, sub=nonblank,
+       email=nonblank, score=st.integers(0, 100), source=text, issuer_id=iri, cred_id=iri)
+def test_same_shape_different_values_gives_pyld_bytes(title, a, b, issuer_name, region, sub, email, score, source,
+                                                       issuer_id, cred_id):
+    doc = credential(title, a, b, issuer_name, region, sub, email, score, source, issuer_id, cred_id)
+    assert di.canonicalize(doc, STORE) == di.canonicalize_pyld(doc, STORE)
+
+
+def test_template_is_reused_for_one_shape():
+    cache = fastcanon.TemplateCache()
+    args = ["T", "A", "B", "Uni", "Bretagne", "s1", "a@b.c", 80, "src", "did:web:x.example", "urn:uuid:1"]
+    first = credential(*args)
+    second = credential(*(["Other title"] + args[1:9] + ["did:web:y.example", "urn:uuid:2"]))
+    for doc in (first, second):
+        assert cache.canonicalize(doc, STORE, di.expand_checked) == di.canonicalize_pyld(doc, STORE)
+    assert (cache.misses, cache.hits) == (1, 1)
+
+
+def test_equal_blank_nodes_fall_back_to_pyld():
+    # two identical outcomes give two blank nodes with the same first-degree hash
+    doc = credential("T", "Same", "Same", "Uni", "R", "s", "e@x.y", 1, "s", "did:web:x.example", "urn:uuid:1")
+    assert fastcanon.TemplateCache().canonicalize(doc, STORE, di.expand_checked) == di.canonicalize_pyld(doc, STORE)
+
+
+def test_merged_nodes_are_deduplicated_like_pyld():
+    doc = credential("T", "A", "B", "Uni", "R", "s", "e@x.y", 1, "s", "did:web:x.example", "urn:uuid:1")
+    # the achievement id becomes the issuer id: pyld merges the two nodes
+    doc2 = copy.deepcopy(doc)
+    doc2["credentialSubject"]["achievement"]["id"] = doc2["issuer"]["id"]
+    cache = fastcanon.TemplateCache()
+    for d in (doc, doc2):
+        assert cache.canonicalize(d, STORE, di.expand_checked) == di.canonicalize_pyld(d, STORE)
+
+
+@pytest.mark.parametrize("value", ["relative/path", "_:b0", "https://x.example/a b", "name:x", "Profile:x"])
+def test_values_pyld_would_rewrite_in_iri_positions_take_the_plain_path(value):
+    doc = credential("T", "A", "B", "Uni", "R", "s", "e@x.y", 1, "s", "did:web:x.example", "urn:uuid:1")
+    cache = fastcanon.TemplateCache()
+    assert cache.canonicalize(doc, STORE, di.expand_checked) is not None
+    doc["credentialSubject"]["achievement"]["id"] = value
+    assert cache.canonicalize(doc, STORE, di.expand_checked) is None
+
+
+def test_compact_iri_like_values_with_no_matching_term_stay_on_the_fast_path():
+    doc = credential("T", "A", "B", "Uni", "R", "s", "e@x.y", 1, "s", "did:web:x.example", "urn:uuid:1")
+    doc["credentialSubject"]["achievement"]["id"] = "xsd:string"
+    fast = fastcanon.TemplateCache().canonicalize(doc, STORE, di.expand_checked)
+    assert fast == di.canonicalize_pyld(doc, STORE)
+
+
+def test_undefined_term_is_still_refused_on_the_fast_path():
+    doc = credential("T", "A", "B", "Uni", "R", "s", "e@x.y", 1, "s", "did:web:x.example", "urn:uuid:1")
+    doc["credentialSubject"]["achievement"]["madeUpTerm"] = "x"
+    with pytest.raises(di.SigningError, match="'madeUpTerm' is not defined"):
+        di.canonicalize(doc, STORE)
+    doc = credential("T", "A", "B", "Uni", "R", "s", "e@x.y", 1, "s", "did:web:x.example", "urn:uuid:1")
+    doc["credentialSubject"]["achievement"]["id"] = "relative"
+    with pytest.raises(di.SigningError, match="'relative' is a relative IRI"):
+        di.canonicalize(doc, STORE)
+    doc = credential("T", "A\bB", "B", "Uni", "R", "s", "e@x.y", 1, "s", "did:web:x.example", "urn:uuid:1")
+    with pytest.raises(di.SigningError, match="control character U\\+0008"):
+        di.canonicalize(doc, STORE)
