@@ -34,35 +34,8 @@ class InputError(ValueError):
 # ------------------------------------------------------------------------ engine glue
 def _resolver():
     """The engine's offline resolver: our issuers' DID documents and status lists from the DB."""
-    try:
-        from plugin.verification.resolver import resolver_for
-    except ImportError:
-        return _fallback_resolver()
-    return resolver_for(services())
-
-
-def _fallback_resolver():
-    from plugin.issuance import keys as issuer_keys
-    from plugin.issuance import service as issuance
-    from plugin.status import service as status
-    from plugin.verification.verify import Resolver
-    svc = services()
-    session = db()
-    base = svc.settings.base_url.rstrip("/")
-
-    def source(url: str):
-        ref = url.split("#", 1)[0]
-        if ref.startswith("did:web:"):
-            for issuer in session.scalars(select(Issuer)):
-                if issuer_keys.issuer_identifier(svc, issuer) == ref:
-                    return issuance.did_document_for(session, svc, issuer)
-            return None
-        if ref.startswith(base + "/status/"):
-            sl = status.list_by_public_id(session, ref.rsplit("/", 1)[-1])
-            if sl is not None and status.status_list_url(base, sl) == ref:
-                return status.list_credential(session, svc, sl)
-        return None
-    return Resolver(sources=[source])
+    from plugin.verification.resolver import tool_resolver
+    return tool_resolver(services())
 
 
 def verify_data(data) -> dict:
@@ -142,8 +115,12 @@ def public_report(row: IssuedCredential) -> dict:
     cached = verify_cache.get(row.public_id, key)
     if cached is not None:
         return cached
-    report = verify_data(row.document)
-    verify_cache.put(row.public_id, key, report)
+    document, public_id = row.document, row.public_id
+    # End this request's transaction first: the resolver reads through its own sessions,
+    # and SQLite (BEGIN IMMEDIATE) would otherwise wait on our own lock.
+    db().rollback()
+    report = verify_data(document)
+    verify_cache.put(public_id, key, report)
     return report
 
 
