@@ -373,7 +373,13 @@ def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity) 
     until = parse_datetime(doc.get("validUntil") or doc.get("expirationDate"))
     put("valid_until", None, text=until.date().isoformat() if until else "")
     put("field_of_study", ach.get("fieldOfStudy"))
-    put("language", ach.get("inLanguage"))
+    langs = _list(ach.get("inLanguage"))
+    try:
+        from plugin.domain.vocab import language_label
+        langs = [language_label(x) if isinstance(x, str) and len(x) <= 5 else x for x in langs]
+    except ImportError:
+        pass
+    put("language", langs)
     values["skills"] = ([_text(a, locale) for a in skills], [a.get("targetUrl") for a in skills])
     put("credential_id", None, text=str(doc.get("id") or ""))
 

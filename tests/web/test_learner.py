@@ -81,7 +81,7 @@ def test_credential_page_by_access_link_shows_every_annex_i_element_and_the_shar
     assert page.status_code == 200
     for key in ("learner", "title", "country", "awarding_body", "issued", "learning_outcomes", "workload",
                 "level", "assessment", "participation", "quality_assurance"):
-        block = re.search(rf'data-key="{key}">(.*?)</div>', page.text, re.S).group(1)
+        block = re.search(rf'<dd data-key="{key}" class="value">(.*?)</dd>', page.text, re.S).group(1)
         assert "not stated" not in block, key
     assert "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME" in page.text
     assert f"certUrl=http%3A%2F%2Ftool.test%2Fverify%2F{public_id}" in page.text
