@@ -126,6 +126,9 @@ def _prepared(kind: str):
     if kind == "ed25519_raw":
         data = os.urandom(64)
         return lambda i: f.ed.sign(data)
+    if kind == "rsa_raw":
+        data = os.urandom(64)
+        return lambda i: f.rsa.sign(data)
     pool = 64
     if kind == "di_verify":
         docs = [di.sign(f.compose(i), f.ed, f.vm_ed, store=f.store) for i in range(pool)]
@@ -165,6 +168,7 @@ import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 
 const input = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const docs = {...input.contexts, ...input.documents};
@@ -198,6 +202,10 @@ const pyCheck = await vc.verifyCredential({credential: input.pySigned, suite: ve
 out.jsVerifiesPython = pyCheck.verified;
 if(!pyCheck.verified) out.jsVerifiesPythonError = why(pyCheck);
 out.jsSigned = jsSigned;
+// The floor in this process, measured just before: the machine may be shared.
+const {privateKey} = crypto.generateKeyPairSync('ed25519');
+const msg = crypto.randomBytes(64);
+out.rawSign = await timed(async () => crypto.sign(null, msg, privateKey), input.seconds);
 out.sign = await timed(() => vc.issue({credential: structuredClone(input.credential), suite: signSuite(),
                                        documentLoader}), input.seconds);
 out.verify = await timed(async () => {
@@ -252,6 +260,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 1, help="processes for the all-cores runs")
     ap.add_argument("--no-js", action="store_true", help="skip the JavaScript reference")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument("--only", help="comma-separated measures to run (e.g. di_sign,jwt_eddsa_sign); implies --no-js")
     args = ap.parse_args(argv)
 
     size = len(json.dumps(di.sign(fixture().compose(0), fixture().ed, fixture().vm_ed, store=fixture().store)))
@@ -261,8 +270,14 @@ def main(argv=None) -> int:
              ("VC-JWT RS256: verify", "jwt_rs256_verify"),
              ("VC-JWT EdDSA: compose + sign", "jwt_eddsa_sign"),
              ("VC-JWT EdDSA: verify", "jwt_eddsa_verify"),
-             ("raw Ed25519 sign (floor)", "ed25519_raw")]
+             ("raw Ed25519 sign (floor of DI and EdDSA)", "ed25519_raw"),
+             ("raw RSA-2048 PKCS#1 v1.5 sign (floor of RS256)", "rsa_raw")]
+    if args.only:
+        wanted = set(args.only.split(",")) | {"ed25519_raw"}
+        kinds = [k for k in kinds if k[1] in wanted]
+        args.no_js = True
     results = {}
+    floor = rate("ed25519_raw", args.seconds, 1)
     for label, kind in kinds:
         one = rate(kind, args.seconds, 1)
         allc = rate(kind, args.seconds, args.cores) if args.cores > 1 else one
@@ -270,8 +285,9 @@ def main(argv=None) -> int:
         print(f"  {label}: {one:,.0f}/s on 1 core, {allc:,.0f}/s on {args.cores}", file=sys.stderr)
     js = None if args.no_js else js_reference(args.seconds)
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\nmicro-credential: {size:,} bytes signed; {args.cores} cores for the all-cores column; "
-          f"Python {sys.version.split()[0]}")
+          f"Python {sys.version.split()[0]}; load average {load:.1f} at the end")
     print(f"{'measure':52} {'1 core /s':>11} {f'{args.cores} cores /s':>12} {'vs JS (1 core)':>15}")
     for kind, r in results.items():
         ratio = ""
@@ -283,20 +299,34 @@ def main(argv=None) -> int:
     if js:
         print(f"{'JS reference (node --max-semi-space-size=64): sign':52} {js['sign']:>11,.0f} {'':>12} {'1.0x':>15}")
         print(f"{'JS reference: verify':52} {js['verify']:>11,.0f} {'':>12} {'1.0x':>15}")
+        print(f"{'JS raw Ed25519 sign (node crypto, floor)':52} {js['rawSign']:>11,.0f}")
+        # The machine may be shared: compare each side's rate as a share of its own raw
+        # Ed25519 rate measured in the same process, so a busier minute does not decide the ratio.
+        py_floor = (floor + results["ed25519_raw"]["one_core"]) / 2
+        norm = (results["di_sign"]["one_core"] / py_floor) / (js["sign"] / js["rawSign"])
+        normv = (results["di_verify"]["one_core"] / py_floor) / (js["verify"] / js["rawSign"])
+        print(f"load-normalised ratios (rate / own raw Ed25519 rate): DI sign {norm:.1f}x, DI verify {normv:.1f}x")
+        js["normalised_sign_ratio"], js["normalised_verify_ratio"] = norm, normv
         print(f"interoperability: JS verifies the Python-signed credential: {js['jsVerifiesPython']}; "
               f"Python verifies the JS-signed one: {js['pythonVerifiesJs']}")
         if not js["jsVerifiesPython"]:
             print("  JS said: " + js.get("jsVerifiesPythonError", ""))
     targets = []
     if js:
-        targets.append(("DI issuance >= 3x JS sign (1 core)", results["di_sign"]["one_core"] >= 3 * js["sign"]))
-        targets.append(("DI verification >= 1x JS verify (1 core)", results["di_verify"]["one_core"] >= js["verify"]))
-    targets.append(("VC-JWT issuance >= 5,000/s (1 core, EdDSA)", results["jwt_eddsa_sign"]["one_core"] >= 5000))
-    targets.append(("VC-JWT issuance >= 5,000/s (1 core, RS256)", results["jwt_rs256_sign"]["one_core"] >= 5000))
+        targets.append(("DI issuance >= 3x JS sign (1 core)", results["di_sign"]["one_core"] >= 3 * js["sign"]
+                        and js["normalised_sign_ratio"] >= 3))
+        targets.append(("DI verification >= 1x JS verify (1 core)", results["di_verify"]["one_core"] >= js["verify"]
+                        and js["normalised_verify_ratio"] >= 1))
+    for kind, alg in (("jwt_eddsa_sign", "EdDSA"), ("jwt_rs256_sign", "RS256")):
+        if kind in results:
+            targets.append((f"VC-JWT issuance >= 5,000/s (1 core, {alg})", results[kind]["one_core"] >= 5000))
+    if "jwt_eddsa_sign" in results:
+        share = results["jwt_eddsa_sign"]["one_core"] / results["ed25519_raw"]["one_core"]
+        print(f"VC-JWT EdDSA issuance = {share:.1%} of the raw Ed25519 rate measured here")
     for name, ok in targets:
         print(f"target {name}: {'met' if ok else 'NOT met'}")
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "js": {k: v for k, v in (js or {}).items()
+        args.json.write_text(json.dumps({"results": results, "floor_before": floor, "js": {k: v for k, v in (js or {}).items()
                                                                      if k != "jsSigned"}, "bytes": size}, indent=2))
     return 0
 

@@ -1,0 +1,1 @@
+"""Pure domain model (no Flask): the issuer profile, the Annex I definition, EU vocabularies."""

@@ -44,6 +44,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FORBIDDEN_IRI = set('<>"{}|^`\\ \t\n\r')
 
 
+_NEEDS_ESCAPE = re.compile(r'[\\\t\n\r"]')
+
+
+def _escape(value: str) -> str:
+    """pyld's N-Quads literal escaping, skipped when nothing needs it."""
+    return escape(value) if _NEEDS_ESCAPE.search(value) else value
+
+
 class NotTemplatable(Exception):
     """This document (or value) must take the plain pyld path."""
 
@@ -92,13 +100,57 @@ def _context_terms(contexts: Any, store) -> frozenset[str]:
 
 
 class _Template:
-    """Quads of a shape: each component is a constant string or a placeholder index."""
-    __slots__ = ("quads", "iri_slots", "terms")
+    """Quads of a shape: each component is a constant string or a placeholder index.
+
+    ``first_degree`` holds, for each blank node, the lines of its first-degree hash input
+    (RDFC-1.0 4.6), where everything but a substituted value is fixed by the shape: a
+    constant line, or ``(quad index, position, prefix, suffix)``.
+    """
+    __slots__ = ("quads", "iri_slots", "terms", "first_degree", "bnode_positions")
 
     def __init__(self, quads, iri_slots, terms):
-        self.quads = quads          # list of (s, p, o, g) where each is str | ("iri", i) | ("lit", i, suffix)
+        self.quads = quads          # list of (s, p, o) where each is str | ("iri", i) | ("lit", i, suffix)
         self.iri_slots = iri_slots  # placeholder indexes used as IRIs
         self.terms = terms
+        self.first_degree: dict[str, list] | None = {}
+        self.bnode_positions = [(isinstance(q[0], str) and q[0].startswith("_:"),
+                                 isinstance(q[2], str) and q[2].startswith("_:")) for q in quads]
+        for i, ((s, p, o), (sb, ob)) in enumerate(zip(quads, self.bnode_positions)):
+            if sb and ob and s == o:
+                self.first_degree = None  # self-reference: leave it to pyld
+                return
+            for b, is_s in ((s, True), (o, False)):
+                if not (sb if is_s else ob):
+                    continue
+                other, other_is_bnode = (o, ob) if is_s else (s, sb)
+                if other_is_bnode:
+                    line = f"_:a {p} _:z .\n" if is_s else f"_:z {p} _:a .\n"
+                    spec: Any = line
+                elif type(other) is str:
+                    spec = f"_:a {p} {other} .\n" if is_s else f"{other} {p} _:a .\n"
+                else:
+                    spec = (i, 2, f"_:a {p} ", " .\n") if is_s else (i, 0, "", f" {p} _:a .\n")
+                self.first_degree.setdefault(b, []).append(spec)
+
+    def canonical(self, quads: list[tuple[str, str, str]]) -> str | None:
+        """RDFC-1.0 of the substituted quads (same order as ``self.quads``); ``None`` on a tie."""
+        if self.first_degree is None:
+            return None
+        sha256 = hashlib.sha256
+        by_hash: dict[str, str] = {}
+        for b, specs in self.first_degree.items():
+            lines = [x if type(x) is str else x[2] + quads[x[0]][x[1]] + x[3] for x in specs]
+            lines.sort()
+            h = sha256("".join(lines).encode("utf-8")).hexdigest()
+            if h in by_hash:
+                return None
+            by_hash[h] = b
+        labels = {b: f"_:c14n{i}" for i, (_, b) in enumerate(sorted(by_hash.items()))}
+        out = []
+        for (s, p, o), (sb, ob) in zip(quads, self.bnode_positions):
+            out.append(f"{labels[s] if sb else s} {p} {labels[o] if ob else o} .\n")
+        out.sort()
+        return "".join(out)
 
 
 def _term(component: dict) -> Any:
@@ -248,14 +300,16 @@ class TemplateCache:
                     or not jsonld._is_absolute_iri(v) or _FORBIDDEN_IRI.intersection(v)):
                 return None
         quads = []
-        seen = set()
         for s, p, o in template.quads:
-            if not isinstance(s, str):
+            if type(s) is not str:
                 s = "<" + values[s[1]] + ">"
-            if not isinstance(o, str):
-                o = "<" + values[o[1]] + ">" if o[0] == "iri" else '"' + escape(values[o[1]]) + '"' + o[2]
-            q = (s, p, o)
-            if q not in seen:  # two placeholders may stand for the same node
-                seen.add(q)
-                quads.append(q)
-        return canonical_from_quads(quads)
+            if type(o) is not str:
+                o = "<" + values[o[1]] + ">" if o[0] == "iri" else '"' + _escape(values[o[1]]) + '"' + o[2]
+            quads.append((s, p, o))
+        if len(set(quads)) == len(quads):
+            result = template.canonical(quads)
+            if result is not None:
+                return result
+        # Two placeholders stood for the same node (pyld merges it: drop the duplicate quads),
+        # or blank nodes tie: the generic path.
+        return canonical_from_quads(list(dict.fromkeys(quads)))

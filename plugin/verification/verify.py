@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
 from plugin.delivery.baking import BakingError, sniff, unbake
+
+log = logging.getLogger("microcred.verify")
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 AUTO = "auto"
@@ -225,9 +228,8 @@ def verify(data: bytes | str | dict, resolver: Resolver | None = None, *, now: d
 
 def _verify(data, resolver, *, now, schema) -> VerificationReport:
     from plugin.signing import contexts as ctx
-    from plugin.signing.data_integrity import verify as di_verify
     from plugin.signing.did import ResolutionError, resolve
-    from plugin.signing.jwt import unverified_parts, verify_vc_jwt
+    from plugin.signing.jwt import unverified_parts
 
     resolver = resolver or Resolver()
     store = resolver.store or ctx.default_store()
@@ -280,24 +282,26 @@ def _verify(data, resolver, *, now, schema) -> VerificationReport:
             except (ResolutionError, ValueError) as exc:
                 add(Check("issuer_key", False, str(exc)))
 
-    # proof
-    if report.check("issuer_key").ok:
-        if token:
-            res = verify_vc_jwt(token, public_key=public_key, check_dates=False)
-            ok = res.ok and res.credential == credential
-            add(Check("proof", ok, "the JWT signature is valid" if ok else (res.reason or "the JWT does not match")))
-        else:
-            res = di_verify(credential, public_key=public_key, documents=resolver.documents,
-                            sources=[resolver.get], store=store)
-            add(Check("proof", res.ok, "the Data Integrity proof is valid" if res.ok else res.reason))
-    else:
-        add(Check("proof", False, "not checked: the signing key is not a known key of the issuer"))
+    # proof (a verifier fails closed, whatever the input does to a library)
+    try:
+        add(_check_proof(report, credential, token, issuer, public_key, resolver, store))
+    except RecursionError:
+        raise
+    except Exception as exc:
+        log.exception("proof check crashed")
+        add(Check("proof", False, f"the proof could not be checked ({type(exc).__name__})"))
 
     # validity dates
     add(_check_dates(credential, now, report))
 
     # status
-    add(_check_status(credential, issuer, resolver, store, now, report))
+    try:
+        add(_check_status(credential, issuer, resolver, store, now, report))
+    except RecursionError:
+        raise
+    except Exception as exc:
+        log.exception("status check crashed")
+        add(Check("status", False, f"the status could not be checked ({type(exc).__name__})"))
 
     # schema
     if schema == AUTO:
@@ -313,6 +317,57 @@ def _verify(data, resolver, *, now, schema) -> VerificationReport:
 
     _set_status(report)
     return report
+
+
+def _check_proof(report, credential, token, issuer, public_key, resolver, store) -> Check:
+    from plugin.signing.data_integrity import verify as di_verify
+    from plugin.signing.jwt import verify_vc_jwt
+
+    if not report.check("issuer_key").ok:
+        return Check("proof", False, "not checked: the signing key is not a known key of the issuer")
+    if token:
+        res = verify_vc_jwt(token, public_key=public_key, check_dates=False)
+        ok = res.ok and res.credential == credential
+        return Check("proof", ok, "the JWT signature is valid" if ok else (res.reason or "the JWT does not match"))
+    foreign = _foreign_extension_contexts(credential, issuer)
+    if foreign:
+        return Check("proof", False, f"the credential uses the extension context {foreign[0]}, which its "
+                                     "issuer does not publish (the context list was changed)")
+    res = di_verify(credential, public_key=public_key, documents=resolver.documents,
+                    sources=[resolver.get], store=store)
+    return Check("proof", res.ok, "the Data Integrity proof is valid" if res.ok else res.reason)
+
+
+def _issuer_base(issuer: str | None) -> str | None:
+    """The base URL of the microcred tool that publishes ``issuer`` (did:web or profile URL)."""
+    if not issuer:
+        return None
+    url = issuer
+    if issuer.startswith("did:web:"):
+        from plugin.signing.did import did_web_url
+        try:
+            url = did_web_url(issuer)
+        except ValueError:
+            return None
+    if "/issuers/" not in url:
+        return None
+    return url.rsplit("/issuers/", 1)[0]
+
+
+def _foreign_extension_contexts(credential: dict, issuer: str | None) -> list[str]:
+    """Extension-context URLs not published by the issuer's own tool.
+
+    The context store maps the path ``/contexts/microcred/v1.jsonld`` on *any* host to
+    the bundled file (so credentials of every microcred deployment verify offline).
+    Data Integrity signs the expanded statements, not the context URLs, so without this
+    check the host of that URL could be changed without breaking the proof.
+    """
+    from plugin.signing import contexts as ctx
+    contexts = credential.get("@context")
+    contexts = contexts if isinstance(contexts, list) else [contexts]
+    base = _issuer_base(issuer)
+    expected = ctx.extension_context_url(base) if base else None
+    return [c for c in contexts if isinstance(c, str) and ctx.is_extension_context_url(c) and c != expected]
 
 
 def _check_dates(credential: dict, now: datetime, report: VerificationReport) -> Check:

@@ -234,3 +234,38 @@ def test_hostile_nesting_is_reported_not_raised(store):
         node = node["x"]
     report = verify(nested, Resolver(store=store), now=NOW)
     assert not report.ok and report.failed
+
+
+def test_extension_context_must_be_the_issuers_own(keys, store, signed):
+    """The store maps the extension path on any host to the bundled file, so the host is checked here."""
+    ed, _ = keys
+    _di, _token, documents = signed
+    cred = _credential()
+    cred["@context"] = cred["@context"] + ["http://tool.test/contexts/microcred/v1.jsonld"]
+    di = data_integrity.sign(cred, ed, ed.verification_method(DID), store=store)
+    assert verify(di, _resolver(documents, store), now=NOW).ok
+    swapped = json.loads(json.dumps(di).replace("http://tool.test/contexts/", "http://tool.tesu/contexts/"))
+    report = verify(swapped, _resolver(documents, store), now=NOW)
+    assert report.failed[0].name == "proof" and "does not publish" in report.failed[0].message
+
+
+@pytest.mark.parametrize("form", ["json", "jwt"])
+def test_changed_byte_anywhere_is_rejected(keys, store, signed, form):
+    """Every byte of the whole file, one at a time."""
+    ed, rsa = keys
+    _di, _token, documents = signed
+    cred = _credential()
+    cred["@context"] = cred["@context"] + ["http://tool.test/contexts/microcred/v1.jsonld"]
+    if form == "json":
+        data = json.dumps(data_integrity.sign(cred, ed, ed.verification_method(DID), store=store), indent=1).encode()
+    else:
+        data = sign_vc_jwt(cred, rsa, rsa.verification_method(DID)).encode()
+    resolver = _resolver(documents, store)
+    assert verify(data, resolver, now=NOW).ok
+    accepted = []
+    for pos in range(len(data)):
+        tampered = bytearray(data)
+        tampered[pos] ^= 0x01
+        if verify(bytes(tampered), resolver, now=NOW).ok:
+            accepted.append((pos, data[max(0, pos - 15):pos + 15]))
+    assert not accepted
