@@ -141,7 +141,7 @@ class HardenedLaunch(MessageLaunch):
         state = self._get_request_param("state")
         if not state:
             raise LaunchError("the launch has no state: start it again from the platform")
-        record = kv_get(self._db, STATE_PREFIX + state) if len(state) < 200 else None
+        record = kv_get(self._db, STATE_PREFIX + state) if len(state) < 200 and "\x00" not in state else None
         if not isinstance(record, dict):
             raise LaunchError("the launch state is unknown or expired (more than 10 minutes since the login): "
                               "start it again from the platform")
@@ -274,6 +274,8 @@ class HardenedLaunch(MessageLaunch):
         deployment_id = self._jwt["body"].get(CLAIM_DEPLOYMENT_ID)
         if not isinstance(deployment_id, str) or not deployment_id:
             raise LaunchError("the id_token has no deployment_id claim")
+        if len(deployment_id) > 255 or "\x00" in deployment_id:
+            raise LaunchError("the id_token's deployment_id is longer than 255 characters or not text")
         if self._tool_config.find_deployment_by_params(self._platform.issuer, deployment_id,
                                                        self._client_id) is None:
             raise UnknownPlatform(f"deployment {deployment_id!r} is not registered for client_id "

@@ -100,6 +100,8 @@ class PlatformConnector(ServiceConnector):
             detail = ""
             if isinstance(body, dict):
                 detail = ": " + " ".join(str(body.get(k)) for k in ("error", "error_description") if body.get(k))
+            if isinstance(body, dict) and body.get("error") == "invalid_scope":
+                raise ScopeNotGranted(f"the platform did not grant the scope(s) {' '.join(scopes)}{detail}")
             raise ServiceError(f"the platform refused an access token for {' '.join(scopes)} "
                                f"(HTTP {r.status_code}{detail})")
         granted = body.get("scope")

@@ -27,6 +27,8 @@ COMMAND_MODULES = [
     ("plugin.cli.engine", "suspend"),
     ("plugin.cli.engine", "reinstate"),
     ("plugin.cli.engine", "verify"),
+    ("plugin.cli.lti", "lti"),
+    ("plugin.cli.lti", "platform"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)

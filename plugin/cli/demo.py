@@ -17,7 +17,33 @@ def demo(ctx, headless, out_dir, port, platform_port):
     """Start the tool and a sandbox LTI 1.3 platform on loopback and show the whole story."""
     if headless:
         return _headless(ctx, out_dir)
-    raise click.ClickException("the demo is not built yet")
+    return _interactive(ctx, port, platform_port)
+
+
+def _interactive(ctx, port, platform_port):
+    """Serve the tool and the sandbox platform on 127.0.0.1 until Ctrl-C."""
+    import threading
+
+    from plugin.sandbox.demo import PortInUse, start_demo
+    if port == platform_port:
+        raise click.ClickException("--port and --platform-port must differ")
+    try:
+        handle = start_demo(lambda base_url: ctx.settings(base_url=base_url), port, platform_port)
+    except PortInUse as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"microcred tool      {handle.tool_url}  (LTI configuration: {handle.tool_url}/lti/config)")
+    click.echo(f"sandbox platform    {handle.platform_url}  (registered as {handle.platform.issuer}, "
+               f"client id {handle.platform.config.client_id})")
+    click.echo("")
+    click.echo(f"Open {handle.platform_url}/ in a browser: add the tool to the course as the instructor")
+    click.echo("(deep linking), then open the link as the instructor and as a learner.")
+    click.echo("Press Ctrl-C to stop.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        click.echo("\nstopping")
+    finally:
+        handle.stop()
 
 
 def _headless(ctx, out_dir):

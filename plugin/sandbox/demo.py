@@ -1,0 +1,89 @@
+"""The interactive ``microcred demo``: the tool and the sandbox platform on loopback, in threads.
+
+Both run on werkzeug's threaded development server (enough for one person clicking
+through the story; production uses ``microcred serve``). The sandbox key is kept in the
+instance folder so the registration stays valid from one run to the next.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from werkzeug.serving import make_server
+
+from plugin.sandbox.platform import SandboxConfig, SandboxPlatform, create_sandbox_app
+
+
+class _Slot:
+    """A WSGI callable whose app is set once the port (hence the base URL) is known."""
+
+    app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+@dataclass
+class DemoHandle:
+    tool_url: str
+    platform_url: str
+    platform: SandboxPlatform
+    services: object
+    _servers: list
+    _threads: list
+
+    def stop(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.services.engine.dispose()
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def _bind(port: int, slot: _Slot, what: str, option: str):
+    try:
+        return make_server("127.0.0.1", port, slot, threaded=True)
+    except (OSError, SystemExit):  # werkzeug prints a hint and exits when the port is taken
+        raise PortInUse(f"cannot listen on 127.0.0.1:{port} for the {what} (port in use?); "
+                        f"choose another with {option}") from None
+
+
+def start_demo(settings_for: Callable[[str], object], port: int = 5000, platform_port: int = 5001) -> DemoHandle:
+    """Start both servers; ``settings_for(base_url)`` builds the tool's settings. Port 0 picks a free port."""
+    from lti.platforms import PlatformInput, register_platform
+    from plugin.app import create_app
+    from plugin.services import build_services
+
+    tool_slot, platform_slot = _Slot(), _Slot()
+    tool_server = _bind(port, tool_slot, "tool", "--port")
+    try:
+        platform_server = _bind(platform_port, platform_slot, "sandbox platform", "--platform-port")
+    except PortInUse:
+        tool_server.server_close()
+        raise
+    tool_url = f"http://127.0.0.1:{tool_server.server_port}"
+    platform_url = f"http://127.0.0.1:{platform_server.server_port}"
+    settings = settings_for(tool_url)
+    services = build_services(settings)
+    tool_slot.app = create_app(services=services)
+    platform = SandboxPlatform(SandboxConfig(base_url=platform_url, tool_base_url=tool_url,
+                                             key_file=settings.instance_dir / "sandbox" / "platform-key.pem"))
+    platform_slot.app = create_sandbox_app(platform)
+    reg = platform.registration()
+    with services.session() as s:
+        register_platform(s, PlatformInput(
+            issuer=reg["issuer"], client_id=reg["client_id"], deployment_ids=[reg["deployment_id"]],
+            auth_login_url=reg["auth_login_url"], auth_token_url=reg["auth_token_url"],
+            key_set_url=reg["key_set_url"], name=reg["name"], product="sandbox"))
+    threads = []
+    for server, name in ((tool_server, "microcred-tool"), (platform_server, "microcred-sandbox")):
+        thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+        thread.start()
+        threads.append(thread)
+    return DemoHandle(tool_url, platform_url, platform, services, [tool_server, platform_server], threads)

@@ -1,0 +1,65 @@
+"""The ``microcred lti config`` / ``platform add`` / ``platform list`` contract."""
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from plugin.cli import cli
+
+ARGS = ["platform", "add", "--issuer", "https://lms.example.org", "--client-id", "block-v1:abc",
+        "--deployment-id", "1", "--auth-login-url", "https://lms.example.org/api/lti_consumer/v1/launch/",
+        "--auth-token-url", "https://lms.example.org/api/lti_consumer/v1/token/block-v1:abc",
+        "--key-set-url", "https://lms.example.org/api/lti_consumer/v1/public_keysets/block-v1:abc",
+        "--name", "Example LMS", "--product", "openedx"]
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result
+
+
+def test_lti_config_prints_the_tool_urls(settings):
+    result = run("lti", "config")
+    assert result.exit_code == 0, result.output
+    conf = json.loads(result.stdout)
+    assert conf["login_url"] == "http://tool.test/lti/login"
+    assert conf["launch_url"] == "http://tool.test/lti/launch"
+    assert conf["jwks_url"] == "http://tool.test/lti/jwks"
+    assert conf["deep_linking_url"] == "http://tool.test/lti/deep-link"
+    assert conf["registration_url"] == "http://tool.test/lti/register"
+    assert "https://purl.imsglobal.org/spec/lti-ags/scope/score" in conf["scopes"]
+
+
+def test_platform_add_is_idempotent_and_adds_deployments(services):
+    first = run(*ARGS)
+    assert first.exit_code == 0, first.output
+    stored = json.loads(first.stdout)
+    assert stored["issuer"] == "https://lms.example.org" and stored["deployment_ids"] == ["1"]
+    assert stored["product"] == "openedx" and stored["name"] == "Example LMS"
+    again = run(*ARGS)
+    assert json.loads(again.stdout)["id"] == stored["id"]
+    more = run(*[a if a != "1" else "2" for a in ARGS])
+    assert json.loads(more.stdout)["deployment_ids"] == ["1", "2"]
+    # a second component of the same Open edX gets its own client id under the same issuer
+    other = run(*[a.replace("block-v1:abc", "block-v1:def") for a in ARGS])
+    assert json.loads(other.stdout)["id"] != stored["id"]
+    listed = json.loads(run("platform", "list", "--json").stdout)
+    assert sorted(p["client_id"] for p in listed) == ["block-v1:abc", "block-v1:def"]
+    table = run("platform", "list").stdout
+    assert "block-v1:abc" in table and "1,2" in table and table.splitlines()[0].startswith("id")
+
+
+def test_platform_add_bad_url_is_one_line_on_stderr(services):
+    args = list(ARGS)
+    args[args.index("--key-set-url") + 1] = "not a url"
+    result = run(*args)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "key_set_url" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_platform_list_empty(services):
+    assert json.loads(run("platform", "list", "--json").stdout) == []
+    assert "No platform" in run("platform", "list").stdout
