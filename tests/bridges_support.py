@@ -100,3 +100,21 @@ def make_definition(session, *, policy: dict, issuer=ISSUER, context_id=COURSE_K
     session.add(definition)
     session.flush()
     return definition
+
+
+def make_issued_credential(session, *, definition, learner, status="active", title="Data Literacy"):
+    """Minimal engine-shaped rows (issuer, key, version, credential) for delivery and status tests."""
+    from plugin.storage.models import DefinitionVersion, IssuedCredential, Issuer, IssuerKey
+    issuer = Issuer(slug=f"uni-{uuid.uuid4().hex[:6]}", name="Université Exemple", profile={})
+    session.add(issuer)
+    session.flush()
+    key = IssuerKey(issuer_id=issuer.id, key_id="k1", algorithm="Ed25519", public_jwk={}, private_sealed="x")
+    version = DefinitionVersion(definition_id=definition.id, version=1, data={"title": title})
+    session.add_all([key, version])
+    session.flush()
+    credential = IssuedCredential(credential_id=f"urn:uuid:{uuid.uuid4()}", definition_id=definition.id,
+                                  definition_version_id=version.id, learner_id=learner.id, issuer_id=issuer.id,
+                                  issuer_key_id=key.id, status=status, document={})
+    session.add(credential)
+    session.flush()
+    return credential

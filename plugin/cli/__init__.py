@@ -29,6 +29,9 @@ COMMAND_MODULES = [
     ("plugin.cli.engine", "verify"),
     ("plugin.cli.lti", "lti"),
     ("plugin.cli.lti", "platform"),
+    ("plugin.cli.worker", "worker"),
+    ("plugin.cli.sync", "sync"),
+    ("plugin.cli.bridges", "bridge"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)

@@ -224,3 +224,26 @@ def latest_evidence(session: Session, definition_id: int, learner_id: int,
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def ob3_evidence(evidence: PassEvidence) -> dict[str, Any]:
+    """The evidence as an Open Badges 3.0 ``Evidence`` object, for the credential's ``evidence[]``.
+
+    Says which source reported what, when: score and pass mark in percent when known,
+    the platform's own verdict, and (gated launch) what was trusted instead of a score.
+    """
+    from plugin.domain.policy import SOURCE_LABELS
+    observed = as_utc(evidence.observed_at)
+    lines = [f"Source: {SOURCE_LABELS.get(evidence.source, evidence.source)}."]
+    if evidence.score is not None:
+        lines.append(f"Score: {evidence.score:g} %" + (f" (pass mark {evidence.pass_mark:g} %)." if evidence.pass_mark is not None else "."))
+    details = evidence.details or {}
+    if details.get("letter_grade"):
+        lines.append(f"Grade: {details['letter_grade']}.")
+    if details.get("trusts"):
+        lines.append(f"Trusted: {details['trusts']}.")
+    if observed is not None:
+        lines.append(f"Observed: {observed.strftime('%Y-%m-%dT%H:%M:%SZ')}.")
+    return {"type": ["Evidence"], "name": "Assessment result", "genre": "Assessment result",
+            "description": details.get("reason") or ("Passed." if evidence.passed else "Not passed."),
+            "narrative": "\n".join(lines)}

@@ -171,3 +171,19 @@ def test_concurrent_events_about_a_new_learner_create_one_learner(app, services,
     assert [code for code, _ in results] == [200] * 5, results
     assert count(services, Learner) == 1
     assert {c["learner_id"] for c in award.calls} == {results[0][1]["learner"]}
+
+
+def test_key_registered_as_a_jwks_url_is_fetched_and_used(client, services, award):
+    from tests.evidence.fake_platforms import _Server
+    key = SigningKey()
+    jwks_server = _Server(lambda method, path, query, form, headers: (200, key.jwks))
+    try:
+        with services.session() as s:
+            platform = make_platform(s, bridge={"openedx": {"webhook_jwks_url": jwks_server.url + "/microcred/webhook-jwks.json"}})
+            make_definition(s, policy={"source": "openedx_webhook", "issuance": "automatic"}, platform_id=platform.id)
+        assert post(client, key.sign(passing_claims())).status_code == 200
+        forged = post(client, SigningKey(kid=key.kid).sign(passing_claims()))
+        assert forged.status_code == 401 and forged.get_json()["error"] == "bad_signature"
+        assert jwks_server.requests[0][1] == "/microcred/webhook-jwks.json"
+    finally:
+        jwks_server.close()

@@ -1,0 +1,115 @@
+"""E-mail to the learner when a credential is ready, sent as a background job.
+
+Backends (``MICROCRED_MAIL_BACKEND``): ``smtp`` (``MICROCRED_SMTP_*``; the production
+default), ``file`` (one ``.eml`` file per message in ``<instance>/mail/``; the embedded
+default, so a demo can show what would have been sent) and ``console`` (the message on
+stderr). A failing SMTP server makes the job fail and be retried with backoff.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+import sys
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from plugin.logging import log_event
+from plugin.settings import Settings
+
+log = logging.getLogger("microcred.mail")
+
+
+class MailError(RuntimeError):
+    pass
+
+
+def build_message(settings: Settings, *, to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime.now(timezone.utc))
+    msg["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2] or "microcred.local")
+    msg.set_content(text)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def send_message(settings: Settings, msg: EmailMessage) -> str:
+    """Send with the configured backend; returns where it went (file path, 'console', 'smtp:host')."""
+    backend = settings.mail_backend
+    if backend == "console":
+        sys.stderr.write(msg.as_string() + "\n")
+        return "console"
+    if backend == "file":
+        folder = Path(settings.instance_dir) / "mail"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        msgid = msg["Message-ID"].strip("<>").split("@")[0]
+        path = folder / f"{stamp}-{msgid}.eml"
+        path.write_bytes(bytes(msg))
+        return str(path)
+    if backend == "smtp":
+        try:
+            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+                if settings.smtp_starttls:
+                    smtp.starttls()
+                if settings.smtp_user:
+                    smtp.login(settings.smtp_user, settings.smtp_password or "")
+                smtp.send_message(msg)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailError(f"SMTP {settings.smtp_host}:{settings.smtp_port} failed: {type(exc).__name__}: {exc}") from None
+        return f"smtp:{settings.smtp_host}"
+    raise MailError(f"unknown mail backend {backend!r}")
+
+
+def credential_url(settings: Settings, credential) -> str:
+    """Where the learner sees the credential (the learner pages serve it)."""
+    return f"{settings.base_url}/credentials/{credential.public_id}"
+
+
+def _title(credential) -> str:
+    version = getattr(credential, "version", None)
+    data = getattr(version, "data", None) or {}
+    for key in ("title", "name"):
+        value = data.get(key)
+        if isinstance(value, dict):  # a language map
+            value = value.get("en") or next(iter(value.values()), None)
+        if value:
+            return str(value)
+    course = getattr(getattr(credential, "definition", None), "course", None)
+    return getattr(course, "title", None) or "your micro-credential"
+
+
+def credential_ready_message(settings: Settings, credential, learner) -> EmailMessage:
+    title = _title(credential)
+    url = credential_url(settings, credential)
+    greeting = f"Hello {learner.given_name or learner.name}," if (learner.given_name or learner.name) else "Hello,"
+    text = (f"{greeting}\n\nYour micro-credential \u201c{title}\u201d is ready.\n\n"
+            f"Open it to download it, add it to a wallet or share it:\n{url}\n\n"
+            "You can also open the credential tool from your course.\n")
+    return build_message(settings, to=learner.email, subject=f"Your micro-credential is ready: {title}", text=text)
+
+
+def run_notify_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
+    """Job ``notify_credential_ready``: ``{"credential_id": int}``."""
+    from plugin.storage.models import IssuedCredential
+    with services.session() as s:
+        credential = s.get(IssuedCredential, int(payload["credential_id"]))
+        if credential is None:
+            return {"sent": False, "why": "credential not found"}
+        learner = credential.learner
+        if not learner.email:
+            return {"sent": False, "why": "the learner has no e-mail address"}
+        if credential.status not in ("active", "suspended"):
+            return {"sent": False, "why": f"credential is {credential.status}"}
+        msg = credential_ready_message(services.settings, credential, learner)
+    where = send_message(services.settings, msg)
+    log_event(log, "credential-ready e-mail sent", credential_id=payload["credential_id"],
+              backend=services.settings.mail_backend)
+    return {"sent": True, "to": msg["To"], "via": where if services.settings.mail_backend != "file" else "file",
+            "file": where if services.settings.mail_backend == "file" else None}

@@ -1,0 +1,221 @@
+"""Moodle web services: completion and grades, pulled with a token the admin configured.
+
+Calls ``{site}/webservice/rest/server.php?wstoken=...&wsfunction=...&moodlewsrestformat=json``
+(POST, parameters form-encoded as Moodle expects). Moodle answers errors with HTTP 200
+and an envelope ``{"exception": ..., "errorcode": ..., "message": ...}``; each one
+becomes a :class:`MoodleError` whose message says what to fix.
+
+Functions used (enable them in the admin's external service):
+``core_completion_get_course_completion_status`` (completion, with each criterion),
+``gradereport_user_get_grade_items`` (every grade item and the course total, raw grade
+between grademin and grademax; without ``userid`` it lists everyone in the course),
+``gradereport_overview_get_course_grades`` (the course grade, used to test the connection).
+
+Moodle's LTI 1.3 launches carry the Moodle user id as ``sub`` and the course id as the
+context id, so a learner and a course map directly to Moodle's ids.
+"""
+from __future__ import annotations
+
+import html
+import re
+from typing import Any, Iterator
+
+import requests
+
+from plugin.domain.policy import CoursePolicy, Observation
+from plugin.evidence.base import BridgeError, BridgeNotConfigured, LearnerResult, PullSource, bridge_settings
+from plugin.storage.models import Course, Learner, Platform
+from plugin.storage.secrets import platform_secret_context
+
+FUNCTIONS = ("core_completion_get_course_completion_status", "gradereport_user_get_grade_items",
+             "gradereport_overview_get_course_grades")
+
+# errorcode -> what the admin or instructor should do
+_HINTS = {
+    "invalidtoken": "the Moodle web-service token is wrong or was deleted: create a new one "
+                    "(Site administration > Server > Web services > Manage tokens) and run microcred bridge set",
+    "accessexception": "the token's web service does not allow this function, or its user lacks the capability: "
+                       "add {function} to the external service and check the token user's role",
+    "servicerequireslogin": "the web service is disabled for this token's user",
+    "invalidrecord": "Moodle does not know this course or user (course id {courseid})",
+    "requireloginerror": "the token's user cannot access this course (enrol it or give it a system role)",
+    "nocriteriaset": "completion tracking has no criteria in this course: set course completion criteria in Moodle",
+    "completionnotenabled": "completion tracking is not enabled for this course in Moodle",
+    "invalidparameter": "Moodle refused the parameters (course or user id not valid)",
+    "webservicesnotenabled": "web services are disabled on this Moodle site (Site administration > Advanced features)",
+    "enablewsdescription": "web services are disabled on this Moodle site (Site administration > Advanced features)",
+    "protocolnotenabled": "the REST protocol is disabled on this Moodle site (Site administration > Server > Web services > Manage protocols)",
+}
+
+
+class MoodleError(BridgeError):
+    def __init__(self, message: str, *, errorcode: str = "moodle_error", exception: str | None = None,
+                 retryable: bool = False):
+        super().__init__(message, code=errorcode, retryable=retryable)
+        self.errorcode = errorcode
+        self.exception = exception
+
+
+class MoodleClient:
+    def __init__(self, site_url: str, token: str, *, http: requests.Session | None = None, timeout: float = 20.0):
+        self.site_url = site_url.rstrip("/")
+        self.token = token
+        self.http = http or requests.Session()
+        self.timeout = timeout
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.site_url}/webservice/rest/server.php"
+
+    def call(self, function: str, **params: Any) -> Any:
+        query = {"wstoken": self.token, "wsfunction": function, "moodlewsrestformat": "json"}
+        try:
+            resp = self.http.post(self.endpoint, params=query, data=_flatten(params), timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise MoodleError(f"Moodle at {self.site_url} could not be reached: {type(exc).__name__}",
+                              errorcode="unreachable", retryable=True) from None
+        if resp.status_code != 200:
+            raise MoodleError(f"Moodle answered HTTP {resp.status_code} for {function} "
+                              f"(is {self.endpoint} the Moodle site root?)", errorcode="http_error",
+                              retryable=resp.status_code >= 500)
+        try:
+            body = resp.json()
+        except ValueError:
+            raise MoodleError(f"Moodle did not answer JSON for {function}: is the REST protocol enabled?",
+                              errorcode="not_json") from None
+        if isinstance(body, dict) and "exception" in body:
+            code = body.get("errorcode") or "moodle_error"
+            hint = _HINTS.get(code, "")
+            if hint:
+                hint = hint.format(function=function, courseid=params.get("courseid", "?"))
+            text = html.unescape(str(body.get("message") or code))
+            raise MoodleError(f"Moodle refused {function}: {text} ({code})" + (f"; {hint}" if hint else ""),
+                              errorcode=code, exception=body.get("exception"))
+        return body
+
+    def completion_status(self, courseid: int | str, userid: int | str) -> dict[str, Any]:
+        return self.call("core_completion_get_course_completion_status", courseid=int(courseid),
+                         userid=int(userid))["completionstatus"]
+
+    def grade_items(self, courseid: int | str, userid: int | str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"courseid": int(courseid)}
+        if userid is not None:
+            params["userid"] = int(userid)
+        return self.call("gradereport_user_get_grade_items", **params).get("usergrades", [])
+
+    def course_grades(self, userid: int | str | None = None) -> list[dict[str, Any]]:
+        params = {"userid": int(userid)} if userid is not None else {}
+        return self.call("gradereport_overview_get_course_grades", **params).get("grades", [])
+
+
+def _flatten(params: dict[str, Any]) -> dict[str, Any]:
+    """Moodle's REST form encoding: lists as name[0]=..., dicts as name[key]=..."""
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}[{k}]", v)
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(f"{prefix}[{i}]", v)
+        elif isinstance(value, bool):
+            flat[prefix] = int(value)
+        elif value is not None:
+            flat[prefix] = value
+    for key, value in params.items():
+        walk(key, value)
+    return flat
+
+
+def _percent(item: dict[str, Any], value_key: str = "graderaw") -> float | None:
+    raw, lo, hi = item.get(value_key), item.get("grademin"), item.get("grademax")
+    if raw is None or lo is None or hi is None or float(hi) <= float(lo):
+        return None
+    return round((float(raw) - float(lo)) * 100.0 / (float(hi) - float(lo)), 4)
+
+
+def _strip_tags(text: str | None) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text or "")).strip()
+
+
+def observation_from_grades(usergrade: dict[str, Any], completion: dict[str, Any] | None = None) -> Observation:
+    """One learner's grade items (and completion) as an observation. Scores in percent."""
+    score = pass_mark = None
+    assessments: dict[str, float | None] = {}
+    pass_marks: dict[str, float | None] = {}
+    for item in usergrade.get("gradeitems", []):
+        pct = _percent(item)
+        gradepass = _percent(item, "gradepass") if item.get("gradepass") not in (None, 0, 0.0) else None
+        if item.get("itemtype") == "course":
+            score, pass_mark = pct, gradepass
+            continue
+        if item.get("itemtype") == "category":
+            continue
+        for name in {_strip_tags(item.get("itemname")), (item.get("idnumber") or "").strip()} - {""}:
+            assessments[name] = pct
+            pass_marks[name] = gradepass
+    details: dict[str, Any] = {"via": "moodle_webservice", "moodle_userid": usergrade.get("userid"),
+                               "moodle_courseid": usergrade.get("courseid")}
+    completed = None
+    if completion is not None:
+        completed = bool(completion.get("completed"))
+        missing = [f"{_strip_tags(c.get('title'))}: {_strip_tags((c.get('details') or {}).get('criteria'))}".rstrip(": ")
+                   for c in completion.get("completions", []) if not c.get("complete")]
+        details["missing_criteria"] = missing
+    passed = None
+    if score is not None and pass_mark is not None:
+        passed = score >= pass_mark
+    elif completed is not None:
+        passed = completed
+    return Observation(source="moodle", passed=passed, score=score, pass_mark=pass_mark, completed=completed,
+                       assessments=assessments, assessment_pass_marks=pass_marks, details=details)
+
+
+class MoodleSource(PullSource):
+    source = "moodle"
+
+    def __init__(self, client: MoodleClient):
+        self.client = client
+
+    @classmethod
+    def for_platform(cls, services, platform: Platform, *, http: requests.Session | None = None) -> "MoodleSource":
+        conf = bridge_settings(platform, "moodle")
+        if not (conf.get("url") and conf.get("token_sealed")):
+            raise BridgeNotConfigured(f"Moodle web services are not configured for {platform.issuer} "
+                                      "(microcred bridge set --moodle-url URL --moodle-token T)")
+        token = services.secrets.open(conf["token_sealed"], platform_secret_context(platform.id, "moodle_token")).decode()
+        return cls(MoodleClient(conf["url"], token, http=http))
+
+    def _needs_completion(self, policy: CoursePolicy) -> bool:
+        return policy.rule in ("completion", "course_passed")
+
+    def _completion_or_none(self, courseid, userid, policy: CoursePolicy) -> dict[str, Any] | None:
+        if not self._needs_completion(policy):
+            return None
+        try:
+            return self.client.completion_status(courseid, userid)
+        except MoodleError as exc:
+            # "course passed" can still be decided from the course total and its pass grade.
+            if policy.rule == "course_passed" and exc.errorcode in ("nocriteriaset", "completionnotenabled"):
+                return None
+            raise
+
+    def observe_learner(self, course: Course, learner: Learner, policy: CoursePolicy) -> Observation:
+        usergrades = self.client.grade_items(course.context_id, learner.sub)
+        usergrade = usergrades[0] if usergrades else {"gradeitems": [], "userid": learner.sub}
+        return observation_from_grades(usergrade, self._completion_or_none(course.context_id, learner.sub, policy))
+
+    def observe_course(self, course: Course, policy: CoursePolicy) -> Iterator[LearnerResult]:
+        for usergrade in self.client.grade_items(course.context_id):
+            userid = usergrade.get("userid")
+            completion = self._completion_or_none(course.context_id, userid, policy)
+            yield LearnerResult(observation=observation_from_grades(usergrade, completion), sub=str(userid),
+                                name=usergrade.get("userfullname") or None)
+
+    def check(self, course_id: str | None = None) -> str:
+        if course_id:
+            users = self.client.grade_items(course_id)
+            return f"Moodle web services OK: course {course_id} readable ({len(users)} learners with grades)"
+        self.client.course_grades()
+        return f"Moodle web services OK: {self.client.site_url} accepted the token"

@@ -1,0 +1,70 @@
+"""Receivers connected by edx-platform's plugin system (see ``apps.py`` ``signals_config``)."""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+
+from plugin.openedx_app.identity import external_id_for
+from plugin.openedx_app.webhook import send_passing_status
+
+log = logging.getLogger(__name__)
+
+
+def _user_payload(user_data) -> dict | None:
+    external_id = external_id_for(user_data)
+    if not external_id:
+        log.warning("microcred: no LTI external id for user %s; webhook not sent", getattr(user_data, "id", None))
+        return None
+    pii = getattr(user_data, "pii", None)
+    user = {"external_id": str(external_id), "username": getattr(pii, "username", None) or None}
+    if settings.MICROCRED_WEBHOOK_SEND_PII and pii is not None:
+        user.update(name=pii.name or None, email=pii.email or None)
+    return user
+
+
+def _current_grade(user_id: int, course_key) -> dict | None:
+    """The course grade, read from edx-platform when it is there (not in tests)."""
+    try:
+        from django.contrib.auth import get_user_model
+        from lms.djangoapps.grades.api import CourseGradeFactory  # edx-platform only
+        from opaque_keys.edx.keys import CourseKey
+    except ImportError:
+        return None
+    try:
+        user = get_user_model().objects.get(id=user_id)
+        grade = CourseGradeFactory().read(user, course_key=CourseKey.from_string(str(course_key)))
+        return {"percent": grade.percent, "letter_grade": grade.letter_grade or None, "passed": grade.passed}
+    except Exception:  # the grade is a bonus: the passing flag is what matters
+        log.exception("microcred: could not read the course grade")
+        return None
+
+
+def on_course_passing_status_updated(sender, signal=None, course_passing_status=None, **kwargs):
+    status = course_passing_status
+    if status is None or not settings.MICROCRED_WEBHOOK_URL:
+        return None
+    user = _user_payload(status.user)
+    if user is None:
+        return None
+    metadata = kwargs.get("metadata")
+    data = {"is_passing": bool(status.is_passing), "course_key": str(status.course.course_key), "user": user,
+            "grade": _current_grade(status.user.id, status.course.course_key)}
+    return send_passing_status(data, event_time=getattr(metadata, "time", None))
+
+
+def on_certificate_created(sender, signal=None, certificate=None, **kwargs):
+    """A downloadable certificate means the learner passed; it also carries the grade."""
+    if certificate is None or not settings.MICROCRED_WEBHOOK_URL or certificate.current_status != "downloadable":
+        return None
+    user = _user_payload(certificate.user)
+    if user is None:
+        return None
+    try:
+        percent = float(certificate.grade) if certificate.grade not in (None, "") else None
+    except (TypeError, ValueError):
+        percent = None
+    data = {"is_passing": True, "course_key": str(certificate.course.course_key), "user": user,
+            "grade": {"percent": percent, "letter_grade": None, "passed": True} if percent is not None else None}
+    metadata = kwargs.get("metadata")
+    return send_passing_status(data, event_time=getattr(metadata, "time", None))

@@ -1,0 +1,67 @@
+"""Run as a separate process (like the LMS): emit the real Open edX signal, print what happened.
+
+Usage: python -m tests.openedx_app.emit_signal [--concurrent N]
+Prints one JSON object: receiver responses, the JWKS the plugin serves, and (with
+--concurrent) the outcomes of N concurrent deliveries of one signed token.
+"""
+import json
+import os
+import sys
+import threading
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.openedx_app.django_settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.test import Client  # noqa: E402
+from edx_django_utils.plugins import connect_plugin_receivers  # noqa: E402
+from openedx_events.learning.data import (CourseData, CoursePassingStatusData, UserData,  # noqa: E402
+                                          UserPersonalData)
+from openedx_events.learning.signals import COURSE_PASSING_STATUS_UPDATED  # noqa: E402
+
+from plugin.openedx_app import webhook  # noqa: E402
+
+
+def main(argv):
+    connect_plugin_receivers("lms.djangoapp")
+    out = {}
+    status = CoursePassingStatusData(
+        is_passing=argv.get("passing", True),
+        course=CourseData(course_key=os.environ["TEST_COURSE_KEY"], display_name="Micro-credentials 101"),
+        user=UserData(id=42, is_active=True, pii=UserPersonalData(username="ada", email="ada@example.org",
+                                                                   name="Ada Lovelace")))
+    responses = COURSE_PASSING_STATUS_UPDATED.send_event(course_passing_status=status)
+    out["responses"] = [(getattr(r, "__name__", str(r)), repr(v) if isinstance(v, Exception) else v)
+                        for r, v in responses]
+    out["jwks"] = json.loads(Client().get("/microcred/webhook-jwks.json").content)
+    n = argv.get("concurrent")
+    if n:
+        token = webhook.build_token({"is_passing": True, "course_key": os.environ["TEST_COURSE_KEY"],
+                                     "user": {"external_id": "ext-43", "username": "grace"}, "grade": None})
+        results = [None] * n
+        barrier = threading.Barrier(n)
+
+        def send(i):
+            barrier.wait()
+            results[i] = webhook.deliver(token, attempts=1)
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        out["concurrent"] = results
+    # The plugin must stay dependency-light inside edx-platform: no Flask, no SQLAlchemy.
+    out["heavy_modules"] = sorted(m for m in ("flask", "sqlalchemy", "plugin.web", "plugin.services")
+                                  if m in sys.modules)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    args = {}
+    if "--concurrent" in sys.argv:
+        args["concurrent"] = int(sys.argv[sys.argv.index("--concurrent") + 1])
+    if "--failing" in sys.argv:
+        args["passing"] = False
+    main(args)

@@ -1,0 +1,107 @@
+"""The Open edX plugin end to end: a separate Django process emits the real
+COURSE_PASSING_STATUS_UPDATED signal; the running tool (a real HTTP server on 127.0.0.1)
+receives the signed webhook, accepts it and issues the credential once."""
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from plugin.issuance import auto
+from plugin.storage.models import Learner, OneTimeToken, PassEvidence
+from tests.bridges_support import COURSE_KEY, ISSUER, RecordingAward, SigningKey, make_definition, make_platform
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+pytest.importorskip("openedx_events")
+pytest.importorskip("edx_django_utils")
+
+
+class _Holder:
+    app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def tool(settings, monkeypatch):
+    """The tool served over HTTP on a free loopback port, with its base URL set to it."""
+    from plugin.app import create_app
+    from plugin.services import build_services
+    holder = _Holder()
+    server = make_server("127.0.0.1", 0, holder, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    services = build_services(dataclasses.replace(settings, base_url=base))
+    holder.app = create_app(services=services)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    recorder = RecordingAward()
+    monkeypatch.setattr(auto, "engine_award", lambda: recorder)
+    yield services, base, recorder
+    server.shutdown()
+    services.engine.dispose()
+
+
+def _run_lms(tmp_path, base, key, *args):
+    key_file = tmp_path / "webhook-key.pem"
+    key_file.write_text(key.private_pem)
+    env = dict(os.environ, TEST_LMS_ROOT_URL=ISSUER, TEST_WEBHOOK_URL=base + "/api/webhooks/openedx",
+               TEST_WEBHOOK_KEY_FILE=str(key_file), TEST_COURSE_KEY=COURSE_KEY, PYTHONPATH=REPO)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    proc = subprocess.run([sys.executable, "-m", "tests.openedx_app.emit_signal", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _register(services, public_jwk, policy=None):
+    with services.session() as s:
+        platform = make_platform(s, bridge={"openedx": {"webhook_jwks": {"keys": [public_jwk]}}})
+        make_definition(s, policy=policy or {"source": "openedx_webhook", "issuance": "automatic"},
+                        platform_id=platform.id)
+
+
+def test_real_signal_produces_a_webhook_the_tool_accepts_and_issues_once(tmp_path, tool):
+    services, base, award = tool
+    key = SigningKey()
+    # The admin registers the key the plugin publishes (its JWKS has a thumbprint kid).
+    probe = _run_lms(tmp_path, base, key)
+    published = probe["jwks"]["keys"][0]
+    assert published["alg"] == "EdDSA" and published["x"] == key.public_jwk["x"]
+    # Before registration the tool rejected the webhook (unknown issuer): the plugin logged it.
+    assert probe["responses"] == [["on_course_passing_status_updated", "rejected"]]
+    _register(services, published)
+
+    out = _run_lms(tmp_path, base, key, "--concurrent", "5")
+    assert out["responses"] == [["on_course_passing_status_updated", "accepted"]]
+    assert out["heavy_modules"] == []
+    # One signed token delivered five times at once: one acceptance, four replays.
+    assert sorted(out["concurrent"]) == ["accepted", "duplicate", "duplicate", "duplicate", "duplicate"]
+    with services.session() as s:
+        ada = s.scalar(select(Learner).where(Learner.sub == "ext-42"))
+        assert ada.platform_issuer == ISSUER and ada.external_ids == {"openedx_username": "ada"}
+        assert ada.email is None  # PII is not shared unless MICROCRED_WEBHOOK_SEND_PII
+        grace = s.scalar(select(Learner).where(Learner.sub == "ext-43"))
+        assert s.scalar(select(func.count()).select_from(PassEvidence)) == 2
+        assert s.scalar(select(func.count()).select_from(OneTimeToken)) == 2
+    issued_for = sorted(c["learner_id"] for c in award.calls)
+    assert issued_for == sorted([ada.id, grace.id])
+
+
+def test_failing_status_is_sent_and_recorded_without_issuing(tmp_path, tool):
+    services, base, award = tool
+    key = SigningKey()
+    probe = _run_lms(tmp_path, base, key)
+    _register(services, probe["jwks"]["keys"][0])
+    out = _run_lms(tmp_path, base, key, "--failing")
+    assert out["responses"] == [["on_course_passing_status_updated", "accepted"]]
+    assert award.calls == []
+    with services.session() as s:
+        evidence = s.scalar(select(PassEvidence))
+        assert evidence.passed is False and "not passed" in evidence.details["reason"]
