@@ -20,6 +20,26 @@ def demo(ctx, headless, out_dir, port, platform_port):
     return _interactive(ctx, port, platform_port)
 
 
+def _headless(ctx, out_dir):
+    """Issue one demo credential directly on the services and write its files.
+
+    (Until the sandbox platform exists this path does not go through an LTI launch.)
+    """
+    from pathlib import Path
+
+    from plugin.issuance.demo_data import run_headless
+    services = ctx.services()
+    out = Path(out_dir) if out_dir else services.settings.instance_dir / "demo"
+    summary = run_headless(services, out)
+    click.echo(f"issuer      {summary['issuer']}")
+    click.echo(f"credential  {summary['credential']} ({'issued' if summary['created'] else 'already held'})")
+    click.echo(f"files in    {out}")
+    for path in summary["files"]:
+        click.echo(f"  {Path(path).name}")
+    click.echo(f"check one:  microcred verify {out / (summary['credential'] + '.png')} "
+               f"--documents {out / 'documents.json'}")
+
+
 def _interactive(ctx, port, platform_port):
     """Serve the tool and the sandbox platform on 127.0.0.1 until Ctrl-C."""
     import threading
@@ -44,23 +64,3 @@ def _interactive(ctx, port, platform_port):
         click.echo("\nstopping")
     finally:
         handle.stop()
-
-
-def _headless(ctx, out_dir):
-    """Issue one demo credential directly on the services and write its files.
-
-    (Until the sandbox platform exists this path does not go through an LTI launch.)
-    """
-    from pathlib import Path
-
-    from plugin.issuance.demo_data import run_headless
-    services = ctx.services()
-    out = Path(out_dir) if out_dir else services.settings.instance_dir / "demo"
-    summary = run_headless(services, out)
-    click.echo(f"issuer      {summary['issuer']}")
-    click.echo(f"credential  {summary['credential']} ({'issued' if summary['created'] else 'already held'})")
-    click.echo(f"files in    {out}")
-    for path in summary["files"]:
-        click.echo(f"  {Path(path).name}")
-    click.echo(f"check one:  microcred verify {out / (summary['credential'] + '.png')} "
-               f"--documents {out / 'documents.json'}")

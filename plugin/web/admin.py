@@ -131,9 +131,25 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _parse_identifiers(text: str) -> list[dict]:
+    """"SIREN: 130 029 747" lines -> LegalIdentifier dicts; unknown schemes become OTHER with a label."""
+    from plugin.domain.issuer import IDENTIFIER_SCHEMES
+    out = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        scheme, _sep, value = line.partition(":")
+        key = scheme.strip().upper()
+        if key in IDENTIFIER_SCHEMES:
+            out.append({"scheme": key, "value": value.strip()})
+        else:
+            out.append({"scheme": "OTHER", "value": value.strip(), "label": scheme.strip()})
+    return out
+
+
 def _legal_identifiers(form, field):
     for line in (field.data or "").splitlines():
-        if line.strip() and ":" not in line:
+        if line.strip() and (":" not in line or not line.partition(":")[2].strip() or not line.partition(":")[0].strip()):
             raise ValidationError(_("Write one identifier per line as “scheme: value”, e.g. “SIREN: 130 025 265”."))
 
 
@@ -206,29 +222,28 @@ def _check_logo(storage):
     raise ValidationError(_("The logo must be a PNG or JPEG image."))
 
 
-def _profile_from_form(form: IssuerForm) -> dict:
-    ids = []
-    for line in (form.legal_identifiers.data or "").splitlines():
-        if line.strip():
-            scheme, value = line.split(":", 1)
-            ids.append({"scheme": scheme.strip(), "value": value.strip()})
-    return {
-        "name": form.name.data.strip(), "url": form.url.data.strip(), "email": (form.email.data or "").strip() or None,
-        "description": (form.description.data or "").strip() or None,
-        "country_code": form.country.data, "region": (form.region.data or "").strip() or None,
-        "legal_identifiers": ids, "quality_assurance": form.quality_assurance.data.strip(),
-        "accreditation": (form.accreditation.data or "").strip() or None,
+def _profile_from_form(form: IssuerForm, logo_data_uri: str | None):
+    """The domain model (IssuerProfile) decides; its errors come back as ValueError."""
+    from pydantic import ValidationError as PydanticError
+    from plugin.domain.issuer import IssuerProfile
+    raw = {
+        "legal_name": form.name.data.strip(), "url": form.url.data.strip(), "email": (form.email.data or "").strip(),
+        "description": (form.description.data or "").strip(), "country_code": form.country.data,
+        "region": (form.region.data or "").strip(), "legal_identifiers": _parse_identifiers(form.legal_identifiers.data),
+        "quality_assurance": form.quality_assurance.data.strip(),
+        "accreditation": (form.accreditation.data or "").strip(), "logo": logo_data_uri,
     }
-
-
-def _validated_profile(profile: dict) -> dict:
-    """Let the domain model (plugin.domain.issuer.IssuerProfile) have the last word when it exists."""
     try:
-        from plugin.domain.issuer import IssuerProfile
-    except ImportError:
-        return profile
-    from plugin.web.domain_bridge import issuer_profile_from_form
-    return issuer_profile_from_form(IssuerProfile, profile)
+        return IssuerProfile.model_validate(raw)
+    except PydanticError as exc:
+        fields = {"legal_name": form.name, "url": form.url, "email": form.email, "country_code": form.country,
+                  "region": form.region, "legal_identifiers": form.legal_identifiers,
+                  "quality_assurance": form.quality_assurance, "accreditation": form.accreditation,
+                  "logo": form.logo, "description": form.description}
+        for err in exc.errors():
+            target = fields.get(err["loc"][0] if err["loc"] else "", form.name)
+            target.errors.append(err["msg"].removeprefix("Value error, "))
+        return None
 
 
 @bp.get("/issuers")
@@ -254,6 +269,8 @@ def _issuer_form(issuer: Issuer | None):
     form.country.choices = _country_choices()
     form.platforms.choices = _platform_choices()
     scope = platform_scope()
+    if issuer is not None:
+        form.slug.render_kw = {"readonly": True}
     if request.method == "GET":
         form.launch.data = request.args.get("launch", "")
         if issuer is not None:
@@ -262,7 +279,8 @@ def _issuer_form(issuer: Issuer | None):
             form.url.data, form.email.data = p.get("url"), p.get("email")
             form.description.data = p.get("description")
             form.country.data, form.region.data = p.get("country_code"), p.get("region")
-            form.legal_identifiers.data = "\n".join(f"{i['scheme']}: {i['value']}" for i in p.get("legal_identifiers", []))
+            form.legal_identifiers.data = "\n".join(f"{i.get('label') or i['scheme']}: {i['value']}"
+                                                     for i in p.get("legal_identifiers", []))
             form.quality_assurance.data, form.accreditation.data = p.get("quality_assurance"), p.get("accreditation")
             form.platforms.data = [r.platform_id for r in db().scalars(
                 select(IssuerPlatform).where(IssuerPlatform.issuer_id == issuer.id))]
@@ -283,25 +301,33 @@ def _issuer_form(issuer: Issuer | None):
             if slug_owner is not None and slug_owner is not issuer:
                 form.slug.errors.append(_("Another issuer already uses this identifier."))
                 ok = False
-            elif issuer is not None and issuer.slug != form.slug.data and issuer.keys:
+            elif issuer is not None and issuer.slug != form.slug.data:
                 form.slug.errors.append(_("This issuer already has keys: its identifier is part of "
                                           "the credentials it signed and cannot change."))
                 ok = False
         profile = None
         if ok:
+            import base64
+            if logo is not None:
+                data_uri = f"data:{logo[1]};base64," + base64.b64encode(logo[0]).decode()
+            else:
+                data_uri = (issuer.profile or {}).get("logo") if issuer is not None else None
+            profile = _profile_from_form(form, data_uri)
+            ok = profile is not None
+        if ok:
+            from plugin.issuance.service import IssuanceError, create_issuer, update_issuer_profile
+            actor = current_actor().label
+            created = issuer is None
             try:
-                profile = _validated_profile(_profile_from_form(form))
-            except ValueError as exc:
+                if created:
+                    issuer = create_issuer(db(), services(), form.slug.data, profile, actor=actor)
+                else:
+                    issuer.slug = form.slug.data
+                    update_issuer_profile(db(), issuer, profile, actor=actor)
+            except IssuanceError as exc:
                 form.name.errors.append(str(exc))
                 ok = False
         if ok:
-            created = issuer is None
-            if created:
-                issuer = Issuer(slug=form.slug.data, name=form.name.data.strip(), profile=profile)
-                db().add(issuer)
-                db().flush()
-            else:
-                issuer.slug, issuer.name, issuer.profile = form.slug.data, form.name.data.strip(), profile
             if logo is not None:
                 issuer.logo, issuer.logo_mime = logo
             allowed = {pid for pid, _label in form.platforms.choices}
@@ -315,8 +341,7 @@ def _issuer_form(issuer: Issuer | None):
             for pid in set(current) - wanted:
                 if pid in allowed:
                     db().delete(current[pid])
-            record("issuer.created" if created else "issuer.updated", "issuer", issuer.id,
-                   name=issuer.name, platforms=sorted(wanted), logo=logo is not None)
+            record("issuer.platforms", "issuer", issuer.slug, platforms=sorted(wanted), logo_changed=logo is not None)
             db().commit()
             flash(_("Issuer saved."), "ok")
             return redirect(launch_url("admin.issuer_keys", issuer_id=issuer.id))
@@ -349,13 +374,17 @@ def issuer_keys(issuer_id: int):
 
 
 def _issuer_documents(issuer: Issuer):
-    """The did:web document / issuer profile verifiers read, as the engine publishes it."""
+    """The did:web document and the issuer profile verifiers read, exactly as published."""
     import json
+    from plugin.issuance.service import did_document_for, issuer_profile_document, issuer_profile_url
+    from plugin.signing.did import did_web_url
+    from plugin.issuance.keys import issuer_identifier
     try:
-        from plugin.web.domain_bridge import issuer_public_documents
-        docs = issuer_public_documents(services(), db(), issuer)
-    except ImportError:
-        return None, _("The signing engine is not installed in this build.")
+        did = issuer_identifier(services(), issuer)
+        docs = {
+            f"{did} ({did_web_url(did)})": did_document_for(db(), services(), issuer),
+            issuer_profile_url(services(), issuer): issuer_profile_document(db(), services(), issuer),
+        }
     except Exception as exc:  # shown to the admin, not a 500: the page must still let them rotate
         return None, f"{type(exc).__name__}: {exc}"
     return {name: json.dumps(doc, indent=2, ensure_ascii=False) for name, doc in docs.items()}, None
@@ -368,11 +397,9 @@ def issuer_rotate(issuer_id: int):
     form = KeyActionForm()
     if not form.validate():
         abort(400, description=_("The form expired; reload the page and try again."))
-    from plugin.web.domain_bridge import rotate_issuer_keys
+    from plugin.issuance.service import rotate_keys
     had_keys = any(k.retired_at is None for k in issuer.keys)
-    new_keys = rotate_issuer_keys(services(), db(), issuer)
-    record("issuer.keys_rotated" if had_keys else "issuer.keys_generated", "issuer", issuer.id,
-           new_keys=new_keys)
+    rotate_keys(db(), services(), issuer, actor=current_actor().label)  # audited by the engine
     db().commit()
     flash(_("New signing keys are active. Credentials signed with the previous keys still verify.")
           if had_keys else _("Signing keys generated."), "ok")
@@ -555,7 +582,7 @@ def audit():
     scope = platform_scope()
     if scope is not None:
         # An LTI administrator sees the events of their platform's issuers and of the platform itself.
-        issuer_ids = [str(i.id) for i in _issuers_query(scope)]
+        issuer_ids = [i.slug for i in _issuers_query(scope)]
         q = q.where(((AuditLog.target_type == "platform") & (AuditLog.target_id == str(scope)))
                     | ((AuditLog.target_type == "issuer") & AuditLog.target_id.in_(issuer_ids)))
     rows = db().scalars(q.order_by(AuditLog.at.desc(), AuditLog.id.desc())

@@ -135,3 +135,13 @@ def axe_check(browser):
             f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in bad)
         return result
     return check
+
+
+def click_and_wait(browser, element, timeout=15):
+    """Click something that loads a new page, and wait until the new page replaced the old one."""
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = browser.find_element("tag name", "html")
+    element.click()
+    WebDriverWait(browser, timeout).until(EC.staleness_of(old))
+    WebDriverWait(browser, timeout).until(lambda b: b.execute_script("return document.readyState") == "complete")

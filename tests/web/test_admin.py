@@ -87,11 +87,13 @@ def test_create_issuer_with_logo_and_platforms(admin_client, services):
     with services.session() as s:
         issuer = s.scalar(select(Issuer))
         assert issuer.name == "Université de Lille"
-        assert issuer.profile["country_code"] == "FR"
-        assert {"scheme": "SIREN", "value": "130 029 747"} in issuer.profile["legal_identifiers"]
+        assert issuer.profile["country_code"] == "FR" and issuer.profile["legal_name"] == "Université de Lille"
+        assert {"scheme": "SIREN", "value": "130 029 747", "label": ""} in issuer.profile["legal_identifiers"]
+        assert issuer.profile["logo"].startswith("data:image/png;base64,")
         assert issuer.logo_mime == "image/png"
         assert s.scalar(select(IssuerPlatform)).platform_id == pid
-        assert s.scalar(select(AuditLog).where(AuditLog.action == "issuer.created")).actor == "admin:root"
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "issuer.create")).actor == "admin:root"
+        assert {k.algorithm for k in issuer.keys} == {"Ed25519", "RS256"}  # keys made with the issuer
     listing = admin_client.get("/admin/issuers").get_data(as_text=True)
     assert "Université de Lille" in listing
 
@@ -220,6 +222,38 @@ def test_lti_admin_sees_only_their_platform(client, services):
 def test_audit_log_lists_configuration_changes(admin_client, services):
     _issuer_form(admin_client, "/admin/issuers/new")
     html = admin_client.get("/admin/audit").get_data(as_text=True)
-    assert "issuer.created" in html and "admin:root" in html and "admin.login" in html
+    assert "issuer.create" in html and "admin:root" in html and "admin.login" in html
     filtered = admin_client.get("/admin/audit?action=issuer").get_data(as_text=True)
-    assert "issuer.created" in filtered and "admin.login" not in filtered
+    assert "issuer.create" in filtered and "admin.login" not in filtered
+
+
+def test_rotate_keys_keeps_old_ones_resolvable(admin_client, services):
+    _issuer_form(admin_client, "/admin/issuers/new")
+    with services.session() as s:
+        issuer_id = s.scalar(select(Issuer)).id
+    page = admin_client.get(f"/admin/issuers/{issuer_id}/keys")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "did:web:" in html and "verificationMethod" in html  # what verifiers read
+    resp = admin_client.post(f"/admin/issuers/{issuer_id}/keys/rotate", data={"csrf_token": _csrf(html)})
+    assert resp.status_code == 302
+    with services.session() as s:
+        keys = s.scalar(select(Issuer)).keys
+        assert len(keys) == 4 and sum(k.retired_at is None for k in keys) == 2
+        old = [k.key_id for k in keys if k.retired_at is not None]
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "issuer.keys.rotate")).actor == "admin:root"
+    html = admin_client.get(f"/admin/issuers/{issuer_id}/keys").get_data(as_text=True)
+    assert all(f"#{k}" in html for k in old)  # retired keys still listed in the DID document
+    assert html.count("still resolvable") == 2
+
+
+def test_edit_issuer_keeps_slug(admin_client, services):
+    _issuer_form(admin_client, "/admin/issuers/new")
+    with services.session() as s:
+        issuer_id = s.scalar(select(Issuer)).id
+    resp = _issuer_form(admin_client, f"/admin/issuers/{issuer_id}", slug="other-slug")
+    assert resp.status_code == 400 and "cannot change" in resp.get_data(as_text=True)
+    resp = _issuer_form(admin_client, f"/admin/issuers/{issuer_id}", region="Nord")
+    assert resp.status_code == 302
+    with services.session() as s:
+        assert s.scalar(select(Issuer)).profile["region"] == "Nord"

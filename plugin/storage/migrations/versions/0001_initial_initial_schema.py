@@ -210,6 +210,7 @@ def upgrade() -> None:
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('current_version', sa.Integer(), nullable=False),
     sa.Column('policy', sa.JSON(), nullable=False),
+    sa.Column('labels', sa.JSON(), nullable=False),
     sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
     sa.Column('updated_at', plugin.storage.models.TZDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_credential_definition_course_id_course'), ondelete='RESTRICT'),
