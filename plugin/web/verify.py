@@ -44,13 +44,18 @@ def verify_data(data) -> dict:
     return report_dict(verify(data, _resolver()))
 
 
+def _l(text: str) -> str:
+    """Mark a string for extraction; it is translated when the page renders (``_(label)``)."""
+    return text
+
+
 CHECK_LABELS = {
-    "format": "Readable credential",
-    "issuer_key": "Signing key belongs to the issuer",
-    "proof": "Signature",
-    "validity_dates": "Validity dates",
-    "status": "Not revoked or suspended",
-    "schema": "Open Badges 3.0 schema",
+    "format": _l("Readable credential"),
+    "issuer_key": _l("Signing key belongs to the issuer"),
+    "proof": _l("Signature"),
+    "validity_dates": _l("Validity dates"),
+    "status": _l("Not revoked or suspended"),
+    "schema": _l("Open Badges 3.0 schema"),
 }
 AUTHENTICITY_CHECKS = ("format", "issuer_key", "proof")
 
@@ -86,13 +91,13 @@ def _wants_json() -> bool:
 
 
 STATUS_TEXT = {
-    "not-yet-valid": ("warn", "Not yet valid"),
-    "valid": ("ok", "Valid"),
-    "revoked": ("bad", "Revoked"),
-    "suspended": ("warn", "Suspended"),
-    "expired": ("warn", "Expired"),
-    "not_yet_valid": ("warn", "Not yet valid"),
-    "invalid": ("bad", "Not authentic"),
+    "valid": ("ok", _l("Valid")),
+    "revoked": ("bad", _l("Revoked")),
+    "suspended": ("warn", _l("Suspended")),
+    "expired": ("warn", _l("Expired")),
+    "not-yet-valid": ("warn", _l("Not yet valid")),
+    "not_yet_valid": ("warn", _l("Not yet valid")),
+    "invalid": ("bad", _l("Not authentic")),
 }
 
 

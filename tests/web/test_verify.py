@@ -119,3 +119,25 @@ def test_issuer_page_shows_identity_keys_and_status_lists(client, services):
     body = client.get("/issuers/acme/about", headers={"Accept": "application/json"}).get_json()
     assert body["keys"] and body["status_lists"] and body["id"].startswith("did:web:")
     assert client.get("/issuers/nobody/about").status_code == 404
+
+
+def test_public_page_in_french(client, services):
+    public_id, _, _ = _issued(services)
+    page = client.get(f"/verify/{public_id}", headers={"Accept-Language": "fr"}).text
+    assert '<html lang="fr">' in page and "Authentique" in page and "Valide" in page
+    assert "Acquis d’apprentissage" in page and "Signature" in page
+
+
+def test_french_pdf(client, services, app):
+    from io import BytesIO
+    from pypdf import PdfReader
+    from tests.web.learner_support import learner_launch
+    public_id, _, _ = _issued(services)
+    with services.session() as s:
+        row = s.scalars(select(IssuedCredential)).one()
+        from plugin.storage.models import CredentialDefinition
+        world = type("W", (), {"definition_id": row.definition_id, "learner_id": row.learner_id})
+    launch = learner_launch(services, world, locale="fr")
+    pdf = client.get(f"/learner/credentials/{public_id}/download/pdf?launch={launch}")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(BytesIO(pdf.data)).pages).split())
+    assert "Il est certifié que" in text and "Date de délivrance" in text and "Relevé" in text
