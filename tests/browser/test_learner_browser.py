@@ -73,12 +73,14 @@ def sandbox_course(services, live_server):
                         title=platform.course["title"])
         s.add(course)
         s.flush()
-        s.get(CredentialDefinition, world.definition_id).course_id = course.id
+        definition = s.get(CredentialDefinition, world.definition_id)
+        definition.course_id = course.id
+        definition.policy = {"source": "ags", "rule": "course_grade", "threshold": 50, "issuance": "on_claim"}
         learner = Learner(platform_issuer=platform.issuer, sub="sandbox-learner-1", name="Grace Hopper",
                           email="grace@sandbox.invalid")
         s.add(learner)
         s.flush()
-        s.add(PassEvidence(definition_id=world.definition_id, learner_id=learner.id, source="test",
+        s.add(PassEvidence(definition_id=world.definition_id, learner_id=learner.id, source="ags",
                            dedup_key="browser:grace", passed=True, score=91.0, pass_mark=50.0,
                            details={"score_max": 100, "source_label": "Final exam"}))
     yield platform
@@ -176,7 +178,7 @@ def test_french_pages_and_not_passed_reason(browser, live_server, sandbox_course
         for ev in s.scalars(select(PassEvidence)):
             if ev.dedup_key == "browser:grace":
                 ev.passed = False
-                ev.details = {**ev.details, "reason": "Note 41 %, seuil 50 %."}
+                ev.score = 41.0
     browser.get(f"{sandbox_course.base}/start?user=sandbox-learner-1&link=sandbox-link-1")
     try:
         section = _wait(browser, "section.card")

@@ -149,3 +149,14 @@ def test_french_status_page(client, services):
     st = story(services, locale="fr")
     page = client.get(f"/learner/?launch={st.launch}")
     assert '<html lang="fr">' in page.text
+
+
+def test_not_yet_passed_says_why(client, services):
+    from plugin.storage.models import PassEvidence
+    st = story(services)
+    with services.session() as s:
+        s.get(PassEvidence, st.world.evidence_id).score = 41.0
+    page = client.get(f"/learner/?launch={st.launch}")
+    assert 'data-state="not_passed"' in page.text and "claim-form" not in page.text
+    assert "41" in page.text and "50" in page.text
+    assert client.post("/learner/claim", data={"launch": st.launch}).status_code in (303, 400)
