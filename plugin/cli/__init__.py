@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     ("plugin.cli.db", "db"),
     ("plugin.cli.serve", "serve"),
     ("plugin.cli.demo", "demo"),
+    ("plugin.cli.admin", "admin"),
     ("plugin.cli.engine", "issuer"),
     ("plugin.cli.engine", "issue"),
     ("plugin.cli.engine", "revoke"),

@@ -21,19 +21,25 @@ def demo(ctx, headless, out_dir, port, platform_port):
 
 
 def _headless(ctx, out_dir):
-    """Issue one demo credential directly on the services and write its files.
-
-    (Until the sandbox platform exists this path does not go through an LTI launch.)
-    """
+    """The whole story over HTTP against the tool and the sandbox platform on free loopback ports."""
     from pathlib import Path
 
-    from plugin.issuance.demo_data import run_headless
-    services = ctx.services()
-    out = Path(out_dir) if out_dir else services.settings.instance_dir / "demo"
-    summary = run_headless(services, out)
-    click.echo(f"issuer      {summary['issuer']}")
-    click.echo(f"credential  {summary['credential']} ({'issued' if summary['created'] else 'already held'})")
-    click.echo(f"files in    {out}")
+    from plugin.sandbox.demo import start_demo
+    from plugin.sandbox.story import StoryError, behind_public_url, run_story
+    # The tool keeps its configured public URL (MICROCRED_BASE_URL) as its identity, so what it
+    # issues verifies later from the same database; it listens on a free loopback port.
+    handle = start_demo(lambda _local_url: ctx.settings(), 0, 0)
+    behind_public_url(handle)
+    out = Path(out_dir) if out_dir else handle.services.settings.instance_dir / "demo"
+    click.echo(f"microcred tool      {handle.services.settings.base_url} (listening on {handle.tool_url})")
+    click.echo(f"sandbox platform    {handle.platform_url}")
+    try:
+        summary = run_story(handle, out, echo=click.echo)
+    except StoryError as exc:
+        raise click.ClickException(f"the demo story stopped: {exc}") from None
+    finally:
+        handle.stop()
+    click.echo(f"files in {out}:")
     for path in summary["files"]:
         click.echo(f"  {Path(path).name}")
     click.echo(f"check one:  microcred verify {out / (summary['credential'] + '.png')} "
@@ -55,8 +61,14 @@ def _interactive(ctx, port, platform_port):
     click.echo(f"sandbox platform    {handle.platform_url}  (registered as {handle.platform.issuer}, "
                f"client id {handle.platform.config.client_id})")
     click.echo("")
-    click.echo(f"Open {handle.platform_url}/ in a browser: add the tool to the course as the instructor")
-    click.echo("(deep linking), then open the link as the instructor and as a learner.")
+    p, t = handle.platform_url, handle.tool_url
+    click.echo(f"Open {p}/ in a browser. The story, step by step:")
+    click.echo(f"  1. instructor adds the tool (deep linking):   {p}/start?user=sandbox-instructor&deep_link=1")
+    click.echo(f"  2. instructor describes and enables it:       {p}/start?user=sandbox-instructor&link=sandbox-link-1")
+    click.echo("  3. learner passes: the platform's grade reaches the tool's bridge (`microcred sync COURSE`)")
+    click.echo(f"  4. learner opens the tool and claims:         {p}/start?user=sandbox-learner-1&link=sandbox-link-1")
+    click.echo(f"  5. employer verifies a link or a file:        {t}/verify/<credential id>  ·  {t}/verify")
+    click.echo("Or run the same story without a browser: microcred demo --headless --out DIR")
     click.echo("Press Ctrl-C to stop.")
     try:
         threading.Event().wait()

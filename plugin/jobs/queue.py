@@ -46,6 +46,7 @@ JOB_KINDS: dict[str, str] = {
     "notify_credential_ready": "plugin.delivery.notify:run_notify_job",
     "sync_course": "plugin.evidence.sync:run_sync_job",
     "pull_learner": "plugin.evidence.sync:run_pull_learner_job",
+    "bulk_issue": "plugin.issuance.bulk:run_bulk_issue_job",
 }
 
 

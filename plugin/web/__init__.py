@@ -11,12 +11,22 @@ def BLUEPRINTS():
     from plugin.web.public import bp as public
     from plugin.web.webhooks import bp as webhooks
     from plugin.web.bridges_api import bp as bridges_api
+    from plugin.web.exchanges import bp as exchanges
+    from plugin.web.learner import bp as learner
+    from plugin.web.verify import bp as verify
+    from plugin.web.instructor import bp as instructor
+    from plugin.web.admin import bp as admin
     return [
         health,
         home,
+        public,
         lti,
         lti_registration,
-        public,
         webhooks,
         bridges_api,
+        instructor,
+        admin,
+        learner,
+        verify,
+        exchanges,
     ]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 from plugin.paths import PACKAGE_DIR
@@ -10,6 +12,9 @@ from plugin.web.context import close_db
 
 csrf = CSRFProtect()
 babel = Babel()
+# Rate limits (admin login). Memory storage on the embedded default (one process);
+# Redis when MICROCRED_REDIS_URL is set, so every gunicorn worker shares the counters.
+limiter = Limiter(get_remote_address, default_limits=[], headers_enabled=True)
 LANGUAGES = ("en", "fr")
 
 
@@ -28,8 +33,33 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
+def _csrf_secret_from_launch() -> None:
+    """Bind the CSRF token to the launch when the request carries one.
+
+    Inside a platform iframe the session cookie is often dropped (third-party
+    cookies blocked), so Flask-WTF's per-session token would change on every
+    request and every form would fail. The launch id is already the server-side
+    key of the page's authority and travels in the URL and in a hidden field;
+    the token is derived from it (HMAC with the app secret), so a page of one
+    launch cannot post for another and nothing depends on the cookie.
+    """
+    import hashlib
+    import hmac
+
+    from flask import current_app, session
+    launch_id = request.args.get("launch") or (request.form.get("launch") if request.method == "POST" else None)
+    if launch_id:
+        key = current_app.config["SECRET_KEY"].encode()
+        session["csrf_token"] = hmac.new(key, b"csrf-launch:" + launch_id.encode(), hashlib.sha256).hexdigest()
+
+
 def init_app(app: Flask) -> None:
+    # Registered before CSRFProtect's own hook so the launch-bound secret is in place when it checks.
+    app.before_request(_csrf_secret_from_launch)
     csrf.init_app(app)
+    redis_url = app.extensions["microcred"].settings.redis_url
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(PACKAGE_DIR / "translations"))
     app.teardown_appcontext(close_db)

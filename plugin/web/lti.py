@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from werkzeug.exceptions import HTTPException
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -240,10 +241,18 @@ def config():
 
 
 # --------------------------------------------------------------------------- iframe headers
+def _form_launch() -> str | None:
+    """The posted launch id, without failing on a body the app refuses (413)."""
+    try:
+        return request.form.get("launch")
+    except HTTPException:
+        return None
+
+
 @bp.after_app_request
 def frame_ancestors(response):
     """Only registered platforms may frame LTI pages (``/lti/…`` and any page carrying a launch)."""
-    if not (request.path.startswith("/lti/") or request.args.get("launch") or request.form.get("launch")):
+    if not (request.path.startswith("/lti/") or request.args.get("launch") or _form_launch()):
         return response
     if request.path in ("/lti/jwks", "/lti/config"):
         return response

@@ -1,0 +1,591 @@
+"""The admin area: issuers and their keys, platforms and their bridges, the audit log.
+
+Reached by an LTI administrator launch (``?launch=``; scoped to that platform) or by a
+local account created with ``microcred admin create`` (``/admin/login``; sees everything).
+Every view requires the ``admin`` role; a blueprint-wide guard repeats the check so a
+view added later without its decorator is still closed.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import func, select
+from wtforms import (BooleanField, HiddenField, PasswordField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField, URLField)
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, URL, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from plugin.storage.models import (AdminUser, AuditLog, Deployment, Issuer, IssuerKey, IssuerPlatform,
+                                   Platform)
+from plugin.web.audit import record
+from plugin.web.auth import current_actor, launch_url, require_roles
+from plugin.web.context import db, services
+from plugin.web.extensions import limiter
+from plugin.web.formatting import install as install_helpers
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PUBLIC_ENDPOINTS = {"admin.login"}
+LOGO_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+LOGO_MAX_BYTES = 512 * 1024
+PAGE_SIZE = 50
+
+
+@bp.before_request
+def _guard():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    actor = current_actor()
+    if actor is None:
+        abort(401, description=_("Sign in as an administrator, or open the tool from your platform as an administrator."))
+    if not actor.has("admin"):
+        abort(403, description=_("Only administrators can open the admin area."))
+    return None
+
+
+install_helpers(bp)
+
+
+def platform_scope() -> int | None:
+    """None for a local admin (every platform); the launch's platform for an LTI administrator."""
+    actor = current_actor()
+    if actor is not None and actor.kind == "lti":
+        return actor.platform_id or -1
+    return None
+
+
+# --------------------------------------------------------------------------- login
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=150)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+def _failed_login(response) -> bool:
+    """Only failed attempts count towards the limit (a success redirects)."""
+    return response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"], deduct_when=_failed_login,
+               error_message="Too many sign-in attempts; wait a minute and try again.")
+def login():
+    from plugin.cli.admin import verify_password
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = db().scalar(select(AdminUser).where(AdminUser.username == form.username.data.strip()))
+        if user is not None and verify_password(user.password_hash, form.password.data):
+            session.clear()
+            session["admin_username"] = user.username
+            user.last_login_at = datetime.now(timezone.utc)
+            db().add(AuditLog(actor=f"admin:{user.username}", action="admin.login",
+                              target_type="admin_user", target_id=user.username))
+            db().commit()
+            return redirect(url_for("admin.home"))
+        form.password.errors.append(_("Unknown username or wrong password."))
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/login.html", form=form), status
+
+
+@bp.post("/logout")
+@require_roles("admin")
+def logout():
+    session.pop("admin_username", None)
+    return redirect(url_for("admin.login"))
+
+
+# --------------------------------------------------------------------------- overview
+@bp.get("/")
+@require_roles("admin")
+def home():
+    scope = platform_scope()
+    counts = {
+        "issuers": len(_issuers_query(scope)),
+        "platforms": db().scalar(select(func.count(Platform.id)).where(
+            *( [Platform.id == scope] if scope is not None else []))),
+        "audit": db().scalar(select(func.count(AuditLog.id))),
+    }
+    return render_template("admin/home.html", counts=counts)
+
+
+# --------------------------------------------------------------------------- issuers
+def _country_choices():
+    from flask_babel import get_locale
+    from babel import Locale
+    locale = get_locale() or Locale("en")
+    names = Locale.parse(str(locale)).territories
+    codes = sorted((c for c in names if re.fullmatch(r"[A-Z]{2}", c)), key=lambda c: names[c])
+    return [("", _("Choose a country"))] + [(c, f"{names[c]} ({c})") for c in codes]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _parse_identifiers(text: str) -> list[dict]:
+    """"SIREN: 130 029 747" lines -> LegalIdentifier dicts; unknown schemes become OTHER with a label."""
+    from plugin.domain.issuer import IDENTIFIER_SCHEMES
+    out = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        scheme, _sep, value = line.partition(":")
+        key = scheme.strip().upper()
+        if key in IDENTIFIER_SCHEMES:
+            out.append({"scheme": key, "value": value.strip()})
+        else:
+            out.append({"scheme": "OTHER", "value": value.strip(), "label": scheme.strip()})
+    return out
+
+
+def _legal_identifiers(form, field):
+    for line in (field.data or "").splitlines():
+        if line.strip() and (":" not in line or not line.partition(":")[2].strip() or not line.partition(":")[0].strip()):
+            raise ValidationError(_("Write one identifier per line as “scheme: value”, e.g. “SIREN: 130 025 265”."))
+
+
+class IssuerForm(FlaskForm):
+    launch = HiddenField()
+    name = StringField(_l("Name of the awarding body"), validators=[DataRequired(), Length(max=255)],
+                       description=_l("As it must appear on every credential, e.g. “Université de Lille”."))
+    slug = StringField(_l("Short identifier"), validators=[DataRequired(), Length(max=64),
+                       Regexp(r"^[a-z0-9][a-z0-9-]*$", message=_l("Use lower-case letters, digits and dashes."))],
+                       description=_l("Used in the issuer's web address (did:web). Cannot change once keys exist."))
+    url = URLField(_l("Web site"), validators=[DataRequired(), URL(require_tld=False)])
+    email = StringField(_l("Contact e-mail"), validators=[Optional(), Email()])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    country = SelectField(_l("Country"), validators=[DataRequired(message=_l("Choose the issuer's country."))],
+                          description=_l("Annex I element 3: the country of the awarding body."))
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=255)],
+                         description=_l("Optional, e.g. “Hauts-de-France”."))
+    legal_identifiers = TextAreaField(
+        _l("Legal identifiers"), validators=[Optional(), _legal_identifiers],
+        description=_l("One per line, “scheme: value” (e.g. “SIREN: 130 025 265”, “VAT: FR12345678901”). "
+                       "Verifiers use them to check the legal identity of the issuer."))
+    quality_assurance = TextAreaField(
+        _l("Quality assurance"), validators=[DataRequired(), Length(max=2000)],
+        description=_l("Annex I element 11: how the quality of this body's micro-credentials is assured "
+                       "(e.g. “Internal QA, Hcéres external evaluation”)."))
+    accreditation = TextAreaField(_l("Accreditation"), validators=[Optional(), Length(max=2000)],
+                                  description=_l("Optional: who accredits this body, and for what."))
+    platforms = MultiCheckboxField(_l("Platforms that may use this issuer"), coerce=int, validate_choice=False,
+                                   description=_l("Instructors on these platforms can choose this issuer."))
+    logo = FileField(_l("Logo (PNG or JPEG, up to 512 KB)"))
+
+
+def _issuers_query(scope):
+    q = select(Issuer).order_by(Issuer.name)
+    if scope is not None:
+        q = q.join(IssuerPlatform, IssuerPlatform.issuer_id == Issuer.id).where(IssuerPlatform.platform_id == scope)
+    return db().scalars(q).unique().all()
+
+
+def _get_issuer(issuer_id: int) -> Issuer:
+    issuer = db().get(Issuer, issuer_id)
+    if issuer is None or issuer not in _issuers_query(platform_scope()):
+        abort(404, description=_("No such issuer."))
+    return issuer
+
+
+def _platform_choices():
+    scope = platform_scope()
+    q = select(Platform).order_by(Platform.name, Platform.id)
+    if scope is not None:
+        q = q.where(Platform.id == scope)
+    return [(p.id, f"{p.name or p.issuer} ({p.client_id})") for p in db().scalars(q)]
+
+
+def _check_logo(storage):
+    """Return (bytes, mime) of an uploaded logo, or raise ValidationError."""
+    data = storage.read(LOGO_MAX_BYTES + 1)
+    if len(data) > LOGO_MAX_BYTES:
+        raise ValidationError(_("The logo is larger than 512 KB."))
+    for mime, magic in LOGO_TYPES.items():
+        if data.startswith(magic):
+            try:
+                from io import BytesIO
+                from PIL import Image
+                with Image.open(BytesIO(data)) as im:
+                    im.verify()
+            except Exception:
+                raise ValidationError(_("The logo file is damaged or not an image.")) from None
+            return data, mime
+    raise ValidationError(_("The logo must be a PNG or JPEG image."))
+
+
+def _profile_from_form(form: IssuerForm, logo_data_uri: str | None):
+    """The domain model (IssuerProfile) decides; its errors come back as ValueError."""
+    from pydantic import ValidationError as PydanticError
+    from plugin.domain.issuer import IssuerProfile
+    raw = {
+        "legal_name": form.name.data.strip(), "url": form.url.data.strip(), "email": (form.email.data or "").strip(),
+        "description": (form.description.data or "").strip(), "country_code": form.country.data,
+        "region": (form.region.data or "").strip(), "legal_identifiers": _parse_identifiers(form.legal_identifiers.data),
+        "quality_assurance": form.quality_assurance.data.strip(),
+        "accreditation": (form.accreditation.data or "").strip(), "logo": logo_data_uri,
+    }
+    try:
+        return IssuerProfile.model_validate(raw)
+    except PydanticError as exc:
+        fields = {"legal_name": form.name, "url": form.url, "email": form.email, "country_code": form.country,
+                  "region": form.region, "legal_identifiers": form.legal_identifiers,
+                  "quality_assurance": form.quality_assurance, "accreditation": form.accreditation,
+                  "logo": form.logo, "description": form.description}
+        for err in exc.errors():
+            target = fields.get(err["loc"][0] if err["loc"] else "", form.name)
+            target.errors.append(err["msg"].removeprefix("Value error, "))
+        return None
+
+
+@bp.get("/issuers")
+@require_roles("admin")
+def issuers():
+    return render_template("admin/issuers.html", issuers=_issuers_query(platform_scope()))
+
+
+@bp.route("/issuers/new", methods=["GET", "POST"])
+@require_roles("admin")
+def issuer_new():
+    return _issuer_form(None)
+
+
+@bp.route("/issuers/<int:issuer_id>", methods=["GET", "POST"])
+@require_roles("admin")
+def issuer_edit(issuer_id: int):
+    return _issuer_form(_get_issuer(issuer_id))
+
+
+def _issuer_form(issuer: Issuer | None):
+    form = IssuerForm()
+    form.country.choices = _country_choices()
+    form.platforms.choices = _platform_choices()
+    scope = platform_scope()
+    if issuer is not None:
+        form.slug.render_kw = {"readonly": True}
+    if request.method == "GET":
+        form.launch.data = request.args.get("launch", "")
+        if issuer is not None:
+            p = issuer.profile or {}
+            form.name.data, form.slug.data = issuer.name, issuer.slug
+            form.url.data, form.email.data = p.get("url"), p.get("email")
+            form.description.data = p.get("description")
+            form.country.data, form.region.data = p.get("country_code"), p.get("region")
+            form.legal_identifiers.data = "\n".join(f"{i.get('label') or i['scheme']}: {i['value']}"
+                                                     for i in p.get("legal_identifiers", []))
+            form.quality_assurance.data, form.accreditation.data = p.get("quality_assurance"), p.get("accreditation")
+            form.platforms.data = [r.platform_id for r in db().scalars(
+                select(IssuerPlatform).where(IssuerPlatform.issuer_id == issuer.id))]
+        elif scope is not None:
+            form.platforms.data = [scope]
+    status = 200
+    if request.method == "POST":
+        logo = None
+        ok = form.validate()
+        if ok and form.logo.data and getattr(form.logo.data, "filename", ""):
+            try:
+                logo = _check_logo(form.logo.data)
+            except ValidationError as exc:
+                form.logo.errors = [str(exc)]
+                ok = False
+        if ok:
+            slug_owner = db().scalar(select(Issuer).where(Issuer.slug == form.slug.data))
+            if slug_owner is not None and slug_owner is not issuer:
+                form.slug.errors.append(_("Another issuer already uses this identifier."))
+                ok = False
+            elif issuer is not None and issuer.slug != form.slug.data:
+                form.slug.errors.append(_("This issuer already has keys: its identifier is part of "
+                                          "the credentials it signed and cannot change."))
+                ok = False
+        profile = None
+        if ok:
+            import base64
+            if logo is not None:
+                data_uri = f"data:{logo[1]};base64," + base64.b64encode(logo[0]).decode()
+            else:
+                data_uri = (issuer.profile or {}).get("logo") if issuer is not None else None
+            profile = _profile_from_form(form, data_uri)
+            ok = profile is not None
+        if ok:
+            from plugin.issuance.service import IssuanceError, create_issuer, update_issuer_profile
+            actor = current_actor().label
+            created = issuer is None
+            try:
+                if created:
+                    issuer = create_issuer(db(), services(), form.slug.data, profile, actor=actor)
+                else:
+                    issuer.slug = form.slug.data
+                    update_issuer_profile(db(), issuer, profile, actor=actor)
+            except IssuanceError as exc:
+                form.name.errors.append(str(exc))
+                ok = False
+        if ok:
+            if logo is not None:
+                issuer.logo, issuer.logo_mime = logo
+            allowed = {pid for pid, _label in form.platforms.choices}
+            wanted = {int(p) for p in (form.platforms.data or []) if int(p) in allowed}
+            if scope is not None:
+                wanted.add(scope)  # an LTI admin cannot hide an issuer from their own platform
+            current = {r.platform_id: r for r in db().scalars(
+                select(IssuerPlatform).where(IssuerPlatform.issuer_id == issuer.id))}
+            for pid in wanted - set(current):
+                db().add(IssuerPlatform(issuer_id=issuer.id, platform_id=pid))
+            for pid in set(current) - wanted:
+                if pid in allowed:
+                    db().delete(current[pid])
+            record("issuer.platforms", "issuer", issuer.slug, platforms=sorted(wanted), logo_changed=logo is not None)
+            db().commit()
+            flash(_("Issuer saved."), "ok")
+            return redirect(launch_url("admin.issuer_keys", issuer_id=issuer.id))
+        db().rollback()
+        status = 400
+    return render_template("admin/issuer_form.html", form=form, issuer=issuer), status
+
+
+@bp.get("/issuers/<int:issuer_id>/logo")
+@require_roles("admin")
+def issuer_logo(issuer_id: int):
+    issuer = _get_issuer(issuer_id)
+    if not issuer.logo:
+        abort(404, description=_("This issuer has no logo."))
+    return current_app.response_class(issuer.logo, mimetype=issuer.logo_mime or "application/octet-stream")
+
+
+class KeyActionForm(FlaskForm):
+    launch = HiddenField()
+
+
+@bp.get("/issuers/<int:issuer_id>/keys")
+@require_roles("admin")
+def issuer_keys(issuer_id: int):
+    issuer = _get_issuer(issuer_id)
+    document, error = _issuer_documents(issuer)
+    form = KeyActionForm(launch=request.args.get("launch", ""))
+    return render_template("admin/issuer_keys.html", issuer=issuer, keys=list(issuer.keys),
+                           document=document, document_error=error, form=form)
+
+
+def _issuer_documents(issuer: Issuer):
+    """The did:web document and the issuer profile verifiers read, exactly as published."""
+    import json
+    from plugin.issuance.service import did_document_for, issuer_profile_document, issuer_profile_url
+    from plugin.signing.did import did_web_url
+    from plugin.issuance.keys import issuer_identifier
+    try:
+        did = issuer_identifier(services(), issuer)
+        docs = {
+            f"{did} ({did_web_url(did)})": did_document_for(db(), services(), issuer),
+            issuer_profile_url(services(), issuer): issuer_profile_document(db(), services(), issuer),
+        }
+    except Exception as exc:  # shown to the admin, not a 500: the page must still let them rotate
+        return None, f"{type(exc).__name__}: {exc}"
+    return {name: json.dumps(doc, indent=2, ensure_ascii=False) for name, doc in docs.items()}, None
+
+
+@bp.post("/issuers/<int:issuer_id>/keys/rotate")
+@require_roles("admin")
+def issuer_rotate(issuer_id: int):
+    issuer = _get_issuer(issuer_id)
+    form = KeyActionForm()
+    if not form.validate():
+        abort(400, description=_("The form expired; reload the page and try again."))
+    from plugin.issuance.service import rotate_keys
+    had_keys = any(k.retired_at is None for k in issuer.keys)
+    rotate_keys(db(), services(), issuer, actor=current_actor().label)  # audited by the engine
+    db().commit()
+    flash(_("New signing keys are active. Credentials signed with the previous keys still verify.")
+          if had_keys else _("Signing keys generated."), "ok")
+    return redirect(launch_url("admin.issuer_keys", issuer_id=issuer.id))
+
+
+# --------------------------------------------------------------------------- platforms
+class PlatformForm(FlaskForm):
+    launch = HiddenField()
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)],
+                       description=_l("How you call this platform, e.g. “Moodle of the Faculty of Law”."))
+    product = SelectField(_l("Product"), choices=[("moodle", "Moodle"), ("openedx", "Open edX"),
+                                                  ("generic", _l("Other LTI 1.3 platform")), ("sandbox", "Sandbox")])
+    issuer = URLField(_l("Platform issuer (iss)"), validators=[DataRequired(), URL(require_tld=False), Length(max=512)],
+                      description=_l("Moodle: the site root, e.g. https://moodle.example.edu"))
+    client_id = StringField(_l("Client id"), validators=[DataRequired(), Length(max=255)])
+    auth_login_url = URLField(_l("Authentication request URL"), validators=[DataRequired(), URL(require_tld=False)],
+                              description=_l("Moodle: https://…/mod/lti/auth.php"))
+    auth_token_url = URLField(_l("Access token URL"), validators=[DataRequired(), URL(require_tld=False)],
+                              description=_l("Moodle: https://…/mod/lti/token.php"))
+    key_set_url = URLField(_l("Public keyset URL"), validators=[DataRequired(), URL(require_tld=False)],
+                           description=_l("Moodle: https://…/mod/lti/certs.php"))
+    deployment_ids = StringField(_l("Deployment ids"), validators=[Optional()],
+                                 description=_l("Comma-separated. Open edX always uses “1”; Moodle: the tool type id."))
+
+
+class BridgeForm(FlaskForm):
+    launch = HiddenField()
+    openedx_base_url = URLField(_l("Open edX LMS URL"), validators=[Optional(), URL(require_tld=False)])
+    openedx_plugin_key = PasswordField(_l("Open edX plugin key"), validators=[Optional(), Length(min=16)],
+                                       description=_l("The shared key of the microcred Open edX plugin (webhooks). "
+                                                      "Leave empty to keep the stored one."))
+    openedx_client_id = StringField(_l("Open edX API client id"), validators=[Optional()])
+    openedx_client_secret = PasswordField(_l("Open edX API client secret"), validators=[Optional()],
+                                          description=_l("Leave empty to keep the stored one."))
+    moodle_base_url = URLField(_l("Moodle site URL"), validators=[Optional(), URL(require_tld=False)])
+    moodle_token = PasswordField(_l("Moodle web-service token"), validators=[Optional()],
+                                 description=_l("Leave empty to keep the stored one."))
+    clear_secrets = BooleanField(_l("Forget the stored secrets"))
+
+
+BRIDGE_SECRETS = ("openedx_plugin_key", "openedx_client_secret", "moodle_token")
+BRIDGE_PLAIN = ("openedx_base_url", "openedx_client_id", "moodle_base_url")
+
+
+def _get_platform(platform_id: int) -> Platform:
+    platform = db().get(Platform, platform_id)
+    scope = platform_scope()
+    if platform is None or (scope is not None and platform.id != scope):
+        abort(404, description=_("No such platform."))
+    return platform
+
+
+@bp.get("/platforms")
+@require_roles("admin")
+def platforms():
+    scope = platform_scope()
+    q = select(Platform).order_by(Platform.name, Platform.id)
+    if scope is not None:
+        q = q.where(Platform.id == scope)
+    return render_template("admin/platforms.html", platforms=db().scalars(q).all())
+
+
+@bp.route("/platforms/new", methods=["GET", "POST"])
+@require_roles("admin")
+def platform_new():
+    if platform_scope() is not None:
+        abort(403, description=_("Register new platforms with a local administrator account."))
+    form = PlatformForm()
+    if request.method == "GET":
+        form.launch.data = request.args.get("launch", "")
+    status = 200
+    if form.validate_on_submit():
+        iss, client_id = form.issuer.data.strip().rstrip("/"), form.client_id.data.strip()
+        if db().scalar(select(Platform).where(Platform.issuer == iss, Platform.client_id == client_id)):
+            form.client_id.errors.append(_("This platform and client id are already registered."))
+        else:
+            platform = Platform(issuer=iss, client_id=client_id, name=form.name.data.strip(),
+                                product=form.product.data, auth_login_url=form.auth_login_url.data.strip(),
+                                auth_token_url=form.auth_token_url.data.strip(),
+                                key_set_url=form.key_set_url.data.strip(), registration_kind="manual",
+                                bridge_settings={})
+            db().add(platform)
+            db().flush()
+            deployments = [d.strip() for d in (form.deployment_ids.data or "").split(",") if d.strip()]
+            for dep in dict.fromkeys(deployments):
+                db().add(Deployment(platform_id=platform.id, deployment_id=dep))
+            record("platform.registered", "platform", platform.id, issuer=iss, client_id=client_id,
+                   deployments=deployments)
+            db().commit()
+            flash(_("Platform registered."), "ok")
+            return redirect(launch_url("admin.platform_edit", platform_id=platform.id))
+    if request.method == "POST":
+        status = 400
+    return render_template("admin/platform_new.html", form=form), status
+
+
+@bp.route("/platforms/<int:platform_id>", methods=["GET", "POST"])
+@require_roles("admin")
+def platform_edit(platform_id: int):
+    from plugin.storage.secrets import platform_secret_context
+    platform = _get_platform(platform_id)
+    form = BridgeForm()
+    settings = dict(platform.bridge_settings or {})
+    if request.method == "GET":
+        form.launch.data = request.args.get("launch", "")
+        for name in BRIDGE_PLAIN:
+            getattr(form, name).data = settings.get(name)
+    status = 200
+    if form.validate_on_submit():
+        changed = []
+        for name in BRIDGE_PLAIN:
+            value = (getattr(form, name).data or "").strip() or None
+            if settings.get(name) != value:
+                settings[name] = value
+                changed.append(name)
+        sealed = dict(settings.get("sealed") or {})
+        if form.clear_secrets.data:
+            changed += sorted(sealed)
+            sealed = {}
+        for name in BRIDGE_SECRETS:
+            value = getattr(form, name).data
+            if value:
+                sealed[name] = services().secrets.seal(value.encode(), platform_secret_context(platform.id, name))
+                changed.append(name)
+        settings["sealed"] = sealed
+        platform.bridge_settings = settings
+        record("platform.bridge_updated", "platform", platform.id, changed=changed)  # names only, never values
+        db().commit()
+        flash(_("Bridge settings saved."), "ok")
+        return redirect(launch_url("admin.platform_edit", platform_id=platform.id))
+    if request.method == "POST":
+        status = 400
+    stored = sorted((settings.get("sealed") or {}).keys())
+    return render_template("admin/platform_edit.html", platform=platform, form=form, stored_secrets=stored,
+                           test_form=KeyActionForm(launch=request.args.get("launch", "")),
+                           results=session.pop(f"bridge-test-{platform.id}", None)), status
+
+
+def bridge_secret(platform: Platform, name: str) -> str | None:
+    """The clear value of a sealed bridge secret, for the bridges (never shown back in a page)."""
+    from plugin.storage.secrets import platform_secret_context
+    sealed = ((platform.bridge_settings or {}).get("sealed") or {}).get(name)
+    if not sealed:
+        return None
+    return services().secrets.open(sealed, platform_secret_context(platform.id, name)).decode()
+
+
+@bp.post("/platforms/<int:platform_id>/test/<bridge>")
+@require_roles("admin")
+def platform_test(platform_id: int, bridge: str):
+    platform = _get_platform(platform_id)
+    form = KeyActionForm()
+    if not form.validate():
+        abort(400, description=_("The form expired; reload the page and try again."))
+    from plugin.web.bridge_tests import BRIDGE_TESTS
+    test = BRIDGE_TESTS.get(bridge)
+    if test is None:
+        abort(404, description=_("No such connection test."))
+    ok, message = test(platform, lambda name: bridge_secret(platform, name))
+    record("platform.connection_tested", "platform", platform.id, bridge=bridge, ok=ok, message=message)
+    db().commit()
+    results = {"bridge": bridge, "ok": ok, "message": message}
+    return render_template("admin/platform_edit.html", platform=platform, form=BridgeForm(
+        formdata=None, launch=request.form.get("launch", ""),
+        **{n: (platform.bridge_settings or {}).get(n) for n in BRIDGE_PLAIN}),
+        stored_secrets=sorted(((platform.bridge_settings or {}).get("sealed") or {}).keys()),
+        test_form=KeyActionForm(formdata=None, launch=request.form.get("launch", "")), results=results)
+
+
+# --------------------------------------------------------------------------- audit log
+@bp.get("/audit")
+@require_roles("admin")
+def audit():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    action = (request.args.get("action") or "").strip()
+    q = select(AuditLog)
+    if action:
+        q = q.where(AuditLog.action.like(action.replace("%", "") + "%"))
+    scope = platform_scope()
+    if scope is not None:
+        # An LTI administrator sees the events of their platform's issuers and of the platform itself.
+        issuer_ids = [i.slug for i in _issuers_query(scope)]
+        q = q.where(((AuditLog.target_type == "platform") & (AuditLog.target_id == str(scope)))
+                    | ((AuditLog.target_type == "issuer") & AuditLog.target_id.in_(issuer_ids)))
+    rows = db().scalars(q.order_by(AuditLog.at.desc(), AuditLog.id.desc())
+                        .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template("admin/audit.html", rows=rows[:PAGE_SIZE], page=page,
+                           has_next=len(rows) > PAGE_SIZE, action=action)

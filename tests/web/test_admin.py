@@ -1,0 +1,259 @@
+"""The admin area: local sign-in (rate-limited), issuers, keys, platforms, bridges, audit log."""
+from __future__ import annotations
+
+import io
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from plugin.cli.admin import create_admin
+from plugin.storage.models import AuditLog, Issuer, IssuerPlatform, Platform
+from tests.web.helpers import launch, make_platform
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def admin_client(client, services):
+    create_admin(services, "root", "a very long password")
+    page = client.get("/admin/login").get_data(as_text=True)
+    resp = client.post("/admin/login", data={"csrf_token": _csrf(page), "username": "root",
+                                             "password": "a very long password"})
+    assert resp.status_code == 302
+    return client
+
+
+def test_login_logout(client, services):
+    create_admin(services, "root", "a very long password")
+    assert client.get("/admin/").status_code == 401
+    page = client.get("/admin/login").get_data(as_text=True)
+    bad = client.post("/admin/login", data={"csrf_token": _csrf(page), "username": "root", "password": "nope"})
+    assert bad.status_code == 401
+    assert "Unknown username or wrong password" in bad.get_data(as_text=True)
+    good = client.post("/admin/login", data={"csrf_token": _csrf(page), "username": "root",
+                                             "password": "a very long password"})
+    assert good.status_code == 302
+    home = client.get("/admin/")
+    assert home.status_code == 200 and "Issuers" in home.get_data(as_text=True)
+    out = client.post("/admin/logout", data={"csrf_token": _csrf(home.get_data(as_text=True))})
+    assert out.status_code == 302
+    assert client.get("/admin/").status_code == 401
+
+
+def test_login_without_csrf_is_refused(client, services):
+    create_admin(services, "root", "a very long password")
+    resp = client.post("/admin/login", data={"username": "root", "password": "a very long password"})
+    assert resp.status_code == 400
+    assert client.get("/admin/").status_code == 401
+
+
+def test_sixth_bad_attempt_in_a_minute_gets_429(client, services):
+    create_admin(services, "root", "a very long password")
+    page = client.get("/admin/login").get_data(as_text=True)
+    token = _csrf(page)
+    for _ in range(5):
+        assert client.post("/admin/login", data={"csrf_token": token, "username": "root",
+                                                 "password": "wrong"}).status_code == 401
+    sixth = client.post("/admin/login", data={"csrf_token": token, "username": "root",
+                                              "password": "a very long password"})
+    assert sixth.status_code == 429
+    assert "Retry-After" in sixth.headers
+    assert client.get("/admin/").status_code == 401
+
+
+def _issuer_form(client, url, **fields):
+    page = client.get(url).get_data(as_text=True)
+    data = {"csrf_token": _csrf(page), "name": "Université de Lille", "slug": "univ-lille",
+            "url": "https://www.univ-lille.fr", "email": "contact@univ-lille.fr", "country": "FR",
+            "region": "Hauts-de-France", "legal_identifiers": "SIREN: 130 029 747\nUAI: 0597239Y",
+            "quality_assurance": "Hcéres external evaluation", "accreditation": ""}
+    data.update(fields)
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+def test_create_issuer_with_logo_and_platforms(admin_client, services):
+    pid = make_platform(services)
+    png = io.BytesIO()
+    from PIL import Image
+    Image.new("RGB", (8, 8), "blue").save(png, "PNG")
+    resp = _issuer_form(admin_client, "/admin/issuers/new", platforms=[str(pid)],
+                        logo=(io.BytesIO(png.getvalue()), "logo.png"))
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    with services.session() as s:
+        issuer = s.scalar(select(Issuer))
+        assert issuer.name == "Université de Lille"
+        assert issuer.profile["country_code"] == "FR" and issuer.profile["legal_name"] == "Université de Lille"
+        assert {"scheme": "SIREN", "value": "130 029 747", "label": ""} in issuer.profile["legal_identifiers"]
+        assert issuer.profile["logo"].startswith("data:image/png;base64,")
+        assert issuer.logo_mime == "image/png"
+        assert s.scalar(select(IssuerPlatform)).platform_id == pid
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "issuer.create")).actor == "admin:root"
+        assert {k.algorithm for k in issuer.keys} == {"Ed25519", "RS256"}  # keys made with the issuer
+    listing = admin_client.get("/admin/issuers").get_data(as_text=True)
+    assert "Université de Lille" in listing
+
+
+def test_issuer_errors_are_shown_next_to_fields_and_nothing_is_saved(admin_client, services):
+    resp = _issuer_form(admin_client, "/admin/issuers/new", country="", slug="Bad Slug",
+                        legal_identifiers="no scheme here",
+                        logo=(io.BytesIO(b"GIF89a not allowed"), "logo.gif"))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert 'id="country-error"' in html and "Choose the issuer" in html
+    assert 'id="slug-error"' in html
+    assert 'id="legal_identifiers-error"' in html
+    with services.session() as s:
+        assert s.scalar(select(Issuer)) is None
+
+
+def test_logo_type_and_size_are_checked(admin_client, services):
+    resp = _issuer_form(admin_client, "/admin/issuers/new", logo=(io.BytesIO(b"GIF89a..."), "logo.gif"))
+    assert resp.status_code == 400 and "PNG or JPEG" in resp.get_data(as_text=True)
+    big = b"\x89PNG\r\n\x1a\n" + b"0" * (600 * 1024)
+    resp = _issuer_form(admin_client, "/admin/issuers/new", logo=(io.BytesIO(big), "logo.png"))
+    assert resp.status_code == 400 and "512 KB" in resp.get_data(as_text=True)
+    with services.session() as s:
+        assert s.scalar(select(Issuer)) is None
+
+
+def test_register_platform_manually(admin_client, services):
+    page = admin_client.get("/admin/platforms/new").get_data(as_text=True)
+    data = {"csrf_token": _csrf(page), "name": "Faculty Moodle", "product": "moodle",
+            "issuer": "https://moodle.example.edu", "client_id": "abc123",
+            "auth_login_url": "https://moodle.example.edu/mod/lti/auth.php",
+            "auth_token_url": "https://moodle.example.edu/mod/lti/token.php",
+            "key_set_url": "https://moodle.example.edu/mod/lti/certs.php", "deployment_ids": "7, 8"}
+    resp = admin_client.post("/admin/platforms/new", data=data)
+    assert resp.status_code == 302
+    with services.session() as s:
+        p = s.scalar(select(Platform).where(Platform.client_id == "abc123"))
+        assert sorted(d.deployment_id for d in p.deployments) == ["7", "8"]
+        assert p.registration_kind == "manual"
+    again = admin_client.post("/admin/platforms/new", data=data)
+    assert again.status_code == 400 and "already registered" in again.get_data(as_text=True)
+    listing = admin_client.get("/admin/platforms").get_data(as_text=True)
+    assert "Faculty Moodle" in listing and "7, 8" in listing
+
+
+def test_bridge_secrets_are_sealed_and_never_shown(admin_client, services):
+    pid = make_platform(services)
+    page = admin_client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
+    resp = admin_client.post(f"/admin/platforms/{pid}", data={
+        "csrf_token": _csrf(page), "moodle_base_url": "https://lms.example.edu",
+        "moodle_token": "moodle-secret-token-123"})
+    assert resp.status_code == 302
+    with services.session() as s:
+        p = s.get(Platform, pid)
+        sealed = p.bridge_settings["sealed"]["moodle_token"]
+        assert "moodle-secret-token-123" not in str(p.bridge_settings)
+        from plugin.storage.secrets import platform_secret_context
+        assert services.secrets.open(sealed, platform_secret_context(pid, "moodle_token")) == b"moodle-secret-token-123"
+        audit = s.scalar(select(AuditLog).where(AuditLog.action == "platform.bridge_updated"))
+        assert "moodle-secret-token-123" not in str(audit.details)
+    html = admin_client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
+    assert "moodle-secret-token-123" not in html and "moodle_token" in html
+
+
+class _FakeMoodle(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        if "wstoken=good" in body:
+            self.wfile.write(b'{"sitename": "Test Moodle", "functions": [{"name": "core_completion_get_course_completion_status"}]}')
+        else:
+            self.wfile.write(b'{"exception": "moodle_exception", "errorcode": "invalidtoken", "message": "Invalid token"}')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_moodle():
+    server = HTTPServer(("127.0.0.1", 0), _FakeMoodle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _set_token(client, pid, base, token):
+    page = client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
+    client.post(f"/admin/platforms/{pid}", data={"csrf_token": _csrf(page), "moodle_base_url": base,
+                                                 "moodle_token": token})
+    return _csrf(page)
+
+
+def test_connection_test_says_exactly_what_failed(admin_client, services, fake_moodle):
+    pid = make_platform(services)
+    token = _set_token(admin_client, pid, fake_moodle, "bad")
+    html = admin_client.post(f"/admin/platforms/{pid}/test/moodle", data={"csrf_token": token}).get_data(as_text=True)
+    assert "invalidtoken" in html and "unknown or expired" in html
+    _set_token(admin_client, pid, fake_moodle, "good")
+    html = admin_client.post(f"/admin/platforms/{pid}/test/moodle", data={"csrf_token": token}).get_data(as_text=True)
+    assert "Test Moodle" in html and "gradereport_user_get_grade_items" in html  # missing function named
+    _set_token(admin_client, pid, "http://127.0.0.1:9", "good")
+    html = admin_client.post(f"/admin/platforms/{pid}/test/moodle", data={"csrf_token": token}).get_data(as_text=True)
+    assert "Could not connect to http://127.0.0.1:9" in html
+    html = admin_client.post(f"/admin/platforms/{pid}/test/openedx_api", data={"csrf_token": token}).get_data(as_text=True)
+    assert "Not configured" in html and "API client id" in html
+
+
+def test_lti_admin_sees_only_their_platform(client, services):
+    other = make_platform(services, issuer="https://other.example.edu", name="Other LMS")
+    mine = make_platform(services, issuer="https://mine.example.edu", name="My LMS")
+    lid = launch(services, ["admin"], platform_id=mine)
+    html = client.get(f"/admin/platforms?launch={lid}").get_data(as_text=True)
+    assert "My LMS" in html and "Other LMS" not in html
+    assert client.get(f"/admin/platforms/{other}?launch={lid}").status_code == 404
+    assert client.get(f"/admin/platforms/new?launch={lid}").status_code == 403
+    # an issuer created from the launch is linked to the admin's platform, and only that one
+    resp = _issuer_form(client, f"/admin/issuers/new?launch={lid}", launch=lid, platforms=[str(other)])
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    with services.session() as s:
+        assert [r.platform_id for r in s.scalars(select(IssuerPlatform))] == [mine]
+
+
+def test_audit_log_lists_configuration_changes(admin_client, services):
+    _issuer_form(admin_client, "/admin/issuers/new")
+    html = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert "issuer.create" in html and "admin:root" in html and "admin.login" in html
+    filtered = admin_client.get("/admin/audit?action=issuer").get_data(as_text=True)
+    assert "issuer.create" in filtered and "admin.login" not in filtered
+
+
+def test_rotate_keys_keeps_old_ones_resolvable(admin_client, services):
+    _issuer_form(admin_client, "/admin/issuers/new")
+    with services.session() as s:
+        issuer_id = s.scalar(select(Issuer)).id
+    page = admin_client.get(f"/admin/issuers/{issuer_id}/keys")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "did:web:" in html and "verificationMethod" in html  # what verifiers read
+    resp = admin_client.post(f"/admin/issuers/{issuer_id}/keys/rotate", data={"csrf_token": _csrf(html)})
+    assert resp.status_code == 302
+    with services.session() as s:
+        keys = s.scalar(select(Issuer)).keys
+        assert len(keys) == 4 and sum(k.retired_at is None for k in keys) == 2
+        old = [k.key_id for k in keys if k.retired_at is not None]
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "issuer.keys.rotate")).actor == "admin:root"
+    html = admin_client.get(f"/admin/issuers/{issuer_id}/keys").get_data(as_text=True)
+    assert all(f"#{k}" in html for k in old)  # retired keys still listed in the DID document
+    assert html.count("still resolvable") == 2
+
+
+def test_edit_issuer_keeps_slug(admin_client, services):
+    _issuer_form(admin_client, "/admin/issuers/new")
+    with services.session() as s:
+        issuer_id = s.scalar(select(Issuer)).id
+    resp = _issuer_form(admin_client, f"/admin/issuers/{issuer_id}", slug="other-slug")
+    assert resp.status_code == 400 and "cannot change" in resp.get_data(as_text=True)
+    resp = _issuer_form(admin_client, f"/admin/issuers/{issuer_id}", region="Nord")
+    assert resp.status_code == 302
+    with services.session() as s:
+        assert s.scalar(select(Issuer)).profile["region"] == "Nord"
