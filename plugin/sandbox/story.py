@@ -176,6 +176,9 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     summary: dict = {"tool": tool, "platform": lms, "steps": []}
 
     def step(text: str, url: str | None = None) -> None:
+        local = handle.tool_url.rstrip("/")
+        if url and url.startswith(local + "/"):  # the address people see: the tool's public URL
+            url = tool + url[len(local):]
         summary["steps"].append({"step": text, "url": url})
         echo(f"{len(summary['steps']):>2}. {text}" + (f"\n      {url}" if url else ""))
 
