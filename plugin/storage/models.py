@@ -40,18 +40,23 @@ def new_uuid() -> str:
 
 
 class TZDateTime(TypeDecorator):
-    """Timezone-aware datetimes on every backend (SQLite stores naive UTC).
+    """Timezone-aware datetimes on every backend.
 
-    A TypeDecorator, not a DateTime subclass: SQLite adapts a DateTime subclass to its
-    own DATETIME type, which silently dropped the UTC-restoring result processor.
+    PostgreSQL stores ``timestamptz``; SQLite keeps no offset, so values are stored as
+    naive UTC and read back as aware UTC. (A subclass of ``DateTime`` does not work: the
+    SQLite dialect swaps it for its own ``DATETIME`` and the custom processors are lost.)
+    Naive values are taken to be UTC.
     """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if isinstance(value, datetime) and value.tzinfo is not None and dialect.name == "sqlite":
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.astimezone(timezone.utc).replace(tzinfo=None)
         return value
 
     def process_result_value(self, value, dialect):

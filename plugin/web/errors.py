@@ -41,5 +41,5 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return _http_error(exc)
         log.exception("unhandled error", extra={"fields": {"request_id": current_request_id()}})
-        return error_response(500, InternalServerError.name,
+        return error_response(500, InternalServerError().name,
                               "Something went wrong on our side. Quote the request id if you report it.")

@@ -1,0 +1,182 @@
+"""Verifiers, no account needed: the public verification page, file upload, JSON API,
+and a page per issuer.
+
+``/verify/<public id>`` negotiates: HTML (with OpenGraph tags for link previews) for
+people, JSON for machines. The page shows only what the credential itself discloses
+(its descriptors are read from the signed document, never from the learner record).
+Verification results are cached per credential until its status changes (see
+:mod:`plugin.web.verify_cache`), so a popular link costs one small query per view.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import (Blueprint, Response, abort, jsonify, render_template, request, url_for)
+from flask_babel import get_locale, gettext as _
+from sqlalchemy import select
+
+from plugin.delivery.present import summarize
+from plugin.storage.models import Issuer, IssuedCredential
+from plugin.web.urls import public_url
+from plugin.web.context import db, services
+from plugin.web.errors import error_response
+from plugin.web.extensions import csrf
+from plugin.web import verify_cache
+
+log = logging.getLogger("microcred.verify")
+bp = Blueprint("verify", __name__)
+
+
+class InputError(ValueError):
+    """An uploaded credential we cannot even read; the message says why."""
+
+
+# ------------------------------------------------------------------------ engine glue
+def _resolver():
+    """The engine's offline resolver: our issuers' DID documents and status lists from the DB."""
+    from plugin.verification.resolver import tool_resolver
+    return tool_resolver(services())
+
+
+def verify_data(data) -> dict:
+    """Run the engine's verifier; return the report as plain JSON-able data."""
+    from plugin.verification.verify import verify
+    return report_dict(verify(data, _resolver()))
+
+
+def _l(text: str) -> str:
+    """Mark a string for extraction; it is translated when the page renders (``_(label)``)."""
+    return text
+
+
+CHECK_LABELS = {
+    "format": _l("Readable credential"),
+    "issuer_key": _l("Signing key belongs to the issuer"),
+    "proof": _l("Signature"),
+    "validity_dates": _l("Validity dates"),
+    "status": _l("Not revoked or suspended"),
+    "schema": _l("Open Badges 3.0 schema"),
+}
+AUTHENTICITY_CHECKS = ("format", "issuer_key", "proof")
+
+
+def report_dict(report) -> dict:
+    """A :class:`VerificationReport` as JSON: ``authentic``, ``status``, each check..."""
+    checks = [{"id": c.name, "label": CHECK_LABELS.get(c.name, c.name), "ok": c.ok, "message": c.message}
+              for c in report.checks]
+    by_id = {c["id"]: c for c in checks}
+    authentic = all(by_id.get(n, {}).get("ok") for n in AUTHENTICITY_CHECKS) and \
+        by_id.get("schema", {}).get("ok") is not False
+    return {"ok": report.ok, "authentic": bool(authentic), "status": report.status, "format": report.format,
+            "proof_type": report.proof_type, "issuer": report.issuer, "checks": checks,
+            "credential": report.credential}
+
+
+def _verify_upload(data: bytes) -> dict:
+    """Verify an uploaded file; raises :class:`InputError` when it holds no readable credential."""
+    if not data or not data.strip():
+        raise InputError(_("The file is empty."))
+    report = verify_data(data)
+    if report["credential"] is None:
+        fmt = next((c for c in report["checks"] if c["id"] == "format"), None)
+        raise InputError(_("No credential could be read from this file: %(why)s",
+                           why=fmt["message"] if fmt else _("unknown format")))
+    return report
+
+
+# ------------------------------------------------------------------------ view helpers
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/ld+json"])
+    return best in ("application/json", "application/ld+json") or request.args.get("format") == "json"
+
+
+STATUS_TEXT = {
+    "valid": ("ok", _l("Valid")),
+    "revoked": ("bad", _l("Revoked")),
+    "suspended": ("warn", _l("Suspended")),
+    "expired": ("warn", _l("Expired")),
+    "not-yet-valid": ("warn", _l("Not yet valid")),
+    "not_yet_valid": ("warn", _l("Not yet valid")),
+    "invalid": ("bad", _l("Not authentic")),
+}
+
+
+def status_text(status: str) -> tuple[str, str]:
+    cls, text = STATUS_TEXT.get(status, ("bad", status.replace("_", " ").capitalize()))
+    return cls, _(text)
+
+
+def _render_report(report: dict, *, public_url: str | None = None, credential_row=None):
+    locale = str(get_locale() or "en")
+    summary = summarize(report.get("credential") or {}, locale=locale, gettext=_)
+    cls, text = status_text(report["status"])
+    return render_template("verify/report.html", report=report, summary=summary, status_class=cls,
+                           status_label=text, public_url=public_url, row=credential_row)
+
+
+def public_report(row: IssuedCredential) -> dict:
+    """The (cached) verification report of one of our credentials."""
+    key = verify_cache.fingerprint(db(), row)
+    cached = verify_cache.get(row.public_id, key)
+    if cached is not None:
+        return cached
+    document, public_id = row.document, row.public_id
+    # End this request's transaction first: the resolver reads through its own sessions,
+    # and SQLite (BEGIN IMMEDIATE) would otherwise wait on our own lock.
+    db().rollback()
+    report = verify_data(document)
+    verify_cache.put(public_id, key, report)
+    return report
+
+
+# ------------------------------------------------------------------------ routes
+@bp.get("/verify/<public_id>")
+def public(public_id: str):
+    if len(public_id) > 64:
+        abort(404, description=_("No credential has this verification address."))
+    row = db().scalars(select(IssuedCredential).where(IssuedCredential.public_id == public_id)).first()
+    if row is None:
+        abort(404, description=_("No credential has this verification address."))
+    report = public_report(row)
+    if _wants_json():
+        return jsonify({**report, "verification_url": public_url("verify.public", public_id=public_id)})
+    resp = Response(_render_report(report, public_url=public_url("verify.public", public_id=public_id), credential_row=row))
+    resp.headers["Vary"] = "Accept, Accept-Language"
+    return resp
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def upload():
+    if request.method == "GET":
+        return render_template("verify/upload.html")
+    f = request.files.get("file")
+    data = f.read() if f is not None and f.filename else (request.form.get("text") or "").encode("utf-8")
+    try:
+        report = _verify_upload(data)
+    except InputError as exc:
+        return render_template("verify/upload.html", error=str(exc)), 400
+    return _render_report(report)
+
+
+@bp.post("/api/verify")
+@csrf.exempt
+def api_verify():
+    f = request.files.get("file")
+    data = f.read() if f is not None else request.get_data(cache=False)
+    try:
+        report = _verify_upload(data)
+    except InputError as exc:
+        return error_response(400, "Bad Request", str(exc))
+    return jsonify(report)
+
+
+@bp.get("/issuers/<slug>/about")
+def issuer_about(slug: str):
+    issuer = db().scalars(select(Issuer).where(Issuer.slug == slug)).first()
+    if issuer is None:
+        abort(404, description=_("No issuer has this address."))
+    from plugin.web.issuer_view import issuer_page_data
+    data = issuer_page_data(issuer)
+    if _wants_json():
+        return jsonify(data)
+    return render_template("verify/issuer.html", issuer=issuer, data=data)

@@ -1,0 +1,58 @@
+"""Per-process cache of verification reports of our own credentials.
+
+A report only changes when the credential's status bits change (revoke, suspend,
+reinstate), when it expires, or when the issuer's keys change. The key of an entry is a
+fingerprint of exactly those facts, read with one small query, so a repeated view
+costs a lookup instead of a JSON-LD canonicalization; a short TTL bounds the rest
+(clock-based expiry, status lists published by another process).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plugin.storage.models import IssuedCredential, IssuerKey, StatusListSlot
+
+MAX_ENTRIES = 2048
+TTL_SECONDS = 300.0
+
+_lock = threading.Lock()
+_entries: OrderedDict[str, tuple[tuple, float, dict]] = OrderedDict()
+
+
+def fingerprint(db: Session, row: IssuedCredential) -> tuple:
+    slots = db.execute(select(func.max(StatusListSlot.updated_at), func.count(StatusListSlot.id))
+                       .where(StatusListSlot.credential_id == row.id)).one()
+    keys = db.execute(select(func.count(IssuerKey.id), func.max(IssuerKey.retired_at))
+                      .where(IssuerKey.issuer_id == row.issuer_id)).one()
+    return (row.status, str(row.status_changed_at), str(slots[0]), slots[1], keys[0], str(keys[1]))
+
+
+def get(public_id: str, key: tuple) -> dict | None:
+    with _lock:
+        entry = _entries.get(public_id)
+        if entry is None:
+            return None
+        fp, at, report = entry
+        if fp != key or time.monotonic() - at > TTL_SECONDS:
+            _entries.pop(public_id, None)
+            return None
+        _entries.move_to_end(public_id)
+        return report
+
+
+def put(public_id: str, key: tuple, report: dict) -> None:
+    with _lock:
+        _entries[public_id] = (key, time.monotonic(), report)
+        _entries.move_to_end(public_id)
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+
+
+def clear() -> None:
+    with _lock:
+        _entries.clear()
