@@ -149,7 +149,8 @@ class LocalizedDecimalField(Field):
             try:
                 self.data = float(parse_decimal(valuelist[0].strip(), locale=_locale(), strict=False))
             except (NumberFormatError, ValueError):
-                raise ValueError(self.gettext("Not a valid number.")) from None
+                from flask_babel import gettext
+                raise ValueError(gettext("Not a valid number.")) from None
 
 
 class OutcomeForm(Form):
