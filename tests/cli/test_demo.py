@@ -36,7 +36,6 @@ def _free_port() -> int:
 def test_headless_demo_tells_the_story_over_http_and_every_file_verifies(settings, tmp_path):
     """On each database; the tool keeps its public URL (http://tool.test) and listens on a free port."""
     out = tmp_path / "out"
-    started = time.monotonic()
     result = CliRunner().invoke(cli, ["demo", "--headless", "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = result.output
@@ -58,10 +57,11 @@ def test_headless_demo_tells_the_story_over_http_and_every_file_verifies(setting
                                          "--documents", str(out / "documents.json"), "--json"])
         assert check.exit_code == 0, check.output
         assert json.loads(check.output)["ok"] is True
+        from_db = CliRunner().invoke(cli, ["verify", str(out / f"{credential_id}.{ext}")])  # the tool's database
+        assert from_db.exit_code == 0 and "result: valid" in from_db.output, from_db.output
     tampered = out / "tampered.json"
     tampered.write_text((out / f"{credential_id}.json").read_text().replace("Grace Hopper", "Grace Hoppér"))
     assert CliRunner().invoke(cli, ["verify", str(tampered), "--documents", str(out / "documents.json")]).exit_code != 0
-    assert time.monotonic() - started < 60  # the target is well under 30 s; this only catches a hang
 
 
 def test_interactive_demo_prints_where_to_open_things_and_stops_on_ctrl_c(tmp_path):
