@@ -139,3 +139,23 @@ class AgsClient:
             score["comment"] = comment
         self.connector.request(scopes, sub_url(lineitem_url, "/scores"), is_post=True, data=json.dumps(score),
                                content_type=SCORE, accept="application/json")
+
+
+def results_reader(services, platform) -> AgsClient:
+    """What the grade bridge (``plugin.evidence.lti_ags``) reads results with, outside a launch.
+
+    Only ``results()`` of a known line item URL is used, so no launch's endpoint claim is
+    needed; the platform grants (or refuses) the result scope when the token is asked for.
+    """
+    return AgsClient(services, platform.id, {"scope": [SCOPE_RESULT_READONLY, SCOPE_LINEITEM_READONLY]})
+
+
+def results_reader(services, platform) -> AgsClient:
+    """The AGS client the bridges' AGS evidence source reads results with.
+
+    ``platform`` is a :class:`~plugin.storage.models.Platform` row or its id. Only the
+    ``result.readonly`` scope is asked for (the line item URL comes from the credential's
+    policy, recorded from an instructor's launch), so no launch claim is needed.
+    """
+    platform_id = platform if isinstance(platform, int) else platform.id
+    return AgsClient(services, platform_id, {"scope": [SCOPE_RESULT_READONLY]})

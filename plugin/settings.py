@@ -66,6 +66,7 @@ class Settings:
     contexts_fetch: bool = True
     schemas_dir: Path | None = None
     redis_url: str | None = None
+    embedded_worker: bool = False  # run the embedded job worker in a thread of the web app
     mail_backend: str = "file"
     mail_from: str = "microcred@localhost"
     smtp_host: str = "localhost"
@@ -110,6 +111,8 @@ class Settings:
         s.contexts_fetch = _bool(e.get("MICROCRED_CONTEXTS_FETCH"), True, "MICROCRED_CONTEXTS_FETCH")
         s.schemas_dir = schemas_dir_from_env(e, env)
         s.redis_url = e.get("MICROCRED_REDIS_URL") or None
+        s.embedded_worker = _bool(e.get("MICROCRED_EMBEDDED_WORKER"),
+                                  env == "development" and not s.redis_url, "MICROCRED_EMBEDDED_WORKER")
         s.mail_backend = (e.get("MICROCRED_MAIL_BACKEND") or ("smtp" if env == "production" else "file")).lower()
         if s.mail_backend not in ("console", "file", "smtp"):
             raise SettingsError(f"MICROCRED_MAIL_BACKEND must be console, file or smtp, got {s.mail_backend!r}")

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     ("plugin.cli.serve", "serve"),
     ("plugin.cli.demo", "demo"),
     ("plugin.cli.keys", "keys"),
+    ("plugin.cli.admin", "admin"),
     ("plugin.cli.engine", "issuer"),
     ("plugin.cli.engine", "issue"),
     ("plugin.cli.engine", "revoke"),
@@ -28,7 +29,9 @@ COMMAND_MODULES = [
     ("plugin.cli.engine", "verify"),
     ("plugin.cli.lti", "lti"),
     ("plugin.cli.lti", "platform"),
-    ("plugin.cli.admin", "admin"),
+    ("plugin.cli.worker", "worker"),
+    ("plugin.cli.sync", "sync"),
+    ("plugin.cli.bridges", "bridge"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)

@@ -21,19 +21,25 @@ def demo(ctx, headless, out_dir, port, platform_port):
 
 
 def _headless(ctx, out_dir):
-    """Issue one demo credential directly on the services and write its files.
-
-    (Until the sandbox platform exists this path does not go through an LTI launch.)
-    """
+    """The whole story over HTTP against the tool and the sandbox platform on free loopback ports."""
     from pathlib import Path
 
-    from plugin.issuance.demo_data import run_headless
-    services = ctx.services()
-    out = Path(out_dir) if out_dir else services.settings.instance_dir / "demo"
-    summary = run_headless(services, out)
-    click.echo(f"issuer      {summary['issuer']}")
-    click.echo(f"credential  {summary['credential']} ({'issued' if summary['created'] else 'already held'})")
-    click.echo(f"files in    {out}")
+    from plugin.sandbox.demo import start_demo
+    from plugin.sandbox.story import StoryError, behind_public_url, run_story
+    # The tool keeps its configured public URL (MICROCRED_BASE_URL) as its identity, so what it
+    # issues verifies later from the same database; it listens on a free loopback port.
+    handle = start_demo(lambda _local_url: ctx.settings(), 0, 0)
+    behind_public_url(handle)
+    out = Path(out_dir) if out_dir else handle.services.settings.instance_dir / "demo"
+    click.echo(f"microcred tool      {handle.services.settings.base_url} (listening on {handle.tool_url})")
+    click.echo(f"sandbox platform    {handle.platform_url}")
+    try:
+        summary = run_story(handle, out, echo=click.echo)
+    except StoryError as exc:
+        raise click.ClickException(f"the demo story stopped: {exc}") from None
+    finally:
+        handle.stop()
+    click.echo(f"files in {out}:")
     for path in summary["files"]:
         click.echo(f"  {Path(path).name}")
     click.echo(f"check one:  microcred verify {out / (summary['credential'] + '.png')} "
@@ -51,16 +57,36 @@ def _interactive(ctx, port, platform_port):
         handle = start_demo(lambda base_url: ctx.settings(base_url=base_url), port, platform_port)
     except PortInUse as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"microcred tool      {handle.tool_url}  (LTI configuration: {handle.tool_url}/lti/config)")
-    click.echo(f"sandbox platform    {handle.platform_url}  (registered as {handle.platform.issuer}, "
-               f"client id {handle.platform.config.client_id})")
-    click.echo("")
-    click.echo(f"Open {handle.platform_url}/ in a browser: add the tool to the course as the instructor")
-    click.echo("(deep linking), then open the link as the instructor and as a learner.")
-    click.echo("Press Ctrl-C to stop.")
     try:
+        for line in story_lines(handle.tool_url, handle.platform_url, handle.platform):
+            click.echo(line)
         threading.Event().wait()
     except KeyboardInterrupt:
         click.echo("\nstopping")
     finally:
         handle.stop()
+
+
+def story_lines(tool: str, lms: str, platform) -> list[str]:
+    """Where to open each step of the story (printed by the interactive demo)."""
+    from plugin.issuance.demo_data import DEMO_SLUG
+    start = f"{lms}/start?user="
+    return [
+        f"microcred tool      {tool}  (LTI configuration: {tool}/lti/config)",
+        f"sandbox platform    {lms}  (registered as {platform.issuer}, client id {platform.config.client_id})",
+        f"awarding body       {tool}/issuers/{DEMO_SLUG}/about  (demo data)",
+        "",
+        f"Open {lms}/ in a browser: it is the course, and launches open in its iframe. The story:",
+        f"  1. instructor adds the tool to the course (deep linking):  {start}sandbox-instructor&deep_link=1",
+        "  2. instructor opens the link, reviews the prefilled credential (every Annex I element;",
+        "     passed = course grade of at least 50 % sent by the platform's webhook) and presses Enable:",
+        f"                                                              {start}sandbox-instructor&link=sandbox-link-1",
+        f"  3. learner opens the link (not passed yet):                  {start}sandbox-learner-1&link=sandbox-link-1",
+        f"  4. learner passes: on {lms}/ press \"Grace Hopper passes the course\";",
+        "     the platform sends the signed course-passing webhook and the tool issues the credential",
+        f"  5. learner opens the link again and claims it:               {start}sandbox-learner-1&link=sandbox-link-1",
+        f"  6. anyone verifies it (the link is on the learner's page):   {tool}/verify/<credential id>  ·  {tool}/verify",
+        "",
+        "The same story without a browser: microcred demo --headless --out DIR",
+        "Press Ctrl-C to stop.",
+    ]

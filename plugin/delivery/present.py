@@ -22,7 +22,7 @@ def _identity(s: str) -> str:
     return s
 
 
-def N_(s: str) -> str:
+def _l(s: str) -> str:
     """Mark a label for extraction; translated later with the caller's gettext."""
     return s
 
@@ -30,29 +30,29 @@ def N_(s: str) -> str:
 # Annex I elements, mandatory first (numbers as in the Council Recommendation), then
 # the optional ones. ``key`` is stable (tests, templates), ``label`` is translated.
 ANNEX_I = [
-    ("learner", N_("Identification of the learner"), True),
-    ("title", N_("Title of the micro-credential"), True),
-    ("country", N_("Country or region of the issuer"), True),
-    ("awarding_body", N_("Awarding body"), True),
-    ("issued", N_("Date of issuing"), True),
-    ("learning_outcomes", N_("Learning outcomes"), True),
-    ("workload", N_("Notional workload"), True),
-    ("level", N_("Level (EQF, QF-EHEA)"), True),
-    ("assessment", N_("Type of assessment"), True),
-    ("participation", N_("Form of participation"), True),
-    ("quality_assurance", N_("Quality assurance"), True),
-    ("prerequisites", N_("Prerequisites"), False),
-    ("supervision", N_("Supervision and identity verification"), False),
-    ("grade", N_("Grade achieved"), False),
-    ("stackability", N_("Integration and stackability options"), False),
-    ("further_information", N_("Further information"), False),
+    ("learner", _l("Identification of the learner"), True),
+    ("title", _l("Title of the micro-credential"), True),
+    ("country", _l("Country or region of the issuer"), True),
+    ("awarding_body", _l("Awarding body"), True),
+    ("issued", _l("Date of issuing"), True),
+    ("learning_outcomes", _l("Learning outcomes"), True),
+    ("workload", _l("Notional workload"), True),
+    ("level", _l("Level (EQF, QF-EHEA)"), True),
+    ("assessment", _l("Type of assessment"), True),
+    ("participation", _l("Form of participation"), True),
+    ("quality_assurance", _l("Quality assurance"), True),
+    ("prerequisites", _l("Prerequisites"), False),
+    ("supervision", _l("Supervision and identity verification"), False),
+    ("grade", _l("Grade achieved"), False),
+    ("stackability", _l("Integration and stackability options"), False),
+    ("further_information", _l("Further information"), False),
 ]
 EXTRA = [
-    ("valid_until", N_("Valid until")),
-    ("field_of_study", N_("Field of study")),
-    ("language", N_("Language")),
-    ("skills", N_("Skills")),
-    ("credential_id", N_("Credential identifier")),
+    ("valid_until", _l("Valid until")),
+    ("field_of_study", _l("Field of study")),
+    ("language", _l("Language")),
+    ("skills", _l("Skills")),
+    ("credential_id", _l("Credential identifier")),
 ]
 
 # Where our extension context (and the ELM-inspired names other issuers use) put the
@@ -373,7 +373,13 @@ def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity) 
     until = parse_datetime(doc.get("validUntil") or doc.get("expirationDate"))
     put("valid_until", None, text=until.date().isoformat() if until else "")
     put("field_of_study", ach.get("fieldOfStudy"))
-    put("language", ach.get("inLanguage"))
+    langs = _list(ach.get("inLanguage"))
+    try:
+        from plugin.domain.vocab import language_label
+        langs = [language_label(x) if isinstance(x, str) and len(x) <= 5 else x for x in langs]
+    except ImportError:
+        pass
+    put("language", langs)
     values["skills"] = ([_text(a, locale) for a in skills], [a.get("targetUrl") for a in skills])
     put("credential_id", None, text=str(doc.get("id") or ""))
 

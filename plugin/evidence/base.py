@@ -189,6 +189,14 @@ def record_evidence(session: Session, *, definition_id: int, learner_id: int, ob
         score=decision.score if decision.score is not None else observation.score,
         pass_mark=decision.pass_mark if decision.pass_mark is not None else observation.pass_mark,
         details=details, observed_at=observation.observed_at)
+    # What the credential engine cites in the credential's evidence (assessmentSource,
+    # assessmentScore out of 100: scores here are percent, and a narrative with the pass mark).
+    from plugin.domain.policy import SOURCE_LABELS
+    cited = {"source_label": SOURCE_LABELS.get(observation.source, observation.source),
+             "narrative": ob3_evidence(evidence)["narrative"]}
+    if evidence.score is not None:
+        cited["score_max"] = 100
+    evidence.details = {**details, **cited}
     try:
         with session.begin_nested():
             session.add(evidence)
@@ -209,7 +217,7 @@ def evidence_observation(evidence: PassEvidence) -> Observation:
     data.setdefault("score", evidence.score)
     data.setdefault("pass_mark", evidence.pass_mark)
     data["observed_at"] = as_utc(evidence.observed_at)
-    details = {k: v for k, v in (evidence.details or {}).items() if k not in ("observation", "reason")}
+    details = {k: v for k, v in (evidence.details or {}).items() if k not in ("observation", "reason", "source_label", "narrative", "score_max")}
     return Observation.model_validate({**data, "details": details})
 
 
@@ -224,3 +232,26 @@ def latest_evidence(session: Session, definition_id: int, learner_id: int,
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def ob3_evidence(evidence: PassEvidence) -> dict[str, Any]:
+    """The evidence as an Open Badges 3.0 ``Evidence`` object, for the credential's ``evidence[]``.
+
+    Says which source reported what, when: score and pass mark in percent when known,
+    the platform's own verdict, and (gated launch) what was trusted instead of a score.
+    """
+    from plugin.domain.policy import SOURCE_LABELS
+    observed = as_utc(evidence.observed_at)
+    lines = [f"Source: {SOURCE_LABELS.get(evidence.source, evidence.source)}."]
+    if evidence.score is not None:
+        lines.append(f"Score: {evidence.score:g} %" + (f" (pass mark {evidence.pass_mark:g} %)." if evidence.pass_mark is not None else "."))
+    details = evidence.details or {}
+    if details.get("letter_grade"):
+        lines.append(f"Grade: {details['letter_grade']}.")
+    if details.get("trusts"):
+        lines.append(f"Trusted: {details['trusts']}.")
+    if observed is not None:
+        lines.append(f"Observed: {observed.strftime('%Y-%m-%dT%H:%M:%SZ')}.")
+    return {"type": ["Evidence"], "name": "Assessment result", "genre": "Assessment result",
+            "description": details.get("reason") or ("Passed." if evidence.passed else "Not passed."),
+            "narrative": "\n".join(lines)}

@@ -46,6 +46,7 @@ JOB_KINDS: dict[str, str] = {
     "notify_credential_ready": "plugin.delivery.notify:run_notify_job",
     "sync_course": "plugin.evidence.sync:run_sync_job",
     "pull_learner": "plugin.evidence.sync:run_pull_learner_job",
+    "bulk_issue": "plugin.issuance.bulk:run_bulk_issue_job",
 }
 
 
@@ -128,9 +129,18 @@ class RedisQueue(DatabaseQueue):
         self.queue = Queue(queue_name or services.extras.get("rq_queue", RQ_QUEUE_NAME), connection=self.connection)
 
     def _after_commit(self, session: Session, job_id: int, delay: float) -> None:
+        # Dispatch only if the row is committed; a rollback cancels the dispatch.
+        state = {"open": True}
+
         def push(_session):
-            self._dispatch(job_id, delay)
-        event.listen(session, "after_commit", push, once=True)
+            if state["open"]:
+                state["open"] = False
+                self._dispatch(job_id, delay)
+
+        def cancel(_session):
+            state["open"] = False
+        event.listen(session, "after_commit", push)
+        event.listen(session, "after_rollback", cancel)
 
     def _dispatch(self, job_id: int, delay: float) -> None:
         from plugin.jobs import rq_tasks

@@ -196,6 +196,8 @@ class CredentialDefinition(Base):
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     # The pass policy: source, rule, threshold, automatic or on claim (plugin.domain.policy).
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Label profiles the credential claims (plugin.domain.labels ids, e.g. ["gradeo"]).
+    labels: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
@@ -131,9 +132,25 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _parse_identifiers(text: str) -> list[dict]:
+    """"SIREN: 130 029 747" lines -> LegalIdentifier dicts; unknown schemes become OTHER with a label."""
+    from plugin.domain.issuer import IDENTIFIER_SCHEMES
+    out = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        scheme, _sep, value = line.partition(":")
+        key = scheme.strip().upper()
+        if key in IDENTIFIER_SCHEMES:
+            out.append({"scheme": key, "value": value.strip()})
+        else:
+            out.append({"scheme": "OTHER", "value": value.strip(), "label": scheme.strip()})
+    return out
+
+
 def _legal_identifiers(form, field):
     for line in (field.data or "").splitlines():
-        if line.strip() and ":" not in line:
+        if line.strip() and (":" not in line or not line.partition(":")[2].strip() or not line.partition(":")[0].strip()):
             raise ValidationError(_("Write one identifier per line as “scheme: value”, e.g. “SIREN: 130 025 265”."))
 
 
@@ -206,29 +223,28 @@ def _check_logo(storage):
     raise ValidationError(_("The logo must be a PNG or JPEG image."))
 
 
-def _profile_from_form(form: IssuerForm) -> dict:
-    ids = []
-    for line in (form.legal_identifiers.data or "").splitlines():
-        if line.strip():
-            scheme, value = line.split(":", 1)
-            ids.append({"scheme": scheme.strip(), "value": value.strip()})
-    return {
-        "name": form.name.data.strip(), "url": form.url.data.strip(), "email": (form.email.data or "").strip() or None,
-        "description": (form.description.data or "").strip() or None,
-        "country_code": form.country.data, "region": (form.region.data or "").strip() or None,
-        "legal_identifiers": ids, "quality_assurance": form.quality_assurance.data.strip(),
-        "accreditation": (form.accreditation.data or "").strip() or None,
+def _profile_from_form(form: IssuerForm, logo_data_uri: str | None):
+    """The domain model (IssuerProfile) decides; its errors come back as ValueError."""
+    from pydantic import ValidationError as PydanticError
+    from plugin.domain.issuer import IssuerProfile
+    raw = {
+        "legal_name": form.name.data.strip(), "url": form.url.data.strip(), "email": (form.email.data or "").strip(),
+        "description": (form.description.data or "").strip(), "country_code": form.country.data,
+        "region": (form.region.data or "").strip(), "legal_identifiers": _parse_identifiers(form.legal_identifiers.data),
+        "quality_assurance": form.quality_assurance.data.strip(),
+        "accreditation": (form.accreditation.data or "").strip(), "logo": logo_data_uri,
     }
-
-
-def _validated_profile(profile: dict) -> dict:
-    """Let the domain model (plugin.domain.issuer.IssuerProfile) have the last word when it exists."""
     try:
-        from plugin.domain.issuer import IssuerProfile
-    except ImportError:
-        return profile
-    from plugin.web.domain_bridge import issuer_profile_from_form
-    return issuer_profile_from_form(IssuerProfile, profile)
+        return IssuerProfile.model_validate(raw)
+    except PydanticError as exc:
+        fields = {"legal_name": form.name, "url": form.url, "email": form.email, "country_code": form.country,
+                  "region": form.region, "legal_identifiers": form.legal_identifiers,
+                  "quality_assurance": form.quality_assurance, "accreditation": form.accreditation,
+                  "logo": form.logo, "description": form.description}
+        for err in exc.errors():
+            target = fields.get(err["loc"][0] if err["loc"] else "", form.name)
+            target.errors.append(err["msg"].removeprefix("Value error, "))
+        return None
 
 
 @bp.get("/issuers")
@@ -254,6 +270,8 @@ def _issuer_form(issuer: Issuer | None):
     form.country.choices = _country_choices()
     form.platforms.choices = _platform_choices()
     scope = platform_scope()
+    if issuer is not None:
+        form.slug.render_kw = {"readonly": True}
     if request.method == "GET":
         form.launch.data = request.args.get("launch", "")
         if issuer is not None:
@@ -262,7 +280,8 @@ def _issuer_form(issuer: Issuer | None):
             form.url.data, form.email.data = p.get("url"), p.get("email")
             form.description.data = p.get("description")
             form.country.data, form.region.data = p.get("country_code"), p.get("region")
-            form.legal_identifiers.data = "\n".join(f"{i['scheme']}: {i['value']}" for i in p.get("legal_identifiers", []))
+            form.legal_identifiers.data = "\n".join(f"{i.get('label') or i['scheme']}: {i['value']}"
+                                                     for i in p.get("legal_identifiers", []))
             form.quality_assurance.data, form.accreditation.data = p.get("quality_assurance"), p.get("accreditation")
             form.platforms.data = [r.platform_id for r in db().scalars(
                 select(IssuerPlatform).where(IssuerPlatform.issuer_id == issuer.id))]
@@ -283,25 +302,33 @@ def _issuer_form(issuer: Issuer | None):
             if slug_owner is not None and slug_owner is not issuer:
                 form.slug.errors.append(_("Another issuer already uses this identifier."))
                 ok = False
-            elif issuer is not None and issuer.slug != form.slug.data and issuer.keys:
+            elif issuer is not None and issuer.slug != form.slug.data:
                 form.slug.errors.append(_("This issuer already has keys: its identifier is part of "
                                           "the credentials it signed and cannot change."))
                 ok = False
         profile = None
         if ok:
+            import base64
+            if logo is not None:
+                data_uri = f"data:{logo[1]};base64," + base64.b64encode(logo[0]).decode()
+            else:
+                data_uri = (issuer.profile or {}).get("logo") if issuer is not None else None
+            profile = _profile_from_form(form, data_uri)
+            ok = profile is not None
+        if ok:
+            from plugin.issuance.service import IssuanceError, create_issuer, update_issuer_profile
+            actor = current_actor().label
+            created = issuer is None
             try:
-                profile = _validated_profile(_profile_from_form(form))
-            except ValueError as exc:
+                if created:
+                    issuer = create_issuer(db(), services(), form.slug.data, profile, actor=actor)
+                else:
+                    issuer.slug = form.slug.data
+                    update_issuer_profile(db(), issuer, profile, actor=actor)
+            except IssuanceError as exc:
                 form.name.errors.append(str(exc))
                 ok = False
         if ok:
-            created = issuer is None
-            if created:
-                issuer = Issuer(slug=form.slug.data, name=form.name.data.strip(), profile=profile)
-                db().add(issuer)
-                db().flush()
-            else:
-                issuer.slug, issuer.name, issuer.profile = form.slug.data, form.name.data.strip(), profile
             if logo is not None:
                 issuer.logo, issuer.logo_mime = logo
             allowed = {pid for pid, _label in form.platforms.choices}
@@ -315,8 +342,7 @@ def _issuer_form(issuer: Issuer | None):
             for pid in set(current) - wanted:
                 if pid in allowed:
                     db().delete(current[pid])
-            record("issuer.created" if created else "issuer.updated", "issuer", issuer.id,
-                   name=issuer.name, platforms=sorted(wanted), logo=logo is not None)
+            record("issuer.platforms", "issuer", issuer.slug, platforms=sorted(wanted), logo_changed=logo is not None)
             db().commit()
             flash(_("Issuer saved."), "ok")
             return redirect(launch_url("admin.issuer_keys", issuer_id=issuer.id))
@@ -349,13 +375,17 @@ def issuer_keys(issuer_id: int):
 
 
 def _issuer_documents(issuer: Issuer):
-    """The did:web document / issuer profile verifiers read, as the engine publishes it."""
+    """The did:web document and the issuer profile verifiers read, exactly as published."""
     import json
+    from plugin.issuance.service import did_document_for, issuer_profile_document, issuer_profile_url
+    from plugin.signing.did import did_web_url
+    from plugin.issuance.keys import issuer_identifier
     try:
-        from plugin.web.domain_bridge import issuer_public_documents
-        docs = issuer_public_documents(services(), db(), issuer)
-    except ImportError:
-        return None, _("The signing engine is not installed in this build.")
+        did = issuer_identifier(services(), issuer)
+        docs = {
+            f"{did} ({did_web_url(did)})": did_document_for(db(), services(), issuer),
+            issuer_profile_url(services(), issuer): issuer_profile_document(db(), services(), issuer),
+        }
     except Exception as exc:  # shown to the admin, not a 500: the page must still let them rotate
         return None, f"{type(exc).__name__}: {exc}"
     return {name: json.dumps(doc, indent=2, ensure_ascii=False) for name, doc in docs.items()}, None
@@ -368,11 +398,9 @@ def issuer_rotate(issuer_id: int):
     form = KeyActionForm()
     if not form.validate():
         abort(400, description=_("The form expired; reload the page and try again."))
-    from plugin.web.domain_bridge import rotate_issuer_keys
+    from plugin.issuance.service import rotate_keys
     had_keys = any(k.retired_at is None for k in issuer.keys)
-    new_keys = rotate_issuer_keys(services(), db(), issuer)
-    record("issuer.keys_rotated" if had_keys else "issuer.keys_generated", "issuer", issuer.id,
-           new_keys=new_keys)
+    rotate_keys(db(), services(), issuer, actor=current_actor().label)  # audited by the engine
     db().commit()
     flash(_("New signing keys are active. Credentials signed with the previous keys still verify.")
           if had_keys else _("Signing keys generated."), "ok")
@@ -401,21 +429,22 @@ class PlatformForm(FlaskForm):
 
 class BridgeForm(FlaskForm):
     launch = HiddenField()
-    openedx_base_url = URLField(_l("Open edX LMS URL"), validators=[Optional(), URL(require_tld=False)])
-    openedx_plugin_key = PasswordField(_l("Open edX plugin key"), validators=[Optional(), Length(min=16)],
-                                       description=_l("The shared key of the microcred Open edX plugin (webhooks). "
-                                                      "Leave empty to keep the stored one."))
-    openedx_client_id = StringField(_l("Open edX API client id"), validators=[Optional()])
+    openedx_webhook_jwks_url = URLField(
+        _l("Open edX plugin key: JWKS URL"), validators=[Optional(), URL(require_tld=False)],
+        description=_l("Where the microcred Open edX plugin publishes the public key it signs course-passing events with."))
+    openedx_webhook_key = TextAreaField(
+        _l("…or the plugin's public key"), validators=[Optional(), Length(max=20000)],
+        description=_l("PEM public key, JWK or JWKS. Never the private key."))
+    openedx_api_url = URLField(_l("Open edX LMS URL"), validators=[Optional(), URL(require_tld=False)],
+                               description=_l("For the grades API (catch-up sync), e.g. https://lms.example.edu"))
+    openedx_client_id = StringField(_l("Open edX API client id"), validators=[Optional(), Length(max=255)])
     openedx_client_secret = PasswordField(_l("Open edX API client secret"), validators=[Optional()],
                                           description=_l("Leave empty to keep the stored one."))
-    moodle_base_url = URLField(_l("Moodle site URL"), validators=[Optional(), URL(require_tld=False)])
+    moodle_url = URLField(_l("Moodle site URL"), validators=[Optional(), URL(require_tld=False)])
     moodle_token = PasswordField(_l("Moodle web-service token"), validators=[Optional()],
                                  description=_l("Leave empty to keep the stored one."))
-    clear_secrets = BooleanField(_l("Forget the stored secrets"))
-
-
-BRIDGE_SECRETS = ("openedx_plugin_key", "openedx_client_secret", "moodle_token")
-BRIDGE_PLAIN = ("openedx_base_url", "openedx_client_id", "moodle_base_url")
+    forget_openedx = BooleanField(_l("Remove the Open edX settings"))
+    forget_moodle = BooleanField(_l("Remove the Moodle settings"))
 
 
 def _get_platform(platform_id: int) -> Platform:
@@ -473,74 +502,124 @@ def platform_new():
 @bp.route("/platforms/<int:platform_id>", methods=["GET", "POST"])
 @require_roles("admin")
 def platform_edit(platform_id: int):
-    from plugin.storage.secrets import platform_secret_context
     platform = _get_platform(platform_id)
     form = BridgeForm()
-    settings = dict(platform.bridge_settings or {})
+    current = platform.bridge_settings or {}
+    oe, moodle = dict(current.get("openedx") or {}), dict(current.get("moodle") or {})
     if request.method == "GET":
         form.launch.data = request.args.get("launch", "")
-        for name in BRIDGE_PLAIN:
-            getattr(form, name).data = settings.get(name)
+        form.openedx_webhook_jwks_url.data = oe.get("webhook_jwks_url")
+        form.openedx_api_url.data, form.openedx_client_id.data = oe.get("api_url"), oe.get("client_id")
+        form.moodle_url.data = moodle.get("url")
     status = 200
     if form.validate_on_submit():
-        changed = []
-        for name in BRIDGE_PLAIN:
-            value = (getattr(form, name).data or "").strip() or None
-            if settings.get(name) != value:
-                settings[name] = value
-                changed.append(name)
-        sealed = dict(settings.get("sealed") or {})
-        if form.clear_secrets.data:
-            changed += sorted(sealed)
-            sealed = {}
-        for name in BRIDGE_SECRETS:
-            value = getattr(form, name).data
-            if value:
-                sealed[name] = services().secrets.seal(value.encode(), platform_secret_context(platform.id, name))
-                changed.append(name)
-        settings["sealed"] = sealed
-        platform.bridge_settings = settings
-        record("platform.bridge_updated", "platform", platform.id, changed=changed)  # names only, never values
-        db().commit()
-        flash(_("Bridge settings saved."), "ok")
-        return redirect(launch_url("admin.platform_edit", platform_id=platform.id))
+        if _save_bridges(platform, form, oe, moodle):
+            db().commit()
+            flash(_("Bridge settings saved."), "ok")
+            return redirect(launch_url("admin.platform_edit", platform_id=platform.id))
+        db().rollback()
     if request.method == "POST":
         status = 400
-    stored = sorted((settings.get("sealed") or {}).keys())
-    return render_template("admin/platform_edit.html", platform=platform, form=form, stored_secrets=stored,
-                           test_form=KeyActionForm(launch=request.args.get("launch", "")),
-                           results=session.pop(f"bridge-test-{platform.id}", None)), status
+    return _platform_page(platform, form, None), status
 
 
-def bridge_secret(platform: Platform, name: str) -> str | None:
-    """The clear value of a sealed bridge secret, for the bridges (never shown back in a page)."""
-    from plugin.storage.secrets import platform_secret_context
-    sealed = ((platform.bridge_settings or {}).get("sealed") or {}).get(name)
-    if not sealed:
-        return None
-    return services().secrets.open(sealed, platform_secret_context(platform.id, name)).decode()
+def _save_bridges(platform: Platform, form: BridgeForm, oe: dict, moodle: dict) -> bool:
+    """Apply the form through plugin.evidence.bridge_config (which seals the secrets); False on an error."""
+    from plugin.evidence import bridge_config as bc
+    changed: list[str] = []
+
+    def attempt(field, fn, *args):
+        try:
+            fn(*args)
+            return True
+        except bc.BridgeConfigError as exc:
+            field.errors.append(exc.message)
+            return False
+
+    ok = True
+    settings = dict(platform.bridge_settings or {})
+    if form.forget_openedx.data:
+        settings.pop("openedx", None)
+        changed.append("openedx removed")
+    if form.forget_moodle.data:
+        settings.pop("moodle", None)
+        changed.append("moodle removed")
+    platform.bridge_settings = settings
+    if not form.forget_openedx.data:
+        url = (form.openedx_webhook_jwks_url.data or "").strip()
+        if form.openedx_webhook_key.data and form.openedx_webhook_key.data.strip():
+            ok &= attempt(form.openedx_webhook_key, bc.set_openedx_webhook_key, platform, form.openedx_webhook_key.data)
+            changed.append("openedx webhook key")
+        elif url and url != oe.get("webhook_jwks_url"):
+            ok &= attempt(form.openedx_webhook_jwks_url, bc.set_openedx_webhook_jwks_url, platform, url)
+            changed.append("openedx webhook jwks url")
+        api_url = (form.openedx_api_url.data or "").strip()
+        client_id = (form.openedx_client_id.data or "").strip()
+        secret = form.openedx_client_secret.data or ""
+        if api_url or client_id or secret:
+            if secret:
+                ok &= attempt(form.openedx_api_url, bc.set_openedx_api, services(), platform, api_url, client_id, secret)
+                changed.append("openedx api (new secret)")
+            elif oe.get("client_secret_sealed"):
+                if (api_url, client_id) != (oe.get("api_url"), oe.get("client_id")):
+                    ok &= attempt(form.openedx_api_url, _keep_secret, platform, "openedx",
+                                  {"api_url": api_url, "client_id": client_id}, bc)
+                    changed.append("openedx api")
+            else:
+                form.openedx_client_secret.errors.append(_("Give the API client's secret too."))
+                ok = False
+    if not form.forget_moodle.data:
+        url = (form.moodle_url.data or "").strip()
+        token = form.moodle_token.data or ""
+        if token:
+            ok &= attempt(form.moodle_url, bc.set_moodle, services(), platform, url, token)
+            changed.append("moodle (new token)")
+        elif url and moodle.get("token_sealed"):
+            if url != moodle.get("url"):
+                ok &= attempt(form.moodle_url, _keep_secret, platform, "moodle", {"url": url}, bc)
+                changed.append("moodle url")
+        elif url:
+            form.moodle_token.errors.append(_("Give the web-service token too."))
+            ok = False
+    if ok:
+        record("platform.bridge_updated", "platform", platform.id, changed=changed)  # names only, never values
+    return ok
 
 
-@bp.post("/platforms/<int:platform_id>/test/<bridge>")
+def _keep_secret(platform: Platform, section: str, values: dict, bc) -> None:
+    """Change the URL/client id of a bridge and keep its stored (sealed) secret."""
+    for key, value in values.items():
+        if key.endswith("url"):
+            values[key] = bc._url(value, "the URL")
+    settings = dict(platform.bridge_settings or {})
+    merged = dict(settings.get(section) or {})
+    merged.update(values)
+    settings[section] = merged
+    platform.bridge_settings = settings
+
+
+def _platform_page(platform: Platform, form: BridgeForm, results):
+    from plugin.evidence.bridge_config import describe
+    return render_template("admin/platform_edit.html", platform=platform, form=form,
+                           configured=describe(platform),
+                           test_form=KeyActionForm(formdata=None, launch=request.values.get("launch", "")),
+                           results=results)
+
+
+@bp.post("/platforms/<int:platform_id>/test")
 @require_roles("admin")
-def platform_test(platform_id: int, bridge: str):
+def platform_test(platform_id: int):
+    """Test every configured bridge (bridges' own checks): one line per bridge saying what works or failed."""
+    from plugin.evidence.bridge_config import check_bridges
     platform = _get_platform(platform_id)
-    form = KeyActionForm()
-    if not form.validate():
+    if not KeyActionForm().validate():
         abort(400, description=_("The form expired; reload the page and try again."))
-    from plugin.web.bridge_tests import BRIDGE_TESTS
-    test = BRIDGE_TESTS.get(bridge)
-    if test is None:
-        abort(404, description=_("No such connection test."))
-    ok, message = test(platform, lambda name: bridge_secret(platform, name))
-    record("platform.connection_tested", "platform", platform.id, bridge=bridge, ok=ok, message=message)
+    course_id = (request.form.get("course_id") or "").strip() or None
+    results = check_bridges(services(), platform, course_id)
+    record("platform.connection_tested", "platform", platform.id,
+           results=[{"bridge": name, "ok": ok, "message": message} for name, ok, message in results])
     db().commit()
-    results = {"bridge": bridge, "ok": ok, "message": message}
-    return render_template("admin/platform_edit.html", platform=platform, form=BridgeForm(
-        formdata=None, launch=request.form.get("launch", ""),
-        **{n: (platform.bridge_settings or {}).get(n) for n in BRIDGE_PLAIN}),
-        stored_secrets=sorted(((platform.bridge_settings or {}).get("sealed") or {}).keys()),
-        test_form=KeyActionForm(formdata=None, launch=request.form.get("launch", "")), results=results)
+    return _platform_page(platform, BridgeForm(formdata=None, launch=request.form.get("launch", "")), results)
 
 
 # --------------------------------------------------------------------------- audit log
@@ -555,10 +634,64 @@ def audit():
     scope = platform_scope()
     if scope is not None:
         # An LTI administrator sees the events of their platform's issuers and of the platform itself.
-        issuer_ids = [str(i.id) for i in _issuers_query(scope)]
+        issuer_ids = [i.slug for i in _issuers_query(scope)]
         q = q.where(((AuditLog.target_type == "platform") & (AuditLog.target_id == str(scope)))
                     | ((AuditLog.target_type == "issuer") & AuditLog.target_id.in_(issuer_ids)))
     rows = db().scalars(q.order_by(AuditLog.at.desc(), AuditLog.id.desc())
                         .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     return render_template("admin/audit.html", rows=rows[:PAGE_SIZE], page=page,
                            has_next=len(rows) > PAGE_SIZE, action=action)
+
+
+# --------------------------------------------------------------------------- label profiles
+class LabelUploadForm(FlaskForm):
+    launch = HiddenField()
+    file = FileField(_l("Label profile (JSON)"))
+
+
+@bp.route("/labels", methods=["GET", "POST"])
+@require_roles("admin")
+def labels():
+    """The label profiles instructors can claim; a local admin adds one by uploading its JSON file."""
+    import json
+    from plugin.domain.labels import LabelError, LabelProfile, load_profiles
+    folder = services().settings.instance_dir / "labels"
+    form = LabelUploadForm(launch=request.values.get("launch", ""))
+    status = 200
+    if request.method == "POST":
+        if platform_scope() is not None:
+            abort(403, description=_("Add label profiles with a local administrator account."))
+        if not form.validate():
+            abort(400, description=_("The form expired; reload the page and try again."))
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise LabelError(_("Choose a JSON file."))
+            raw = upload.read(256 * 1024 + 1)
+            if len(raw) > 256 * 1024:
+                raise LabelError(_("The file is larger than 256 KB."))
+            try:
+                profile = LabelProfile.model_validate(json.loads(raw.decode("utf-8")))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise LabelError(str(exc)) from None
+        except LabelError as exc:
+            form.file.errors = [str(exc)]
+            status = 400
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{profile.id}.json").write_text(json.dumps(profile.model_dump(by_alias=True, exclude_none=True),
+                                                                  ensure_ascii=False, indent=1), encoding="utf-8")
+            record("label_profile.saved", "label_profile", profile.id, version=profile.version,
+                   rules=[r.id for r in profile.rules])
+            db().commit()
+            flash(_("Label profile “%(name)s” saved.", name=profile.display_name()), "ok")
+            return redirect(launch_url("admin.labels"))
+    from flask_babel import get_locale
+    try:
+        profiles = load_profiles([folder])
+        error = None
+    except LabelError as exc:  # a hand-edited file is broken: say which, keep the page usable
+        profiles, error = load_profiles(), str(exc)
+    shipped = {p.stem for p in (Path(__file__).resolve().parent.parent / "data" / "labels").glob("*.json")}
+    return render_template("admin/labels.html", profiles=profiles.values(), locale=str(get_locale() or "en"),
+                           form=form, folder=folder, error=error, shipped=shipped), status

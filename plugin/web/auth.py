@@ -23,7 +23,7 @@ from typing import Any
 from flask import abort, g, request, session, url_for
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
 from plugin.storage.models import KeyValue
 
@@ -89,9 +89,9 @@ def form_launch_id() -> str | None:
     """The launch id posted in a form, or ``None`` (also when the body is too large to read)."""
     try:
         return request.form.get("launch")
-    except RequestEntityTooLarge:
-        # The body is over MAX_CONTENT_LENGTH: werkzeug raises on every read of the form,
-        # including while the 413 page itself is rendered; that page has no launch.
+    except HTTPException:
+        # The body is over MAX_CONTENT_LENGTH (or unreadable): werkzeug raises on every read of
+        # the form, including while the 413 page itself is rendered; that page has no launch.
         return None
 
 

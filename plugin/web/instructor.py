@@ -3,20 +3,39 @@
 Every view requires the ``instructor`` role of the launch (``?launch=`` or the hidden
 ``launch`` field: nothing depends on cookies inside the platform's iframe). A
 blueprint-wide guard repeats the check so a view added without its decorator stays closed.
+
+The engine (:mod:`plugin.issuance.service`) does the work and writes the audit rows for
+definitions, issuance and status changes; these views validate, call it inside the
+request's one transaction, and commit only when everything succeeded.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
-from sqlalchemy import select
+import csv
+import io
+from datetime import datetime, timezone
 
-from plugin.storage.models import Course, CredentialDefinition
-from plugin.web.auth import current_actor, require_roles
-from plugin.web.context import db
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
+                   request)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.orm import defer
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from plugin.domain.definition import DefinitionData
+from plugin.storage.models import (Course, CredentialDefinition, DefinitionVersion, IssuedCredential, Issuer,
+                                   IssuerPlatform, Job, Learner, PassEvidence, Platform)
+from plugin.web.auth import current_actor, launch_url, require_roles
+from plugin.web.context import db, services
 from plugin.web.formatting import install as install_helpers
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 install_helpers(bp)
+PAGE_SIZES = (25, 50, 100)
+STATUSES = ("active", "suspended", "revoked", "superseded")
 
 
 @bp.before_request
@@ -26,6 +45,11 @@ def _guard():
         abort(401, description=_("Open this page from your course (LTI launch)."))
     if not actor.has("instructor"):
         abort(403, description=_("Only the course's instructors can open these pages."))
+
+
+# --------------------------------------------------------------------------- helpers
+def _locale() -> str:
+    return str(get_locale() or "en")
 
 
 def current_course() -> Course:
@@ -41,9 +65,472 @@ def course_definition(course: Course) -> CredentialDefinition | None:
                        .order_by(CredentialDefinition.id).limit(1))
 
 
+def current_data(definition: CredentialDefinition | None) -> tuple[DefinitionData, DefinitionVersion | None]:
+    if definition is None:
+        return DefinitionData(), None
+    from plugin.issuance.service import current_version
+    version = current_version(db(), definition)
+    return (DefinitionData.from_json(version.data) if version else DefinitionData()), version
+
+
+def allowed_issuers() -> list[Issuer]:
+    """The issuers an admin allowed for the launch's platform."""
+    actor = current_actor()
+    if not actor.platform_id:
+        return []
+    return list(db().scalars(select(Issuer).join(IssuerPlatform, IssuerPlatform.issuer_id == Issuer.id)
+                             .where(IssuerPlatform.platform_id == actor.platform_id).order_by(Issuer.name)))
+
+
+def label_profiles():
+    from plugin.domain.labels import load_profiles
+    return load_profiles([services().settings.instance_dir / "labels"])
+
+
+def label_checks(definition: CredentialDefinition | None, data: DefinitionData):
+    from plugin.domain.labels import check_labels
+    if definition is None or not definition.labels:
+        return []
+    return check_labels(data, list(definition.labels), label_profiles(), _locale())
+
+
+def _default_source() -> str:
+    actor = current_actor()
+    platform = db().get(Platform, actor.platform_id) if actor.platform_id else None
+    return {"moodle": "moodle", "openedx": "openedx_webhook"}.get(platform.product if platform else "", "ags")
+
+
+def _definition_or_404() -> tuple[Course, CredentialDefinition]:
+    course = current_course()
+    definition = course_definition(course)
+    if definition is None:
+        abort(404, description=_("Describe the course's credential first."))
+    return course, definition
+
+
+class ActionForm(FlaskForm):
+    launch = HiddenField()
+
+
+# --------------------------------------------------------------------------- overview
 @bp.get("/")
 @require_roles("instructor")
 def home():
+    actor = current_actor()
+    if not actor.course_id or db().get(Course, actor.course_id) is None:
+        # A launch without a course is valid LTI (e.g. from a platform's tool menu): say what to do.
+        return render_template("instructor/no_course.html")
     course = current_course()
     definition = course_definition(course)
-    return render_template("instructor/home.html", course=course, definition=definition)
+    data, version = current_data(definition)
+    counts = {}
+    if definition is not None:
+        rows = db().execute(select(IssuedCredential.status, func.count()).where(
+            IssuedCredential.definition_id == definition.id).group_by(IssuedCredential.status)).all()
+        counts = {status: n for status, n in rows}
+    return render_template("instructor/home.html", course=course, definition=definition, data=data,
+                           version=version, missing=data.missing_elements() if definition else [],
+                           labels=label_checks(definition, data), counts=counts,
+                           issuer=db().get(Issuer, definition.issuer_id) if definition and definition.issuer_id else None,
+                           form=ActionForm(launch=current_actor().launch_id))
+
+
+# --------------------------------------------------------------------------- the definition form
+@bp.route("/definition", methods=["GET", "POST"])
+@require_roles("instructor")
+def edit():
+    from plugin.web.instructor_forms import GATED_WARNING, DefinitionForm
+    course = current_course()
+    definition = course_definition(course)
+    data, version = current_data(definition)
+    issuers = allowed_issuers()
+    profiles = label_profiles()
+    form = DefinitionForm()
+    form.setup(issuers=issuers, profiles=profiles, locale=_locale())
+    if request.method == "GET":
+        policy = dict(definition.policy or {}) if definition else {}
+        if not policy:
+            from plugin.domain.policy import SOURCE_RULES
+            source = _default_source()
+            policy = {"source": source, "rule": SOURCE_RULES[source][0]}
+        if definition is None and not data.title:
+            data = data.model_copy(update={"title": course.title or ""})
+        issuer_id = (definition.issuer_id if definition and definition.issuer_id
+                     else (issuers[0].id if len(issuers) == 1 else None))  # the only allowed one is proposed
+        form.fill(data, policy, issuer_id, list(definition.labels or []) if definition else [])
+        if not data.quality_assurance and issuer_id:
+            chosen = next((i for i in issuers if i.id == issuer_id), None)
+            form.quality_assurance.data = (chosen.profile or {}).get("quality_assurance", "") if chosen else ""
+        form.launch.data = current_actor().launch_id
+        return render_template("instructor/definition.html", form=form, definition=definition, version=version,
+                               gated_warning=GATED_WARNING, issuers=issuers), 200
+
+    action = request.form.get("action", "save")
+    if action == "add_outcome":
+        form.learning_outcomes.append_entry()
+        return _render_form(form, definition, version, issuers)
+    if action.startswith("remove_outcome:"):
+        index = int(action.partition(":")[2]) if action.partition(":")[2].isdigit() else -1
+        rows = form.outcome_rows()
+        if 0 <= index < len(rows):
+            del rows[index]
+        while form.learning_outcomes.entries:
+            form.learning_outcomes.pop_entry()
+        for row in rows or [{"text": "", "esco_uri": ""}]:
+            form.learning_outcomes.append_entry(row)
+        return _render_form(form, definition, version, issuers)
+
+    ok = form.validate()
+    data_new, policy = form.to_domain()
+    issuer = None
+    if form.issuer.data:
+        issuer = next((i for i in issuers if str(i.id) == form.issuer.data), None)
+        if issuer is None:
+            form.issuer.errors.append(_("Choose one of the awarding bodies your administrator allowed."))
+    unknown = [lid for lid in (form.labels.data or []) if lid not in profiles]
+    if unknown:
+        form.labels.errors.append(_("Unknown label: %(ids)s", ids=", ".join(unknown)))
+    if not ok or data_new is None or policy is None or form.issuer.errors or form.labels.errors:
+        return _render_form(form, definition, version, issuers, status=400)
+
+    from plugin.issuance.service import IssuanceError, save_definition
+    from plugin.web.audit import record
+    actor = current_actor()
+    try:
+        new_version = save_definition(db(), course, data_new, actor.label, issuer,
+                                      definition=definition, policy=policy.model_dump(mode="json"))
+        definition = new_version.definition if definition is None else definition
+        labels = list(form.labels.data or [])
+        if list(definition.labels or []) != labels:
+            definition.labels = labels
+            record("definition.labels", "definition", definition.public_id, labels=labels)
+        if definition.enabled:
+            failing = [c for c in label_checks(definition, data_new) if not c.ok]
+            if failing:
+                raise IssuanceError(_("this credential is enabled and claims %(label)s, which it would no longer meet: %(rules)s",
+                                      label=failing[0].name, rules="; ".join(m for _r, m in failing[0].failed)))
+    except IssuanceError as exc:
+        db().rollback()
+        form.form_errors.append(str(exc))
+        return _render_form(form, definition, version, issuers, status=400)
+    db().commit()
+    flash(_("Saved (version %(n)s).", n=new_version.version), "ok")
+    if action == "preview":
+        return redirect(launch_url("instructor.preview"))
+    return redirect(launch_url("instructor.home"))
+
+
+def _render_form(form, definition, version, issuers, status=200):
+    from plugin.web.instructor_forms import GATED_WARNING
+    return render_template("instructor/definition.html", form=form, definition=definition, version=version,
+                           gated_warning=GATED_WARNING, issuers=issuers), status
+
+
+# --------------------------------------------------------------------------- preview and enable
+def _preview_document(definition: CredentialDefinition, data: DefinitionData):
+    """The credential as it would be issued now (unsigned), or the reasons it cannot be."""
+    from plugin.composition.credential import CompositionError, EvidenceData, LearnerIdentity, compose
+    from plugin.domain.issuer import IssuerProfile
+    from plugin.issuance.keys import issuer_identifier
+    issuer = db().get(Issuer, definition.issuer_id) if definition.issuer_id else None
+    if issuer is None:
+        return None, None, [_("Awarding body: choose the issuer that awards this credential")]
+    now = datetime.now(timezone.utc)
+    base = services().settings.base_url.rstrip("/")
+    try:
+        doc = compose(IssuerProfile.from_json(issuer.profile), issuer_identifier(services(), issuer), data,
+                      LearnerIdentity(key="preview", name=_("Ada Lovelace (example learner)"),
+                                      email="learner@example.org"),
+                      EvidenceData(source=_("example assessment"), observed_at=now, score=85, score_max=100),
+                      f"{base}/credentials/preview", now, base_url=base)
+    except CompositionError as exc:
+        return None, issuer, [str(exc)]
+    return doc, issuer, []
+
+
+@bp.get("/preview")
+@require_roles("instructor")
+def preview():
+    import json
+    course, definition = _definition_or_404()
+    data, version = current_data(definition)
+    doc, issuer, problems = _preview_document(definition, data)
+    missing = data.missing_elements()
+    from babel import Locale
+    from plugin.web.instructor_forms import (ASSESSMENT_TYPES, DETAILS_SEPARATOR, PARTICIPATION, STACKABILITY,
+                                             SUPERVISION, split_assessment)
+    kind, details = split_assessment(data.assessment_type)
+    shown = {  # controlled values in the reader's language (the credential itself keeps the stored wording)
+        "assessment": (str(ASSESSMENT_TYPES[kind][1]) + (DETAILS_SEPARATOR + details if details else ""))
+        if kind else data.assessment_type,
+        "participation": dict(PARTICIPATION).get(data.participation or ""),
+        "supervision": dict(SUPERVISION).get(data.supervision or ""),
+        "stackability": dict(STACKABILITY).get(data.stackability or ""),
+        "country": Locale.parse(_locale()).territories.get((issuer.profile or {}).get("country_code", "")) if issuer else None,
+    }
+    return render_template("instructor/preview.html", course=course, definition=definition, data=data, shown=shown,
+                           version=version, issuer=issuer, problems=problems, missing=missing,
+                           document=json.dumps(doc, indent=2, ensure_ascii=False) if doc else None,
+                           doc=doc, labels=label_checks(definition, data),
+                           form=ActionForm(launch=current_actor().launch_id))
+
+
+@bp.get("/preview/badge.svg")
+@require_roles("instructor")
+def preview_badge():
+    from plugin.delivery.badge_image import render_svg
+    _course, definition = _definition_or_404()
+    data, _version = current_data(definition)
+    issuer = db().get(Issuer, definition.issuer_id) if definition.issuer_id else None
+    svg = render_svg(data.title or _("Untitled credential"), issuer.name if issuer else "", data.eqf_level)
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@bp.post("/enable")
+@require_roles("instructor")
+def enable():
+    from plugin.issuance.service import IssuanceError, set_enabled
+    _course, definition = _definition_or_404()
+    if not ActionForm().validate():
+        abort(400, description=_("The form expired; reload the page and try again."))
+    data, _version = current_data(definition)
+    failing = [c for c in label_checks(definition, data) if not c.ok]
+    if failing:
+        flash(_("Not enabled: the credential claims %(label)s but does not meet: %(rules)s",
+                label=failing[0].name, rules="; ".join(m for _r, m in failing[0].failed)), "error")
+        return redirect(launch_url("instructor.preview"))
+    try:
+        set_enabled(db(), definition, True, actor=current_actor().label)
+    except IssuanceError as exc:
+        db().rollback()
+        flash(_("Not enabled: %(why)s", why=str(exc)), "error")
+        return redirect(launch_url("instructor.preview"))
+    db().commit()
+    flash(_("The credential is enabled: learners who pass can now receive it."), "ok")
+    return redirect(launch_url("instructor.home"))
+
+
+@bp.post("/disable")
+@require_roles("instructor")
+def disable():
+    from plugin.issuance.service import set_enabled
+    _course, definition = _definition_or_404()
+    if not ActionForm().validate():
+        abort(400, description=_("The form expired; reload the page and try again."))
+    set_enabled(db(), definition, False, actor=current_actor().label)
+    db().commit()
+    flash(_("The credential is disabled: nobody new receives it. Credentials already issued stay valid."), "ok")
+    return redirect(launch_url("instructor.home"))
+
+
+# --------------------------------------------------------------------------- issued list
+def _issued_query(definition: CredentialDefinition):
+    status = request.args.get("status", "")
+    q = (request.args.get("q") or "").strip()
+    query = (select(IssuedCredential, Learner, PassEvidence, DefinitionVersion.version)
+             .join(Learner, Learner.id == IssuedCredential.learner_id)
+             .join(DefinitionVersion, DefinitionVersion.id == IssuedCredential.definition_version_id)
+             .outerjoin(PassEvidence, PassEvidence.id == IssuedCredential.evidence_id)
+             .where(IssuedCredential.definition_id == definition.id)
+             # the signed document and JWT are kilobytes each: never loaded by the list
+             .options(defer(IssuedCredential.document), defer(IssuedCredential.jwt)))
+    if status in STATUSES:
+        query = query.where(IssuedCredential.status == status)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(Learner.name).like(like), func.lower(Learner.email).like(like),
+                                func.lower(Learner.sub).like(like), func.lower(IssuedCredential.display_name).like(like)))
+    return query, status, q
+
+
+@bp.get("/issued")
+@require_roles("instructor")
+def issued():
+    course, definition = _definition_or_404()
+    query, status, q = _issued_query(definition)
+    per_page = request.args.get("per_page", 50, type=int)
+    per_page = per_page if per_page in PAGE_SIZES else 50
+    total = db().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = db().execute(query.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
+                        .limit(per_page).offset((page - 1) * per_page)).all()
+    return render_template("instructor/issued.html", course=course, definition=definition, rows=rows,
+                           total=total, page=page, pages=pages, per_page=per_page, status=status, q=q,
+                           statuses=STATUSES, form=ActionForm(launch=current_actor().launch_id))
+
+
+@bp.get("/issued.csv")
+@require_roles("instructor")
+def issued_csv():
+    course, definition = _definition_or_404()
+    query, _status, _q = _issued_query(definition)
+    filename_course = course.context_id
+    db().close()  # the export reads in short transactions of its own (SQLite writers are not blocked)
+    factory = services().sessions
+    chunk = 1000
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["credential_id", "learner_name", "learner_email", "learner_sub", "issued_at", "status",
+                         "status_reason", "version", "evidence_source", "evidence_score", "claimed_at"])
+        yield buffer.getvalue()
+        after = None  # keyset pagination on (issued_at, id), newest first: no OFFSET scans
+        while True:
+            page = query
+            if after is not None:
+                # a row-value comparison: both PostgreSQL and SQLite walk the (definition_id, issued_at) index
+                page = page.where(tuple_(IssuedCredential.issued_at, IssuedCredential.id) < tuple_(*after))
+            with factory() as session:
+                rows = session.execute(page.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
+                                       .limit(chunk)).all()
+                if not rows:
+                    return
+                buffer.seek(0)
+                buffer.truncate()
+                for cred, learner, evidence, version in rows:
+                    writer.writerow([cred.credential_id, cred.display_name or learner.name or "", learner.email or "",
+                                     learner.sub, cred.issued_at.isoformat(), cred.status, cred.status_reason or "",
+                                     version, evidence.source if evidence else "",
+                                     "" if evidence is None or evidence.score is None else evidence.score,
+                                     cred.claimed_at.isoformat() if cred.claimed_at else ""])
+                last = (rows[-1][0].issued_at, rows[-1][0].id)
+            yield buffer.getvalue()
+            after = last
+
+    filename = f"credentials-{filename_course}.csv".replace('"', "")
+    return Response(generate(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+class StatusForm(FlaskForm):
+    launch = HiddenField()
+    reason = TextAreaField(validators=[Optional(), Length(max=1000)])
+
+
+@bp.post("/issued/<public_id>/<action>")
+@require_roles("instructor")
+def credential_action(public_id: str, action: str):
+    from plugin.issuance import service as engine
+    _course, definition = _definition_or_404()
+    if action not in ("revoke", "suspend", "reinstate", "reissue"):
+        abort(404, description=_("Unknown action."))
+    form = StatusForm()
+    if not form.validate():
+        abort(400, description=_("The form expired; reload the page and try again."))
+    cred = db().scalar(select(IssuedCredential).where(IssuedCredential.public_id == public_id,
+                                                      IssuedCredential.definition_id == definition.id))
+    if cred is None:
+        abort(404, description=_("No such credential in this course."))
+    actor = current_actor().label
+    reason = (form.reason.data or "").strip()
+    try:
+        if action == "revoke":
+            if not reason:
+                raise engine.IssuanceError(_("Say why the credential is revoked: the reason is kept and shown to verifiers' operators."))
+            engine.revoke(db(), cred, reason, actor)
+            message = _("Revoked. Verifiers now see it as revoked; the learner may be awarded a new one later.")
+        elif action == "suspend":
+            engine.suspend(db(), cred, reason, actor)
+            message = _("Suspended. Verifiers see it as suspended until you reinstate it.")
+        elif action == "reinstate":
+            engine.reinstate(db(), cred, actor, reason or None)
+            message = _("Reinstated.")
+        else:
+            engine.reissue(db(), services(), cred, display_name=cred.display_name, actor=actor)
+            message = _("Re-issued: the learner has a new credential from the current version; the old one is superseded.")
+    except engine.IssuanceError as exc:
+        db().rollback()
+        flash(str(exc), "error")
+        return redirect(launch_url("instructor.issued"))
+    db().commit()
+    flash(message, "ok")
+    return redirect(launch_url("instructor.issued", status=request.args.get("status") or None,
+                               q=request.args.get("q") or None, page=request.args.get("page") or None))
+
+
+# --------------------------------------------------------------------------- bulk issue
+class BulkForm(FlaskForm):
+    launch = HiddenField()
+    file = FileField()
+
+
+@bp.route("/bulk", methods=["GET", "POST"])
+@require_roles("instructor")
+def bulk():
+    from plugin.issuance.bulk import BulkError, parse_learner_csv
+    course, definition = _definition_or_404()
+    form = BulkForm(launch=current_actor().launch_id)
+    error = None
+    if request.method == "POST":
+        if not form.validate():
+            abort(400, description=_("The form expired; reload the page and try again."))
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            error = _("Choose a CSV file.")
+        else:
+            try:
+                rows = parse_learner_csv(upload.read())
+            except BulkError as exc:
+                error = str(exc)
+            else:
+                from plugin.jobs.queue import enqueue
+                from plugin.web.audit import record
+                job_id = enqueue(services(), "bulk_issue", {
+                    "definition_id": definition.id, "rows": rows, "actor": current_actor().label,
+                    "filename": upload.filename[:200]}, session=db(), max_attempts=3)
+                record("credential.bulk_upload", "definition", definition.public_id, job=job_id, rows=len(rows))
+                db().commit()
+                return redirect(launch_url("instructor.bulk_status", job_id=job_id))
+    jobs = db().scalars(select(Job).where(Job.kind == "bulk_issue").order_by(Job.id.desc()).limit(200)).all()
+    jobs = [j for j in jobs if (j.payload or {}).get("definition_id") == definition.id][:10]
+    source = (definition.policy or {}).get("source")
+    # the sync pulls from a bridge; an Open edX webhook policy catches up through the grades API
+    can_sync = source in ("openedx_webhook", "openedx_grades", "moodle", "ags")
+    return render_template("instructor/bulk.html", course=course, definition=definition, form=form,
+                           error=error, jobs=jobs, can_sync=can_sync), (400 if error else 200)
+
+
+@bp.get("/bulk/<int:job_id>")
+@require_roles("instructor")
+def bulk_status(job_id: int):
+    _course, definition = _definition_or_404()
+    job = db().get(Job, job_id)
+    if job is None or job.kind != "bulk_issue" or (job.payload or {}).get("definition_id") != definition.id:
+        abort(404, description=_("No such bulk issue in this course."))
+    result = job.result or {}
+    if request.args.get("format") == "json":
+        return jsonify({"status": job.status, "progress": result.get("progress"), "counts": result.get("counts"),
+                        "error": job.last_error})
+    return render_template("instructor/bulk_status.html", definition=definition, job=job, result=result)
+
+
+# --------------------------------------------------------------------------- catch-up sync
+@bp.post("/sync")
+@require_roles("instructor")
+def sync():
+    """Start the bridges' catch-up sync (job ``sync_course``) for this course; one at a time."""
+    from plugin.jobs.queue import enqueue
+    from plugin.web.audit import record
+    course, definition = _definition_or_404()
+    if not ActionForm().validate():
+        abort(400, description=_("The form expired; reload the page and try again."))
+    running = db().scalars(select(Job).where(Job.kind == "sync_course", Job.status.in_(("queued", "running")))).all()
+    job_id = next((j.id for j in running if (j.payload or {}).get("course_id") == course.id), None)
+    if job_id is None:
+        job_id = enqueue(services(), "sync_course", {"course_id": course.id, "definition_id": definition.id},
+                         session=db(), max_attempts=3)
+        record("course.sync_started", "definition", definition.public_id, job=job_id)
+        db().commit()
+    return redirect(launch_url("instructor.sync_status", job_id=job_id))
+
+
+@bp.get("/sync/<int:job_id>")
+@require_roles("instructor")
+def sync_status(job_id: int):
+    course, definition = _definition_or_404()
+    job = db().get(Job, job_id)
+    if job is None or job.kind != "sync_course" or (job.payload or {}).get("course_id") != course.id:
+        abort(404, description=_("No such synchronisation in this course."))
+    return render_template("instructor/sync_status.html", definition=definition, job=job, result=job.result or {})

@@ -40,23 +40,16 @@ class IssuingUnavailable(RuntimeError):
 
 
 def explain(session, definition, learner):
-    """``(passed, reason)`` from the bridges' pass policy."""
+    """``(passed, reason)``: the bridges' explanation under the current pass policy."""
+    from plugin.issuance.explain import explain_status
     try:
-        from plugin.issuance.auto import explain_status
-    except ImportError:  # bridges without explain_status: read the recorded evidence
-        from plugin.storage.models import PassEvidence
-        ev = session.scalars(select(PassEvidence).where(
-            PassEvidence.definition_id == definition.id, PassEvidence.learner_id == learner.id)
-            .order_by(PassEvidence.passed.desc(), PassEvidence.recorded_at.desc())).first()
-        if ev is None:
-            return False, _("Your course has not reported a result yet.")
-        if ev.passed:
-            return True, _("You passed the course.")
-        return False, str((ev.details or {}).get("reason") or _("Your platform reports that you have not "
-                                                                  "passed the course yet."))
-    decision = explain_status(session, definition, learner)
-    passed = bool(getattr(decision, "passed", False))
-    return passed, str(getattr(decision, "reason", "") or "")
+        status = explain_status(session, definition, learner)
+    except ValueError:  # a policy or evidence the bridges cannot read: say so, not the parser's words
+        current_app.logger.warning("cannot explain the status of learner %s for definition %s",
+                                   learner.public_id, definition.public_id, exc_info=True)
+        return False, _("Your result could not be read; please tell your instructor.")
+    passed = status.state in ("ready_to_claim", "being_issued", "issued", "suspended")
+    return passed, status.message
 
 
 def award(session, definition, learner, *, display_name, hashed_only, actor) -> IssuedCredential:

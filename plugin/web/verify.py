@@ -34,35 +34,8 @@ class InputError(ValueError):
 # ------------------------------------------------------------------------ engine glue
 def _resolver():
     """The engine's offline resolver: our issuers' DID documents and status lists from the DB."""
-    try:
-        from plugin.verification.resolver import resolver_for
-    except ImportError:
-        return _fallback_resolver()
-    return resolver_for(services())
-
-
-def _fallback_resolver():
-    from plugin.issuance import keys as issuer_keys
-    from plugin.issuance import service as issuance
-    from plugin.status import service as status
-    from plugin.verification.verify import Resolver
-    svc = services()
-    session = db()
-    base = svc.settings.base_url.rstrip("/")
-
-    def source(url: str):
-        ref = url.split("#", 1)[0]
-        if ref.startswith("did:web:"):
-            for issuer in session.scalars(select(Issuer)):
-                if issuer_keys.issuer_identifier(svc, issuer) == ref:
-                    return issuance.did_document_for(session, svc, issuer)
-            return None
-        if ref.startswith(base + "/status/"):
-            sl = status.list_by_public_id(session, ref.rsplit("/", 1)[-1])
-            if sl is not None and status.status_list_url(base, sl) == ref:
-                return status.list_credential(session, svc, sl)
-        return None
-    return Resolver(sources=[source])
+    from plugin.verification.resolver import tool_resolver
+    return tool_resolver(services())
 
 
 def verify_data(data) -> dict:
@@ -71,13 +44,18 @@ def verify_data(data) -> dict:
     return report_dict(verify(data, _resolver()))
 
 
+def _l(text: str) -> str:
+    """Mark a string for extraction; it is translated when the page renders (``_(label)``)."""
+    return text
+
+
 CHECK_LABELS = {
-    "format": "Readable credential",
-    "issuer_key": "Signing key belongs to the issuer",
-    "proof": "Signature",
-    "validity_dates": "Validity dates",
-    "status": "Not revoked or suspended",
-    "schema": "Open Badges 3.0 schema",
+    "format": _l("Readable credential"),
+    "issuer_key": _l("Signing key belongs to the issuer"),
+    "proof": _l("Signature"),
+    "validity_dates": _l("Validity dates"),
+    "status": _l("Not revoked or suspended"),
+    "schema": _l("Open Badges 3.0 schema"),
 }
 AUTHENTICITY_CHECKS = ("format", "issuer_key", "proof")
 
@@ -113,13 +91,13 @@ def _wants_json() -> bool:
 
 
 STATUS_TEXT = {
-    "not-yet-valid": ("warn", "Not yet valid"),
-    "valid": ("ok", "Valid"),
-    "revoked": ("bad", "Revoked"),
-    "suspended": ("warn", "Suspended"),
-    "expired": ("warn", "Expired"),
-    "not_yet_valid": ("warn", "Not yet valid"),
-    "invalid": ("bad", "Not authentic"),
+    "valid": ("ok", _l("Valid")),
+    "revoked": ("bad", _l("Revoked")),
+    "suspended": ("warn", _l("Suspended")),
+    "expired": ("warn", _l("Expired")),
+    "not-yet-valid": ("warn", _l("Not yet valid")),
+    "not_yet_valid": ("warn", _l("Not yet valid")),
+    "invalid": ("bad", _l("Not authentic")),
 }
 
 
@@ -142,8 +120,12 @@ def public_report(row: IssuedCredential) -> dict:
     cached = verify_cache.get(row.public_id, key)
     if cached is not None:
         return cached
-    report = verify_data(row.document)
-    verify_cache.put(row.public_id, key, report)
+    document, public_id = row.document, row.public_id
+    # End this request's transaction first: the resolver reads through its own sessions,
+    # and SQLite (BEGIN IMMEDIATE) would otherwise wait on our own lock.
+    db().rollback()
+    report = verify_data(document)
+    verify_cache.put(public_id, key, report)
     return report
 
 

@@ -119,10 +119,13 @@ def test_issuer_commands_and_clear_errors(run):
 def test_issue_command_writes_files(run, demo, tmp_path, services):
     from sqlalchemy import select
 
-    from plugin.storage.models import CredentialDefinition, Learner
+    from plugin.storage.models import CredentialDefinition, IssuedCredential, Learner
     with services.session() as s:
         definition = s.scalars(select(CredentialDefinition)).one().public_id
-        learner = s.scalars(select(Learner)).one().public_id
+        # the demo's learner (the sandbox instructor is a known person too)
+        learner = s.scalars(select(Learner).join(IssuedCredential, IssuedCredential.learner_id == Learner.id)
+                            .where(IssuedCredential.status == "active")
+                            ).one().public_id
     result = run("issue", "--definition", definition, "--learner", learner, "--out", tmp_path / "issued")
     assert result.exit_code == 0 and "already held" in result.output
     assert len(list((tmp_path / "issued").glob("*.png"))) == 1

@@ -112,6 +112,11 @@ def test_redis_backend_runs_and_retries_jobs_with_rq(services, monkeypatch):
             job_id = jobs.enqueue(services, "test_flaky", {"name": "r", "succeed_on": 2}, session=s)
             assert Queue(name, connection=conn).count == 0  # pushed only once committed
         assert Queue(name, connection=conn).count == 1
+        with pytest.raises(RuntimeError):
+            with services.session() as s:
+                jobs.enqueue(services, "test_flaky", {"name": "never"}, session=s)
+                raise RuntimeError("request failed")
+        assert Queue(name, connection=conn).count == 1  # the rolled-back job was never dispatched
         rq_tasks.bind(services)
         SimpleWorker([name], connection=conn).work(burst=True)
         job = _job(services, job_id)

@@ -52,6 +52,9 @@ def main(argv):
         for t in threads:
             t.join()
         out["concurrent"] = results
+    # The plugin must stay dependency-light inside edx-platform: no Flask, no SQLAlchemy.
+    out["heavy_modules"] = sorted(m for m in ("flask", "sqlalchemy", "plugin.web", "plugin.services")
+                                  if m in sys.modules)
     print(json.dumps(out))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plugin.storage.models import CredentialDefinition, Learner
+from plugin.storage.models import CredentialDefinition, Learner, PassEvidence
 from plugin.web.auth import Actor, store_launch
 
 from tests.engine_helpers import make_world
@@ -28,8 +28,14 @@ def learner_launch(services, world, *, locale="en", learner_id=None) -> str:
         return store_launch(s, actor)
 
 
+POLICY = {"source": "ags", "rule": "course_grade", "threshold": 50, "issuance": "on_claim"}
+
+
 def story(services, *, locale="en", slug="acme") -> Story:
     world = make_world(services, slug=slug)
+    with services.session() as s:
+        s.get(CredentialDefinition, world.definition_id).policy = POLICY
+        s.get(PassEvidence, world.evidence_id).source = "ags"
     launch = learner_launch(services, world, locale=locale)
     with services.session() as s:
         definition = s.get(CredentialDefinition, world.definition_id)

@@ -81,7 +81,7 @@ def test_credential_page_by_access_link_shows_every_annex_i_element_and_the_shar
     assert page.status_code == 200
     for key in ("learner", "title", "country", "awarding_body", "issued", "learning_outcomes", "workload",
                 "level", "assessment", "participation", "quality_assurance"):
-        block = re.search(rf'data-key="{key}">(.*?)</div>', page.text, re.S).group(1)
+        block = re.search(rf'<dd data-key="{key}" class="value">(.*?)</dd>', page.text, re.S).group(1)
         assert "not stated" not in block, key
     assert "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME" in page.text
     assert f"certUrl=http%3A%2F%2Ftool.test%2Fverify%2F{public_id}" in page.text
@@ -149,3 +149,14 @@ def test_french_status_page(client, services):
     st = story(services, locale="fr")
     page = client.get(f"/learner/?launch={st.launch}")
     assert '<html lang="fr">' in page.text
+
+
+def test_not_yet_passed_says_why(client, services):
+    from plugin.storage.models import PassEvidence
+    st = story(services)
+    with services.session() as s:
+        s.get(PassEvidence, st.world.evidence_id).score = 41.0
+    page = client.get(f"/learner/?launch={st.launch}")
+    assert 'data-state="not_passed"' in page.text and "claim-form" not in page.text
+    assert "41" in page.text and "50" in page.text
+    assert client.post("/learner/claim", data={"launch": st.launch}).status_code in (303, 400)

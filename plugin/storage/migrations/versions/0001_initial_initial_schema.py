@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-22 00:12:11.610939
+Create Date: 2026-11-22 00:40:05.420927
 """
 from alembic import op
 import sqlalchemy as sa
@@ -210,6 +210,7 @@ def upgrade() -> None:
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('current_version', sa.Integer(), nullable=False),
     sa.Column('policy', sa.JSON(), nullable=False),
+    sa.Column('labels', sa.JSON(), nullable=False),
     sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_credential_definition_course_id_course'), ondelete='RESTRICT'),

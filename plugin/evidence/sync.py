@@ -1,0 +1,228 @@
+"""Catch-up sync: pull every learner's status from the course's source and issue what is due.
+
+One transaction per learner, and every step idempotent (evidence dedup keys, the
+engine's ``award``), so a sync can be interrupted at any point and run again: a re-run
+records nothing new for unchanged results and issues nothing twice.
+
+Used by ``microcred sync`` (progress bar), by the instructor page through the
+``sync_course`` job (progress stored in the job row, polled at
+``GET /api/courses/<id>/sync/<job id>``), and, for one learner, at claim time
+(:func:`refresh_learner`).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy.orm import Session
+
+from plugin.domain.policy import CoursePolicy
+from plugin.evidence.base import (BridgeError, LearnerResult, PullSource, definitions_for_course, ensure_learner,
+                                  learner_by_username, platform_with_bridge)
+from plugin.issuance.auto import Outcome, process_observation
+from plugin.jobs.queue import PermanentJobError
+from plugin.logging import log_event
+from plugin.storage.models import Course, CredentialDefinition, Learner, Platform
+
+log = logging.getLogger("microcred.sync")
+
+BRIDGE_OF_SOURCE = {"openedx_webhook": "openedx", "openedx_grades": "openedx", "moodle": "moodle", "ags": None}
+
+
+class NothingToPull(BridgeError):
+    def __init__(self, message: str):
+        super().__init__(message, code="nothing_to_pull")
+
+
+def _platform_for(session: Session, course: Course, bridge: str, key: str) -> Platform:
+    if course.platform_id:
+        platform = session.get(Platform, course.platform_id)
+        if platform is not None and (platform.bridge_settings or {}).get(bridge, {}).get(key):
+            return platform
+    platform = platform_with_bridge(session, course.platform_issuer, bridge, key)
+    if platform is None:
+        raise BridgeError(f"no registration of {course.platform_issuer} has the {bridge} bridge configured "
+                          "(microcred bridge set ...)", code="not_configured")
+    return platform
+
+
+def pull_source_for(session: Session, services, course: Course, policy: CoursePolicy) -> PullSource:
+    """The pull source answering for ``policy`` in ``course`` (an Open edX webhook policy catches up via the grades API)."""
+    if policy.source in ("openedx_webhook", "openedx_grades"):
+        from plugin.evidence.openedx import OpenEdxGradesSource
+        return OpenEdxGradesSource.for_platform(services, _platform_for(session, course, "openedx", "api_url"))
+    if policy.source == "moodle":
+        from plugin.evidence.moodle import MoodleSource
+        return MoodleSource.for_platform(services, _platform_for(session, course, "moodle", "url"))
+    if policy.source == "ags":
+        from plugin.evidence.lti_ags import AgsSource, results_reader
+        platform = session.get(Platform, course.platform_id) if course.platform_id else None
+        if platform is None:
+            raise BridgeError("the course has no platform registration to read AGS results with", code="not_configured")
+        return AgsSource(results_reader(services, platform))
+    raise NothingToPull("gated launch has nothing to pull: the launch itself is the evidence")
+
+
+def _resolve_learner(session: Session, course: Course, result: LearnerResult) -> Learner | None:
+    if result.sub:
+        return ensure_learner(session, course.platform_issuer, result.sub, name=result.name, email=result.email)
+    if result.username:
+        return learner_by_username(session, course.platform_issuer, result.username)
+    return None
+
+
+@dataclass
+class SyncReport:
+    course_id: int
+    definitions: list[int] = field(default_factory=list)
+    total: int = 0
+    done: int = 0
+    issued: int = 0
+    already_issued: int = 0
+    ready_to_claim: int = 0
+    not_passed: int = 0
+    disabled: int = 0
+    unknown_learners: int = 0
+    errors: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    def count(self, outcome: Outcome) -> None:
+        name = outcome.action
+        if hasattr(self, name):
+            setattr(self, name, getattr(self, name) + 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        parts = [f"{self.done}/{self.total} results", f"{self.issued} issued", f"{self.already_issued} already issued",
+                 f"{self.ready_to_claim} ready to claim", f"{self.not_passed} not passed"]
+        if self.unknown_learners:
+            parts.append(f"{self.unknown_learners} not matched to a learner of the tool")
+        if self.errors:
+            parts.append(f"{len(self.errors)} errors")
+        return ", ".join(parts)
+
+
+Progress = Callable[[SyncReport], None]
+
+
+def resolve_course(session: Session, ref: str, context_id: str | None = None) -> Course:
+    """``ref`` is our course id (``12``), or the platform issuer with ``context_id``."""
+    from sqlalchemy import select
+    if context_id is None:
+        if not ref.isdigit():
+            raise BridgeError(f"{ref!r} is not a course id; give the course id, or the platform issuer and "
+                              "the LTI context id", code="unknown_course")
+        course = session.get(Course, int(ref))
+    else:
+        course = session.scalar(select(Course).where(Course.platform_issuer == ref, Course.context_id == context_id))
+    if course is None:
+        raise BridgeError("no such course: the tool knows a course after its first launch", code="unknown_course")
+    return course
+
+
+def sync_course(services, course_id: int, *, definition_id: int | None = None, progress: Progress | None = None,
+                on_start: Callable[[int], None] | None = None) -> SyncReport:
+    """Pull and process every learner of the course for each enabled definition with a pull source."""
+    report = SyncReport(course_id=course_id)
+    work: list[tuple[int, list[LearnerResult]]] = []
+    with services.session() as s:
+        course = s.get(Course, course_id)
+        if course is None:
+            raise BridgeError(f"no course {course_id}", code="unknown_course")
+        targets = [(d, p) for d, p in definitions_for_course(s, course_id) if definition_id in (None, d.id)]
+        if not targets:
+            raise BridgeError("this course has no enabled credential with a pass policy", code="nothing_to_sync")
+        plans = []
+        for definition, policy in targets:
+            try:
+                plans.append((definition.id, policy, pull_source_for(s, services, course, policy)))
+            except NothingToPull:
+                continue
+    # Pages are fetched before any write, outside any transaction: a source may use the
+    # database itself (the AGS client's token cache), which SQLite cannot nest.
+    for definition_id_, policy, source in plans:
+        results = list(source.observe_course(course, policy))
+        work.append((definition_id_, results))
+        report.definitions.append(definition_id_)
+    if not work:
+        raise BridgeError("nothing to pull: this course's credentials use gated launch", code="nothing_to_sync")
+    report.total = sum(len(results) for _, results in work)
+    if on_start:
+        on_start(report.total)
+    for definition_id_, results in work:
+        for result in results:
+            try:
+                with services.session() as s:
+                    definition = s.get(CredentialDefinition, definition_id_)
+                    course = s.get(Course, course_id)
+                    learner = _resolve_learner(s, course, result)
+                    if learner is None:
+                        report.unknown_learners += 1
+                    else:
+                        report.count(process_observation(s, services, definition=definition, learner=learner,
+                                                         observation=result.observation))
+            except KeyboardInterrupt:
+                report.interrupted = True
+                raise
+            except Exception as exc:  # one learner's problem does not stop the others
+                report.errors.append(f"{result.sub or result.username}: {type(exc).__name__}: {exc}"[:300])
+                log.exception("sync: learner failed")
+            report.done += 1
+            if progress:
+                progress(report)
+    log_event(log, "course sync finished", **{k: v for k, v in report.as_dict().items() if k != "errors"},
+              errors=len(report.errors))
+    return report
+
+
+def refresh_learner(session: Session, services, definition: CredentialDefinition, learner: Learner, *,
+                    issue: bool = True) -> Outcome:
+    """Claim-time check: ask the source about one learner now, record and decide (and issue if automatic)."""
+    from plugin.domain.policy import parse_policy
+    policy = parse_policy(definition.policy)
+    if policy is None:
+        raise BridgeError("this credential has no pass policy", code="no_policy")
+    course = session.get(Course, definition.course_id)
+    source = pull_source_for(session, services, course, policy)
+    obs = source.observe_learner(course, learner, policy)
+    return process_observation(session, services, definition=definition, learner=learner, observation=obs,
+                               policy=policy, issue=issue)
+
+
+# --------------------------------------------------------------------------- jobs
+def run_sync_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
+    """Job ``sync_course``: ``{"course_id": int, "definition_id": int | None}``; progress in the row."""
+    last = [0.0]
+
+    def progress(report: SyncReport) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.5 or report.done == report.total:
+            last[0] = now
+            ctx.progress(report.done, report.total, report=report.as_dict())
+    try:
+        report = sync_course(services, int(payload["course_id"]), definition_id=payload.get("definition_id"),
+                             progress=progress, on_start=lambda total: ctx.progress(0, total))
+    except BridgeError as exc:
+        if exc.retryable:
+            raise
+        raise PermanentJobError(exc.message) from None
+    return {"report": report.as_dict(), "summary": report.summary(),
+            "progress": {"done": report.done, "total": report.total}}
+
+
+def run_pull_learner_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
+    """Job ``pull_learner``: ``{"definition_id", "learner_id"}`` (a platform API may be down: retried)."""
+    with services.session() as s:
+        definition = s.get(CredentialDefinition, int(payload["definition_id"]))
+        learner = s.get(Learner, int(payload["learner_id"]))
+        try:
+            outcome = refresh_learner(s, services, definition, learner)
+        except BridgeError as exc:
+            if exc.retryable:
+                raise
+            raise PermanentJobError(exc.message) from None
+        return {"outcome": outcome.as_dict()}

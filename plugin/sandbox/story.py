@@ -1,0 +1,262 @@
+"""The whole story, over HTTP, as people click it: what ``microcred demo --headless`` runs.
+
+sandbox platform -> the instructor adds the tool to the course (deep linking), opens the
+new link and enables the credential -> the learner opens the link -> the learner passes:
+the platform sends the signed course-passing webhook (as the microcred Open edX plugin
+does) and the tool issues the credential automatically -> the learner claims it under
+the name they confirm -> the files -> an employer opens the public verification page.
+
+Each person is a ``requests.Session`` following the same redirects and submitting the same
+HTML forms as a browser (the platform's auto-submitted id_token and deep-linking forms
+included), so the story exercises the real LTI 1.3 launches, CSRF-protected forms and
+pages, and the real webhook. What an administrator and an instructor set up beforehand
+through forms with many fields (the awarding body, every Annex I element of the
+credential, the platform's webhook key) is :func:`plugin.sandbox.demo.prepare_demo`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Callable
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import requests
+import requests.adapters
+
+INSTRUCTOR = "sandbox-instructor"
+LEARNER = "sandbox-learner-1"
+LINK = "sandbox-link-1"
+
+
+class StoryError(RuntimeError):
+    """A step of the story did not go as a person would expect; the message says which."""
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    fields: dict[str, str] = field(default_factory=dict)
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+class _FormParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.forms: list[Form] = []
+        self._current: Form | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v or "") for k, v in attrs}
+        if tag == "form":
+            self._current = Form(a.get("action", ""), a.get("method", "get").lower(), {}, a)
+            self.forms.append(self._current)
+        elif self._current is not None and tag == "input" and a.get("name"):
+            kind = a.get("type", "text").lower()
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self._current.fields[a["name"]] = a.get("value", "on")
+            elif kind not in ("submit", "button", "file"):
+                self._current.fields[a["name"]] = a.get("value", "")
+        elif self._current is not None and tag == "textarea" and a.get("name"):
+            self._textarea = a["name"]
+            self._current.fields[a["name"]] = ""
+
+    def handle_data(self, data):
+        if self._current is not None and self._textarea:
+            self._current.fields[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "form":
+            self._current = None
+
+
+def forms(html: str) -> list[Form]:
+    parser = _FormParser()
+    parser.feed(html)
+    return parser.forms
+
+
+def find_form(resp: requests.Response, predicate: Callable[[Form], bool], what: str) -> Form:
+    for form in forms(resp.text):
+        if predicate(form):
+            form.action = urljoin(resp.url, form.action or resp.url)
+            return form
+    raise StoryError(f"{what}: no such form on {resp.url} (HTTP {resp.status_code})")
+
+
+def _ok(resp: requests.Response, what: str) -> requests.Response:
+    if resp.status_code >= 400:
+        raise StoryError(f"{what}: HTTP {resp.status_code} at {resp.url}")
+    return resp
+
+
+class _ToolAddress(requests.adapters.HTTPAdapter):
+    """Send requests for the tool's public base URL to where the demo actually listens.
+
+    The headless demo keeps the configured ``MICROCRED_BASE_URL`` as the tool's identity (so
+    the credentials it issues verify later from the same database) while serving on a free
+    loopback port; a browser behind a reverse proxy sees exactly this.
+    """
+
+    def __init__(self, public: str, local: str):
+        super().__init__()
+        self.public, self.local = public.rstrip("/"), local.rstrip("/")
+
+    def send(self, request, **kwargs):
+        if request.url.startswith(self.public + "/") or request.url == self.public:
+            request.url = self.local + request.url[len(self.public):]
+        return super().send(request, **kwargs)
+
+
+def person(public_url: str, local_url: str) -> requests.Session:
+    """A browser-like session that reaches the tool at its public URL."""
+    session = requests.Session()
+    if public_url.rstrip("/") != local_url.rstrip("/"):
+        adapter = _ToolAddress(public_url, local_url)
+        scheme = public_url.split(":", 1)[0] + "://"
+        session.mount(scheme, adapter)
+    return session
+
+
+def behind_public_url(handle) -> None:
+    """Make the sandbox platform address the tool by its public URL (as a real LMS does), while
+    its server-to-server calls (the tool's JWKS) still reach the port the demo listens on."""
+    public, local = handle.services.settings.base_url.rstrip("/"), handle.tool_url.rstrip("/")
+    platform = handle.platform
+    if public == local:
+        return
+    with platform.lock:
+        platform.tool = public
+        platform.tool_local = local  # the tool's JWKS and the webhook: server to server
+        for link in platform.links.values():
+            if link.get("url", "").startswith(local):
+                link["url"] = public + link["url"][len(local):]
+
+
+def lti_launch(session: requests.Session, platform_url: str, user: str, link: str = LINK,
+               deep_link: bool = False) -> requests.Response:
+    """Open the course link as ``user``: OIDC login, the platform's id_token form, the launch."""
+    params = {"user": user, "deep_link": "1"} if deep_link else {"user": user, "link": link}
+    resp = _ok(session.get(f"{platform_url}/start", params=params, timeout=30),
+               f"{user} opens the link")
+    form = find_form(resp, lambda f: f.attrs.get("id") == "f", f"{user}'s id_token form")
+    return _ok(session.post(form.action, data=form.fields, timeout=60), f"{user}'s launch")
+
+
+def launch_id(resp: requests.Response) -> str:
+    values = parse_qs(urlsplit(resp.url).query).get("launch")
+    if not values:
+        raise StoryError(f"the launch did not land on a tool page with a launch id ({resp.url})")
+    return values[0]
+
+
+def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dict:
+    """Run every step against a started demo (:func:`plugin.sandbox.demo.start_demo`)."""
+    import re
+
+    from sqlalchemy import select
+
+    from plugin.delivery.export import write_credential_files
+    from plugin.evidence.base import find_course
+    from plugin.issuance import service as issuance
+    from plugin.issuance.demo_data import DEMO_SLUG
+    from plugin.storage.models import IssuedCredential
+    from plugin.verification.resolver import documents_for
+
+    services, platform = handle.services, handle.platform
+    tool, lms = services.settings.base_url.rstrip("/"), handle.platform_url
+    out = Path(out_dir)
+    summary: dict = {"tool": tool, "platform": lms, "steps": []}
+
+    def step(text: str, url: str | None = None) -> None:
+        local = handle.tool_url.rstrip("/")
+        if url and url.startswith(local + "/"):  # the address people see: the tool's public URL
+            url = tool + url[len(local):]
+        summary["steps"].append({"step": text, "url": url})
+        echo(f"{len(summary['steps']):>2}. {text}" + (f"\n      {url}" if url else ""))
+
+    step(f"admin: awarding body {DEMO_SLUG} allowed for the sandbox platform; the platform's webhook key "
+         "registered as its Open edX bridge key", f"{tool}/issuers/{DEMO_SLUG}/about")
+
+    # 1. The instructor adds the tool to the course (deep linking): a new link, validated by the platform.
+    instructor = person(tool, handle.tool_url)
+    select_page = lti_launch(instructor, lms, INSTRUCTOR, deep_link=True)
+    add = find_form(select_page, lambda f: "/lti/deep-link/respond" in f.action, "the 'Add to course' button")
+    returned = _ok(instructor.post(add.action, data=add.fields, timeout=60), "instructor adds the tool")
+    to_platform = find_form(returned, lambda f: "JWT" in f.fields, "the deep-linking response")
+    added = _ok(instructor.post(to_platform.action, data=to_platform.fields, timeout=60),
+                "the platform saves the new link")
+    found = re.search(r"link=(sandbox-link-[0-9a-f]+)", added.text)
+    if not found:
+        raise StoryError("the platform did not show the link the tool added")
+    link = found.group(1)
+    step("instructor adds the tool to the course (LTI deep linking)", select_page.url)
+
+    # 2. The instructor opens the new link, reviews the prefilled credential and enables it.
+    home = lti_launch(instructor, lms, INSTRUCTOR, link)
+    launch = launch_id(home)
+    preview = _ok(instructor.get(f"{tool}/instructor/preview", params={"launch": launch}, timeout=60),
+                  "instructor previews the credential")
+    enable = find_form(preview, lambda f: "/instructor/enable" in f.action, "the enable button")
+    _ok(instructor.post(enable.action, data=enable.fields, timeout=60), "instructor enables the credential")
+    with services.session() as s:
+        course = find_course(s, platform.issuer, platform.course["id"])
+        definition = issuance.definition_for_course(s, course) if course else None
+        if definition is None or not definition.enabled:
+            raise StoryError("the instructor pressed Enable but the credential is not enabled")
+        definition_id = definition.id
+    step("instructor opens the link, previews the credential and enables it", preview.url)
+
+    # 3. The learner opens the link: not passed yet.
+    learner = person(tool, handle.tool_url)
+    first = lti_launch(learner, lms, LEARNER, link)
+    step("learner opens the link from the course", first.url)
+
+    # 4. The learner passes: the platform sends the signed course-passing webhook; the tool issues.
+    passed = _ok(learner.post(f"{lms}/pass", data={"user": LEARNER}, headers={"Accept": "application/json"},
+                              timeout=60), "the platform marks the learner as passing")
+    event = passed.json()
+    actions = [r.get("action") for r in (event.get("response") or {}).get("results") or []]
+    if event.get("status") != 200 or actions != ["issued"]:
+        raise StoryError(f"the tool answered the pass webhook with HTTP {event.get('status')}: {event.get('response')}")
+    with services.session() as s:
+        issued = s.scalars(select(IssuedCredential).where(IssuedCredential.definition_id == definition_id)).all()
+    if len(issued) != 1:
+        raise StoryError(f"the pass webhook issued {len(issued)} credentials")
+    step("learner passes (82 %): the platform sends the signed course-passing webhook and the tool issues "
+         "the credential automatically", f"{lms}/")
+
+    # 5. The learner claims: confirms the name to appear, consents.
+    page = _ok(learner.get(first.url, timeout=60), "learner status page")
+    claim = find_form(page, lambda f: f.attrs.get("id") == "claim-form", "the claim form")
+    claim.fields.update({"identify": "name", "display_name": "Grace Hopper", "consent": "y"})
+    credential_page = _ok(learner.post(claim.action, data=claim.fields, timeout=60), "learner claims")
+    if "/learner/credentials/" not in credential_page.url:
+        raise StoryError(f"the claim did not open the credential page ({credential_page.url})")
+    public_id = urlsplit(credential_page.url).path.rsplit("/", 1)[-1]
+    step("learner claims the credential under the name they confirmed", credential_page.url)
+
+    # 6. The files: JSON (Data Integrity), VC-JWT, baked PNG and SVG, and documents.json to verify offline.
+    with services.session() as s:
+        row = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == public_id)).one()
+        files = [str(p) for p in write_credential_files(out, [row], documents_for(s, services, [row.document]))]
+    step(f"the credential's files in {out} (JSON, VC-JWT, baked PNG and SVG; documents.json: the issuer's "
+         "DID document and status list, to verify offline)")
+
+    # 7. An employer opens the public verification link.
+    employer = person(tool, handle.tool_url)
+    verification = _ok(employer.get(f"{tool}/verify/{public_id}", headers={"Accept": "application/json"},
+                                    timeout=60), "public verification")
+    body = verification.json()
+    if not (body.get("ok") and body.get("status") == "valid"):
+        raise StoryError(f"the public verification says {body.get('status')}")
+    step("employer opens the public verification page: authentic and valid", f"{tool}/verify/{public_id}")
+    summary.update(credential=public_id, files=files, verification=body["status"], link=link)
+    return summary

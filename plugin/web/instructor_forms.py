@@ -1,0 +1,379 @@
+"""The instructor's definition form: every Annex I element, the pass policy, the issuer, the labels.
+
+The form only collects; the domain models decide: :class:`DefinitionData` (Annex I),
+:class:`CoursePolicy` (what "passed" means) and the label profiles. Their errors are
+put back next to the field they concern, so nothing is saved until all of them agree.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from pydantic import ValidationError as PydanticError
+from wtforms import (BooleanField, Field, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import NumberRange, Optional, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+
+from plugin.domain import policy as pol
+from plugin.domain import vocab
+from plugin.domain.definition import DefinitionData
+from plugin.paths import DATA_DIR
+
+# Type of assessment: controlled choices (stored as their English wording in the
+# definition, which is what the credential shows), plus optional details.
+ASSESSMENT_TYPES = {
+    "summative-proctored-exam": ("Summative: proctored final exam", _l("Summative: proctored final exam")),
+    "summative-online-exam": ("Summative: online final exam", _l("Summative: online final exam")),
+    "summative-project": ("Summative: project or assignment graded by the teaching team",
+                          _l("Summative: project or assignment graded by the teaching team")),
+    "summative-continuous": ("Summative: continuous assessment (graded quizzes and assignments)",
+                             _l("Summative: continuous assessment (graded quizzes and assignments)")),
+    "summative-peer": ("Summative: peer-graded assignments", _l("Summative: peer-graded assignments")),
+    "formative": ("Formative: quizzes and exercises without a final grade",
+                  _l("Formative: quizzes and exercises without a final grade")),
+    "completion": ("Completion of the learning activities, without assessment",
+                   _l("Completion of the learning activities, without assessment")),
+}
+DETAILS_SEPARATOR = " — "
+
+PARTICIPATION = [("online", _l("Online")), ("onsite", _l("Onsite (in person)")), ("blended", _l("Blended (online and onsite)"))]
+SUPERVISION = [
+    ("unsupervised-no-id", _l("Unsupervised, with no identity verification")),
+    ("supervised-no-id", _l("Supervised, with no identity verification")),
+    ("supervised-online-id", _l("Supervised online, with identity verification")),
+    ("supervised-onsite-id", _l("Supervised onsite, with identity verification")),
+]
+STACKABILITY = [
+    ("stand-alone", _l("Stand-alone: not part of another credential")),
+    ("integrated", _l("Integrated into another credential")),
+    ("stackable", _l("Stackable towards another credential")),
+]
+CYCLES = [("short", _l("Short cycle")), ("first", _l("First cycle (Bachelor)")),
+          ("second", _l("Second cycle (Master)")), ("third", _l("Third cycle (Doctorate)"))]
+EQF = [(str(n), _l("EQF level %(n)s", n=n)) for n in range(1, 9)] + [("na", _l("No EQF level applies"))]
+
+SOURCES = [
+    ("openedx_webhook", _l("Open edX tells the tool when a learner passes the course (microcred plugin installed)")),
+    ("openedx_grades", _l("The tool reads the course grades from Open edX's grades API")),
+    ("moodle", _l("The tool reads completion and grades from Moodle's web services")),
+    ("ags", _l("The grade on this tool's own column in the gradebook (LTI Assignment and Grade Services)")),
+    ("gated_launch", _l("Gated launch: the platform only shows the tool's link to learners who passed")),
+]
+RULES = [
+    ("course_passed", _l("The platform says the learner passed the course")),
+    ("course_grade", _l("The course grade reaches the pass mark")),
+    ("assessment_grade", _l("The grade of one named assessment reaches the pass mark")),
+    ("completion", _l("The learner completed the course")),
+]
+ISSUANCE = [("automatic", _l("Automatically, as soon as the learner passes")),
+            ("on_claim", _l("When the learner claims it (they accept what the credential will show)"))]
+
+# The pass-policy module's warning (plugin.domain.policy.GATED_LAUNCH_WARNING), in words
+# the message catalogue can translate.
+GATED_WARNING = _l(
+    "Gated launch trusts the learning platform's access rules, not a grade. Every learner "
+    "who can open this tool's link from the course is treated as having passed and will "
+    "get the credential. Only enable it if the link is hidden behind a restriction that "
+    "the platform itself enforces and that only a passing learner can meet (for example "
+    "Moodle's \"Restrict access: grade of the final exam at least 70 %\", or an Open edX "
+    "unit gated by a prerequisite with a minimum score). Anyone who can edit the course "
+    "(and any platform administrator) can change that restriction, and the credential "
+    "will record only that the launch happened, with no score.")
+
+# DefinitionData.missing_elements() sentences, listed so the catalogue carries their translation.
+MISSING_SENTENCES = [
+    _l("Title: give the micro-credential a title"),
+    _l("Learning outcomes: add at least one outcome"),
+    _l("Workload: give the notional workload in hours or in ECTS credits"),
+    _l("Level: choose the EQF level (1 to 8), or say that no EQF level applies"),
+    _l("Type of assessment: say how learners are assessed (e.g. proctored online exam)"),
+    _l("Form of participation: choose online, onsite or blended"),
+    _l("Quality assurance: describe the type of quality assurance behind the credential"),
+    _l("Stackability: say which credential this one stacks towards"),
+    _l("Awarding body: choose the issuer that awards this credential"),
+]
+
+LANGUAGE_NAMES = {
+    "bg": _l("Bulgarian"), "cs": _l("Czech"), "da": _l("Danish"), "de": _l("German"), "el": _l("Greek"),
+    "en": _l("English"), "es": _l("Spanish"), "et": _l("Estonian"), "fi": _l("Finnish"), "fr": _l("French"),
+    "ga": _l("Irish"), "hr": _l("Croatian"), "hu": _l("Hungarian"), "it": _l("Italian"), "lt": _l("Lithuanian"),
+    "lv": _l("Latvian"), "mt": _l("Maltese"), "nl": _l("Dutch"), "pl": _l("Polish"), "pt": _l("Portuguese"),
+    "ro": _l("Romanian"), "sk": _l("Slovak"), "sl": _l("Slovenian"), "sv": _l("Swedish"),
+}
+
+
+@lru_cache(maxsize=1)
+def isced_fields() -> list[dict]:
+    return json.loads((DATA_DIR / "isced_f.json").read_text(encoding="utf-8"))["fields"]
+
+
+def isced_choices(locale: str) -> list[tuple[str, str]]:
+    lang = "fr" if locale.startswith("fr") else "en"
+    out = [("", _l("Choose a field of study"))]
+    for f in isced_fields():
+        indent = "\u2003" * (len(f["code"]) - 2)
+        out.append((f["code"], f"{indent}{f['code']} {f[lang]}"))
+    return out
+
+
+def isced_label(code: str | None) -> str:
+    for f in isced_fields():
+        if f["code"] == code:
+            return f["en"]
+    return ""
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+class LocalizedDecimalField(Field):
+    """A number typed the way the learner's locale writes it ("4,5" in French), shown the same way."""
+    widget = TextInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format_decimal(self.data, locale=_locale(), group_separator=False)
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = float(parse_decimal(valuelist[0].strip(), locale=_locale(), strict=False))
+            except (NumberFormatError, ValueError):
+                from flask_babel import gettext
+                raise ValueError(gettext("Not a valid number.")) from None
+
+
+class OutcomeForm(Form):
+    text = TextAreaField(_l("Learning outcome"), validators=[Optional(), Length(max=2000)],
+                         render_kw={"rows": 2})
+    esco_uri = StringField(_l("ESCO skill (optional)"), validators=[Optional(), Length(max=512)],
+                           description=_l("The skill's ESCO address, e.g. http://data.europa.eu/esco/skill/…"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DefinitionForm(FlaskForm):
+    launch = HiddenField()
+    # -- what learners earn
+    title = StringField(_l("Title"), validators=[Length(max=255)],
+                        description=_l("The name of the micro-credential, as learners and employers will read it."))
+    description = TextAreaField(_l("Short description"), validators=[Optional(), Length(max=5000)],
+                                description=_l("One or two sentences on what this credential certifies."))
+    learning_outcomes = FieldList(FormField(OutcomeForm), min_entries=1, max_entries=50)
+    criteria = TextAreaField(_l("How learners earn it"), validators=[Optional(), Length(max=5000)],
+                             description=_l("In plain words, e.g. “Pass the final exam with at least 70 %”."))
+    # -- level and workload
+    workload_hours = LocalizedDecimalField(_l("Workload in hours"), validators=[Optional(), NumberRange(min=0.5, max=10000)],
+                                           description=_l("The notional study time a typical learner needs, in hours."))
+    ects_credits = LocalizedDecimalField(_l("ECTS credits"), validators=[Optional(), NumberRange(min=0.5, max=300)],
+                                         description=_l("One ECTS credit is 25 to 30 hours of study. Leave empty if the course awards no credit."))
+    eqf_level = SelectField(_l("EQF level"), choices=[("", _l("Choose a level"))] + EQF,
+                            description=_l("The European Qualifications Framework level: 5 is short-cycle higher education, 6 Bachelor, 7 Master."))
+    qf_ehea_cycle = SelectField(_l("QF-EHEA cycle (higher education only)"),
+                                choices=[("", _l("Not applicable"))] + CYCLES)
+    field_of_study = SelectField(_l("Field of study (ISCED-F)"), choices=[])
+    languages = SelectMultipleField(_l("Language(s) of the course and assessment"),
+                                    choices=[(code, name) for code, name in LANGUAGE_NAMES.items()],
+                                    render_kw={"size": 6},
+                                    description=_l("Hold Ctrl (Cmd on a Mac) to choose several."))
+    # -- assessment
+    assessment_kind = SelectField(_l("Type of assessment"),
+                                  choices=[("", _l("Choose a type"))] + [(k, v[1]) for k, v in ASSESSMENT_TYPES.items()],
+                                  description=_l("A summative assessment counts towards the result; a formative one only helps learning."))
+    assessment_details = StringField(_l("Assessment details (optional)"), validators=[Optional(), Length(max=600)],
+                                     description=_l("e.g. “2-hour exam, 40 multiple-choice questions”."))
+    participation = SelectField(_l("Form of participation"), choices=[("", _l("Choose"))] + PARTICIPATION)
+    supervision = SelectField(_l("Supervision and identity verification during the assessment"),
+                              choices=[("", _l("Not stated"))] + SUPERVISION,
+                              description=_l("Was the assessment watched, and was the learner's identity checked?"))
+    grading_scheme = StringField(_l("Grading scheme (optional)"), validators=[Optional(), Length(max=1000)],
+                                 description=_l("e.g. “Percentage, 0 to 100”."))
+    pass_mark = StringField(_l("Pass mark (optional)"), validators=[Optional(), Length(max=255)])
+    # -- quality and context
+    quality_assurance = TextAreaField(_l("Type of quality assurance"), validators=[Optional(), Length(max=2000)],
+                                      description=_l("How the quality of this course and its assessment is assured, e.g. “Reviewed by the faculty's pedagogical board”."))
+    prerequisites = TextAreaField(_l("Prerequisites (optional)"), validators=[Optional(), Length(max=2000)])
+    stackability = SelectField(_l("Integration and stackability (optional)"), choices=[("", _l("Not stated"))] + STACKABILITY)
+    stackable_towards = StringField(_l("Stacks towards or is integrated into"), validators=[Optional(), Length(max=1000)],
+                                    description=_l("The larger credential, e.g. “Master in Data Science, University of Lille”."))
+    validity_months = IntegerField(_l("Validity in months (optional)"), validators=[Optional(), NumberRange(min=1, max=1200)],
+                                   description=_l("Leave empty if the credential does not expire."))
+    further_information = TextAreaField(_l("Further information (optional)"), validators=[Optional(), Length(max=5000)])
+    further_information_url = StringField(_l("Link to more information (optional)"), validators=[Optional(), Length(max=1024)])
+    # -- awarding body
+    issuer = SelectField(_l("Awarding body"), choices=[], coerce=str,
+                         description=_l("The institution whose name and signature the credential carries. "
+                                        "Your platform administrator chooses which ones you may use."))
+    # -- pass policy
+    policy_source = SelectField(_l("Who tells the tool that a learner passed"), choices=SOURCES)
+    policy_rule = SelectField(_l("What counts as passing"), choices=RULES)
+    policy_threshold = LocalizedDecimalField(_l("Pass mark in percent"), validators=[Optional(), NumberRange(min=0, max=100)])
+    policy_assessment = StringField(_l("Name of the assessment"), validators=[Optional(), Length(max=255)],
+                                    description=_l("For “one named assessment”: its name or ID number in the gradebook."))
+    policy_issuance = SelectField(_l("When the credential is issued"), choices=ISSUANCE)
+    policy_gated_ack = BooleanField(_l("I have read the warning about gated launch and the link is restricted to learners who passed"))
+    # -- labels
+    labels = MultiCheckboxField(_l("Labels this credential claims"), choices=[], validate_choice=False,
+                                description=_l("The tool checks the credential against each label's rules before it can be enabled."))
+
+    def setup(self, *, issuers, profiles, locale: str):
+        self.issuer.choices = [("", _l("Choose the awarding body"))] + [(str(i.id), i.name) for i in issuers]
+        self.field_of_study.choices = isced_choices(locale)
+        self.labels.choices = [(p.id, p.display_name(locale)) for p in profiles.values()]
+        return self
+
+    # ------------------------------------------------------------------ conversion
+    def fill(self, data: DefinitionData, policy: dict, issuer_id, labels: list[str]) -> None:
+        self.title.data, self.description.data, self.criteria.data = data.title, data.description, data.criteria
+        while len(self.learning_outcomes.entries):
+            self.learning_outcomes.pop_entry()
+        for lo in data.learning_outcomes or []:
+            self.learning_outcomes.append_entry({"text": lo.text, "esco_uri": lo.esco_uri or ""})
+        if not self.learning_outcomes.entries:
+            self.learning_outcomes.append_entry()
+        self.workload_hours.data, self.ects_credits.data = data.workload_hours, data.ects_credits
+        self.eqf_level.data = "na" if data.eqf_not_applicable else (str(data.eqf_level) if data.eqf_level else "")
+        self.qf_ehea_cycle.data = data.qf_ehea_cycle or ""
+        self.field_of_study.data = data.field_of_study or ""
+        self.languages.data = list(data.languages)
+        kind, details = split_assessment(data.assessment_type)
+        self.assessment_kind.data, self.assessment_details.data = kind, details
+        self.participation.data = data.participation or ""
+        self.supervision.data = data.supervision or ""
+        self.grading_scheme.data, self.pass_mark.data = data.grading_scheme, data.pass_mark
+        self.quality_assurance.data, self.prerequisites.data = data.quality_assurance, data.prerequisites
+        self.stackability.data, self.stackable_towards.data = data.stackability or "", data.stackable_towards
+        self.validity_months.data = data.validity_months
+        self.further_information.data = data.further_information
+        self.further_information_url.data = data.further_information_url or ""
+        self.issuer.data = str(issuer_id) if issuer_id else ""
+        p = policy or {}
+        self.policy_source.data = p.get("source", "openedx_webhook")
+        self.policy_rule.data = p.get("rule", "course_passed")
+        self.policy_threshold.data = p.get("threshold")
+        self.policy_assessment.data = p.get("assessment") or ""
+        self.policy_issuance.data = p.get("issuance", "on_claim")
+        self.policy_gated_ack.data = bool(p.get("gated_launch_acknowledged"))
+        self.labels.data = list(labels or [])
+
+    def outcome_rows(self) -> list[dict]:
+        return [{"text": (e.form.text.data or "").strip(), "esco_uri": (e.form.esco_uri.data or "").strip() or None}
+                for e in self.learning_outcomes.entries]
+
+    def to_domain(self) -> tuple[DefinitionData | None, pol.CoursePolicy | None]:
+        """Build the domain objects; their errors go next to the fields. (None, None) if any failed."""
+        outcome_index = []  # form row -> position in the list sent to the model (empty rows are dropped)
+        outcomes = []
+        for i, row in enumerate(self.outcome_rows()):
+            if row["text"] or row["esco_uri"]:
+                outcome_index.append(i)
+                outcomes.append(row)
+        kind = self.assessment_kind.data or ""
+        assessment = ASSESSMENT_TYPES[kind][0] if kind in ASSESSMENT_TYPES else ""
+        if self.assessment_details.data and self.assessment_details.data.strip():
+            assessment = (assessment + DETAILS_SEPARATOR if assessment else "") + self.assessment_details.data.strip()
+        raw = {
+            "title": (self.title.data or "").strip(), "description": (self.description.data or "").strip(),
+            "learning_outcomes": outcomes, "criteria": (self.criteria.data or "").strip(),
+            "workload_hours": self.workload_hours.data, "ects_credits": self.ects_credits.data,
+            "eqf_level": int(self.eqf_level.data) if (self.eqf_level.data or "").isdigit() else None,
+            "eqf_not_applicable": self.eqf_level.data == "na",
+            "qf_ehea_cycle": self.qf_ehea_cycle.data or None,
+            "field_of_study": self.field_of_study.data or None,
+            "field_of_study_label": isced_label(self.field_of_study.data),
+            "languages": self.languages.data or [],
+            "assessment_type": assessment,
+            "participation": self.participation.data or None, "supervision": self.supervision.data or None,
+            "grading_scheme": (self.grading_scheme.data or "").strip(), "pass_mark": (self.pass_mark.data or "").strip(),
+            "quality_assurance": (self.quality_assurance.data or "").strip(),
+            "prerequisites": (self.prerequisites.data or "").strip(),
+            "stackability": self.stackability.data or None,
+            "stackable_towards": (self.stackable_towards.data or "").strip(),
+            "validity_months": self.validity_months.data,
+            "further_information": (self.further_information.data or "").strip(),
+            "further_information_url": (self.further_information_url.data or "").strip() or None,
+        }
+        data = policy = None
+        try:
+            data = DefinitionData.model_validate(raw)
+        except PydanticError as exc:
+            for err in exc.errors():
+                self._place(err["loc"], _clean(err["msg"]), outcome_index)
+        policy_raw = {"source": self.policy_source.data, "rule": self.policy_rule.data,
+                      "threshold": self.policy_threshold.data,
+                      "assessment": (self.policy_assessment.data or "").strip() or None,
+                      "issuance": self.policy_issuance.data,
+                      "gated_launch_acknowledged": bool(self.policy_gated_ack.data)}
+        try:
+            policy = pol.CoursePolicy.model_validate(policy_raw)
+        except PydanticError as exc:
+            for err in exc.errors():
+                self._place_policy(err, policy_raw)
+        if data is None or policy is None:
+            return None, None
+        return data, policy
+
+    def _place(self, loc, message, outcome_index):
+        name = loc[0] if loc else ""
+        if name == "learning_outcomes" and len(loc) >= 2 and isinstance(loc[1], int):
+            row = outcome_index[loc[1]] if loc[1] < len(outcome_index) else 0
+            sub = loc[2] if len(loc) > 2 else "text"
+            getattr(self.learning_outcomes.entries[row].form, sub).errors.append(message)
+            return
+        target = {"eqf_not_applicable": "eqf_level", "assessment_type": "assessment_kind",
+                  "field_of_study_label": "field_of_study"}.get(name, name)
+        field = getattr(self, target, None) if target else None
+        if field is not None and field.errors:
+            return  # the form's own check already said what is wrong with this field
+        (field.errors if field is not None else self.form_errors).append(message)
+
+    def _place_policy(self, err, raw):
+        message = _clean(err["msg"])
+        loc = err["loc"]
+        if loc:
+            field = getattr(self, "policy_" + {"gated_launch_acknowledged": "gated_ack"}.get(loc[0], loc[0]),
+                            self.policy_source)
+            if not field.errors:
+                field.errors.append(message)
+            return
+        # model-level rules of CoursePolicy: attach to the field the sentence is about
+        if "gated launch" in message:
+            self.policy_gated_ack.errors.append(message)
+        elif "pass mark" in message:
+            self.policy_threshold.errors.append(message)
+        elif "name of the assessment" in message:
+            self.policy_assessment.errors.append(message)
+        else:
+            self.policy_rule.errors.append(message)
+
+
+def _clean(msg: str) -> str:
+    """Pydantic prefixes custom messages with "Value error, "; people do not need it."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            return msg[len(prefix):]
+    return msg
+
+
+def split_assessment(text: str) -> tuple[str, str]:
+    """The stored assessment wording back into (controlled choice, details)."""
+    text = text or ""
+    for key, (english, _label) in ASSESSMENT_TYPES.items():
+        if text == english:
+            return key, ""
+        if text.startswith(english + DETAILS_SEPARATOR):
+            return key, text[len(english) + len(DETAILS_SEPARATOR):]
+    return "", text

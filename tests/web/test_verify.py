@@ -1,0 +1,143 @@
+import json
+import re
+
+from sqlalchemy import select
+
+from plugin.delivery import baking
+from plugin.issuance import service as issuance
+from plugin.storage.models import IssuedCredential
+from plugin.web import verify_cache
+
+from tests.engine_helpers import make_world
+
+
+def _issued(services, display_name="Ada King"):
+    world = make_world(services)
+    with services.session() as s:
+        row, _ = issuance.award(s, services, definition_id=world.definition_id, learner_id=world.learner_id,
+                                evidence_id=world.evidence_id, display_name=display_name, actor="test")
+        return row.public_id, row.document, row.jwt
+
+
+def test_public_page_html_says_authentic_valid_and_shows_issuer_checks_and_descriptors(client, services):
+    public_id, doc, _ = _issued(services)
+    page = client.get(f"/verify/{public_id}", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert 'data-authentic="true"' in page.text and 'data-status="valid"' in page.text
+    assert '<meta property="og:title"' in page.text and f'content="http://tool.test/verify/{public_id}"' in page.text
+    for check in ("format", "issuer_key", "proof", "validity_dates", "status"):
+        assert re.search(rf'data-check="{check}">.*?class="ok"', page.text, re.S), check
+    assert doc["issuer"]["name"] in page.text
+    for key in ("title", "awarding_body", "learning_outcomes", "workload", "level", "assessment",
+                "participation", "quality_assurance"):
+        assert f'data-key="{key}"' in page.text
+
+
+def test_public_page_json_for_machines(client, services):
+    public_id, doc, _ = _issued(services)
+    resp = client.get(f"/verify/{public_id}", headers={"Accept": "application/json"})
+    body = resp.get_json()
+    assert body["ok"] is True and body["status"] == "valid" and body["authentic"] is True
+    assert body["credential"]["id"] == doc["id"]
+    assert {c["id"] for c in body["checks"]} >= {"format", "issuer_key", "proof", "status"}
+
+
+def test_revocation_shows_at_once_despite_the_cache(client, services):
+    public_id, _, _ = _issued(services)
+    verify_cache.clear()
+    assert client.get(f"/verify/{public_id}?format=json").get_json()["status"] == "valid"
+    with services.session() as s:
+        row = s.scalars(select(IssuedCredential)).one()
+        issuance.revoke(s, row, "fraud", actor="test")
+    body = client.get(f"/verify/{public_id}?format=json").get_json()
+    assert body["status"] == "revoked" and body["authentic"] is True
+    page = client.get(f"/verify/{public_id}")
+    assert "Revoked" in page.text
+
+
+def test_no_learner_data_beyond_the_credential(client, services):
+    public_id, doc, _ = _issued(services, display_name=None)
+    page = client.get(f"/verify/{public_id}").text
+    assert "Ada Lovelace" not in page and "ada@example.org" not in page
+
+
+def test_unknown_credential_is_404(client, services):
+    assert client.get("/verify/nope").status_code == 404
+    assert client.get("/verify/" + "x" * 200).status_code == 404
+
+
+def test_upload_json_jwt_png_svg_give_the_same_report(client, services):
+    public_id, doc, jwt = _issued(services)
+    from plugin.delivery import badge_image
+    png = baking.bake_png(badge_image.render_png("t", "i"), doc)
+    svg = baking.bake_svg(badge_image.render_svg("t", "i"), doc).encode()
+    for name, data in (("c.json", json.dumps(doc).encode()), ("c.jwt", jwt.encode()), ("b.png", png),
+                       ("b.svg", svg)):
+        api = client.post("/api/verify", data=data, content_type="application/octet-stream")
+        assert api.status_code == 200 and api.get_json()["status"] == "valid", (name, api.get_json())
+        multipart = client.post("/api/verify", data={"file": (__import__("io").BytesIO(data), name)},
+                                content_type="multipart/form-data")
+        assert multipart.get_json()["status"] == "valid", name
+
+
+def test_tampered_upload_is_not_authentic(client, services):
+    _, doc, _ = _issued(services)
+    doc["credentialSubject"]["name"] = "Mallory"
+    body = client.post("/api/verify", data=json.dumps(doc)).get_json()
+    assert body["authentic"] is False and body["status"] == "invalid"
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    page = client.post("/verify", data={"text": json.dumps(doc)})
+    assert page.status_code == 200 and "Not authentic" in page.text
+
+
+def test_hostile_and_malformed_uploads_get_a_4xx_with_a_message(client, services, app):
+    cases = [b"", b"   ", b"\x89PNG\r\n\x1a\nnot a png", b"<svg><!DOCTYPE x [<!ENTITY a 'b'>]></svg>",
+             b"{" * 100000, b"[1,2,3]", b"\xff\xfe\x00garbage", b"a.b.c", "{\"a\": \"\u0000\"}".encode(),
+             b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><svg>&lol2;</svg>']
+    for data in cases:
+        resp = client.post("/api/verify", data=data)
+        assert 400 <= resp.status_code < 500, (data[:30], resp.status_code)
+        assert resp.get_json()["message"], data[:30]
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    big = client.post("/api/verify", data=b"{" + b" " * 5000 + b"}")
+    assert big.status_code == 413
+
+
+def test_upload_form_is_accessible_and_rejects_garbage_with_a_message(client, services, app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    page = client.get("/verify")
+    assert page.status_code == 200 and 'for="file"' in page.text
+    resp = client.post("/verify", data={"text": "hello"})
+    assert resp.status_code == 400 and 'id="upload-error"' in resp.text
+
+
+def test_issuer_page_shows_identity_keys_and_status_lists(client, services):
+    _issued(services)
+    page = client.get("/issuers/acme/about")
+    assert page.status_code == 200
+    assert "did:web:" in page.text and "Ed25519" in page.text and "/status/" in page.text
+    body = client.get("/issuers/acme/about", headers={"Accept": "application/json"}).get_json()
+    assert body["keys"] and body["status_lists"] and body["id"].startswith("did:web:")
+    assert client.get("/issuers/nobody/about").status_code == 404
+
+
+def test_public_page_in_french(client, services):
+    public_id, _, _ = _issued(services)
+    page = client.get(f"/verify/{public_id}", headers={"Accept-Language": "fr"}).text
+    assert '<html lang="fr">' in page and "Authentique" in page and "Valide" in page
+    assert "Acquis d" in page and "apprentissage" in page and "Signature" in page
+
+
+def test_french_pdf(client, services, app):
+    from io import BytesIO
+    from pypdf import PdfReader
+    from tests.web.learner_support import learner_launch
+    public_id, _, _ = _issued(services)
+    with services.session() as s:
+        row = s.scalars(select(IssuedCredential)).one()
+        from plugin.storage.models import CredentialDefinition
+        world = type("W", (), {"definition_id": row.definition_id, "learner_id": row.learner_id})
+    launch = learner_launch(services, world, locale="fr")
+    pdf = client.get(f"/learner/credentials/{public_id}/download/pdf?launch={launch}")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(BytesIO(pdf.data)).pages).split())
+    assert "Il est certifié que" in text and "Date de délivrance" in text and "Relevé" in text
