@@ -90,15 +90,23 @@ class AgsClient:
         return body
 
     def find_or_create_line_item(self, *, label: str, score_maximum: float, tag: str | None = None,
-                                 resource_id: str | None = None) -> dict:
-        for item in self.line_items(tag=tag, resource_id=resource_id):
-            if (tag is None or item.get("tag") == tag) and (resource_id is None or item.get("resourceId") == resource_id):
+                                 resource_id: str | None = None, resource_link_id: str | None = None) -> dict:
+        """The tool's line item matching ``tag``/``resource_id``/``resource_link_id``, created if missing.
+
+        Open edX refuses a created line item with neither ``resourceId`` nor ``resourceLinkId``,
+        and publishes to its gradebook only scores on the item whose ``resourceLinkId`` is the
+        launch's resource link: pass ``resource_link_id`` there.
+        """
+        wanted = {"tag": tag, "resourceId": resource_id, "resourceLinkId": resource_link_id}
+        for item in self.line_items(tag=tag, resource_id=resource_id, resource_link_id=resource_link_id):
+            if all(v is None or item.get(k) == v for k, v in wanted.items()):
                 return item
         # The launch's own line item (a platform may have created one for the link).
         own = self.endpoint.get("lineitem")
-        if isinstance(own, str) and own and tag is None and resource_id is None:
+        if isinstance(own, str) and own and not any(wanted.values()):
             return self.line_item(own)
-        return self.create_line_item(label=label, score_maximum=score_maximum, tag=tag, resource_id=resource_id)
+        return self.create_line_item(label=label, score_maximum=score_maximum, tag=tag, resource_id=resource_id,
+                                     resource_link_id=resource_link_id)
 
     def results(self, lineitem_url: str, *, user_id: str | None = None) -> list[dict]:
         scopes = self.connector.require((SCOPE_RESULT_READONLY,), "reading results")

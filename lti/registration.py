@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from pylti1p3.dynamic_registration import DynamicRegistration
 from pylti1p3.exception import LtiException, LtiServiceException
 from sqlalchemy.orm import Session
@@ -230,6 +231,18 @@ def supports_deep_linking(config: dict) -> bool:
     return any((m.get("type") if isinstance(m, dict) else m) == MESSAGE_DEEP_LINKING for m in messages)
 
 
+def deep_linking_placements(config: dict) -> list[str]:
+    """Where the platform offers deep linking (its own words), else the spec's ``ContentArea``."""
+    lti = config.get(PLATFORM_CONFIGURATION) or {}
+    found: list[str] = []
+    for m in lti.get("messages_supported") or []:
+        if isinstance(m, dict) and m.get("type") == MESSAGE_DEEP_LINKING and isinstance(m.get("placements"), list):
+            found += [p for p in m["placements"] if isinstance(p, str)]
+    if not found and isinstance(lti.get("placements"), list):  # Moodle: one top-level list
+        found = [p for p in lti["placements"] if isinstance(p, str)]
+    return found[:10] or ["ContentArea"]
+
+
 def validate_registration_response(body: dict) -> tuple[str, str | None, dict]:
     """(client_id, deployment_id or None, tool configuration) from the platform's answer."""
     step = "registration"
@@ -335,7 +348,8 @@ class ToolDynamicRegistration(DynamicRegistration):
                      "label": TOOL_TITLE}]
         if self.config is None or supports_deep_linking(self.config):
             messages.append({"type": MESSAGE_DEEP_LINKING, "target_link_uri": self.urls["deep_linking_url"],
-                             "label": "Add a micro-credential", "placements": ["ContentArea"]})
+                             "label": "Add a micro-credential",
+                             "placements": deep_linking_placements(self.config or {})})
         return messages
 
     def get_logo_uri(self) -> str:
@@ -363,8 +377,11 @@ class ToolDynamicRegistration(DynamicRegistration):
             headers["Authorization"] = "Bearer " + self.registration_token
         with self.get_request_session() as http:
             try:
-                response = http.get(url, headers=headers)
-            except requests.RequestException as exc:
+                response = http.get(url, headers=headers, stream=True)
+                # Anyone can open /lti/register: never read an unbounded body into memory.
+                response._content = response.raw.read(MAX_BODY + 1, decode_content=True)
+                response.close()
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 raise DynamicRegistrationError(
                     f"could not fetch the platform's OpenID configuration from {url}: {type(exc).__name__}",
                     step=step, status=502, detail=str(exc)) from None
@@ -416,6 +433,11 @@ def register(session: Session, *, base_url: str, openid_configuration_url: str,
             step="registration", status=502, detail=str(exc)) from None
     except (LtiException, AssertionError) as exc:
         raise DynamicRegistrationError(f"the platform's registration reply is not usable: {exc}",
+                                       step="registration", status=502) from None
+    except (TypeError, ValueError, KeyError, AttributeError):
+        # pylti1p3next looks into the reply before handing it over; JSON null, a list or a
+        # number make it fail with a type error.
+        raise DynamicRegistrationError("the platform's registration reply is not a JSON object",
                                        step="registration", status=502) from None
     if not isinstance(reply, dict):
         raise DynamicRegistrationError("the platform's registration reply is not a JSON object",

@@ -183,6 +183,25 @@ def deep_link_respond():
     return Response(autosubmit_form(settings["deep_link_return_url"], token), mimetype="text/html")
 
 
+# --------------------------------------------------------------------------- cookie check
+def _safe_next(value: str | None) -> str | None:
+    """Only a path on this site (no scheme, no host, no backslash tricks)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or any(
+            ord(c) < 32 for c in value):
+        return None
+    return value
+
+
+@bp.get("/cookie-check")
+def cookie_check():
+    """For the few pages that need a cookie (the launch does not): continue if this frame can
+    keep one, otherwise offer to open the page in a new window (or ask for storage access)."""
+    target = _safe_next(request.args.get("next"))
+    if target is None:
+        return error_response(400, "Bad Request", "The cookie check needs a next= path on this site.")
+    return render_template("lti/cookie_check.html", next_url=target, secure=_secure())
+
+
 # --------------------------------------------------------------------------- keys and configuration
 @bp.get("/jwks")
 def tool_jwks():

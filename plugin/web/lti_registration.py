@@ -48,7 +48,7 @@ def register_tool():
     config_url = (request.args.get("openid_configuration") or "").strip()
     token = request.args.get("registration_token")
     platform_origin = origin(config_url) if config_url else None
-    if not config_url and token is None:
+    if not config_url and token is None and not wants_json():
         # Somebody opened the URL by hand: say what it is for.
         return _frame_headers(make_response(render_template(
             "lti_registration/help.html", urls=tool_urls(svc.settings.base_url))), None)
@@ -74,7 +74,7 @@ def register_tool():
             return _frame_headers(response, platform_origin)
         response = make_response(render_template(
             "lti_registration/failed.html", step=STEPS.get(exc.step, exc.step), message=exc.message,
-            config_url=config_url, request_id=current_request_id()), exc.status)
+            config_url=config_url, request_id=current_request_id(), platform_origin=platform_origin), exc.status)
         return _frame_headers(response, platform_origin)
     log_event(log, "dynamic registration done", issuer=result.platform["issuer"],
               client_id=result.platform["client_id"], product=result.product,

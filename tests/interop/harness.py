@@ -116,3 +116,64 @@ class Browser:
         if form["method"] == "post":
             return self.http.post(action, data=data, timeout=30)
         return self.http.get(action, params=data, timeout=30)
+
+
+class ServedTool:
+    """The tool as ``microcred serve`` runs it: gunicorn, several worker processes, its own process.
+
+    Login and launch may land on different workers, so this also proves that launch state
+    lives on the server (database), not in a process. ``services`` opens the same database
+    from the test process for assertions and for the AGS/NRPS clients.
+    """
+
+    def __init__(self, database_url: str, instance_dir: Path, *, workers: int = 2, timeout: float = 60.0):
+        import os
+        import subprocess
+        import sys
+        import time
+
+        from plugin.services import build_services
+        from plugin.settings import Settings
+        from plugin.storage.secrets import generate_kek
+
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.environ = {
+            "MICROCRED_ENV": "test", "MICROCRED_INSTANCE_DIR": str(instance_dir),
+            "DATABASE_URL": database_url, "MICROCRED_BASE_URL": self.base_url,
+            "MICROCRED_SECRET_KEY": "s" * 40, "MICROCRED_KEK": generate_kek(),
+            "MICROCRED_CONTEXTS_FETCH": "false", "MICROCRED_MAIL_BACKEND": "file", "MICROCRED_LOG_LEVEL": "WARNING",
+        }
+        self.settings = Settings.from_env(environ=self.environ)
+        self.services = build_services(self.settings)  # migrates before the workers start
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        self._log = open(instance_dir / "serve.log", "w")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "plugin", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(workers), "--threads", "2"],
+            env={**os.environ, **self.environ}, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if requests.get(self.base_url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("microcred serve did not start: " + (instance_dir / "serve.log").read_text()[-3000:])
+            time.sleep(0.2)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def stop(self) -> None:
+        import subprocess
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        self._log.close()
+        self.services.engine.dispose()

@@ -681,6 +681,19 @@ class MoodleSite:
                     status, reply = site.register_tool(self.headers.get("Authorization") or "", payload)
                     return self._send(status, reply, "application/json; charset=utf-8" if status == 200
                                       else "text/plain; charset=utf-8")
+                if path == "/mod/lti/toolconfigure.php":
+                    # The "Manage tools" page after "Add LTI Advantage": the tool's registration
+                    # page in an iframe, closed when the tool posts org.imsglobal.lti.close.
+                    src = _attr(site.registration_url(params["url"]))
+                    return self._send(200, (
+                        '<!doctype html><html><body><p id="status">registering</p>'
+                        f'<iframe id="registration" src="{src}" width="900" height="700"></iframe>'
+                        "<script>window.addEventListener('message', function (e) {"
+                        "  if (e.data && e.data.subject === 'org.imsglobal.lti.close') {"
+                        "    document.getElementById('registration').remove();"
+                        "    document.getElementById('status').textContent = 'closed by ' + e.origin;"
+                        "  }"
+                        "});</script></body></html>"))
                 if path == "/mod/lti/certs.php":
                     return self._send(200, site.jwks(), "application/json; charset=utf-8")
                 if path == "/login/index.php":

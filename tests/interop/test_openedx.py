@@ -1,7 +1,8 @@
 """The tool against Open edX's own LTI 1.3 platform code (lti-consumer-xblock), over HTTP.
 
 The platform is a Django process running ``lti_consumer`` (see ``openedx_platform/``); the
-tool listens on its own socket. A scripted browser goes: instructor login → deep linking →
+tool listens on its own socket: ``microcred serve`` itself (gunicorn, two worker processes)
+for the main story, a thread for the shorter ones. A scripted browser goes: instructor login → deep linking →
 launch of the saved item → learner launches (with and without PII sharing); then the tool's
 AGS client gets a token from Open edX's token endpoint and reads the line item, posts a
 score and reads the results, and the score reaches the LMS gradebook through lti_consumer's
@@ -24,12 +25,12 @@ from sqlalchemy import select
 
 from lti import CLAIM_AGS, CLAIM_CUSTOM, CLAIM_NRPS, SCOPE_LINEITEM
 from lti.ags import AgsClient
-from lti.errors import ScopeNotGranted
+from lti.errors import ScopeNotGranted, ServiceError
 from lti.launch import stored_launch_claims
 from lti.nrps import NrpsClient
 from lti.platforms import tool_urls
 from plugin.storage.models import CredentialDefinition, Learner, Platform
-from tests.interop.harness import Browser, ToolServer
+from tests.interop.harness import Browser, ServedTool, ToolServer
 
 pytestmark = pytest.mark.interop
 REPO = Path(__file__).resolve().parents[2]
@@ -84,7 +85,14 @@ def tool(database_url, tmp_path):
     server.stop()
 
 
-def register_components(tool: ToolServer, lms: dict) -> None:
+@pytest.fixture
+def served_tool(database_url, tmp_path):
+    server = ServedTool(database_url, tmp_path / "instance")
+    yield server
+    server.stop()
+
+
+def register_components(tool, lms: dict) -> None:
     """What an admin does for Open edX (no Dynamic Registration): one registration per component."""
     from plugin.cli import main
     env = {"DATABASE_URL": tool.settings.database_url, "MICROCRED_KEK": ",".join(tool.settings.kek),
@@ -121,7 +129,8 @@ def _through_launch(browser: Browser, start_url: str):
     return browser.submit(gate)
 
 
-def test_open_edx_platform_drives_the_tool(openedx, tool):
+def test_open_edx_platform_drives_the_tool(openedx, served_tool):
+    tool = served_tool  # `microcred serve`: gunicorn, two worker processes
     suffix = uuid.uuid4().hex[:8]
     lms = openedx.setup(tool.base_url, components=[
         {"block_id": f"credential{suffix}", "display_name": "Earn your micro-credential", "pii": True},
@@ -226,3 +235,38 @@ def test_open_edx_course_without_pii_sharing_sends_neither_name_nor_email(opened
     members = NrpsClient(tool.services, platform_id, claims[CLAIM_NRPS]).members()
     sam_member = next(m for m in members if m["user_id"] == external_id)
     assert "name" not in sam_member and "email" not in sam_member
+
+
+def test_open_edx_programmatic_ags_lets_the_tool_create_its_own_line_item(openedx, tool):
+    suffix = uuid.uuid4().hex[:8]
+    lms = openedx.setup(tool.base_url, components=[
+        {"block_id": f"prog{suffix}", "display_name": "Programmatic grading", "ags_mode": "programmatic"},
+    ], users=[
+        {"username": f"ana{suffix}", "email": f"ana{suffix}@openedx.test", "name": "Ana Silva", "role": "student"},
+    ])
+    register_components(tool, lms)
+    ana = Browser()
+    ana.get(f"{openedx.url}/interop/login?username=ana{suffix}")
+    page = _through_launch(ana, f"{openedx.url}/interop/courseware/prog{suffix}")
+    assert page.status_code == 200, page.text[:800]
+    external_id = lms["users"][f"ana{suffix}"]
+    with tool.services.session() as s:
+        claims = stored_launch_claims(s, _launch_id(page))
+        platform_id = s.scalars(select(Platform.id)).one()
+    assert SCOPE_LINEITEM in claims[CLAIM_AGS]["scope"] and "lineitem" not in claims[CLAIM_AGS]
+    ags = AgsClient(tool.services, platform_id, claims[CLAIM_AGS])
+    # Open edX quirk: a line item needs resourceId or resourceLinkId (AGS makes both optional).
+    with pytest.raises(ServiceError, match="HTTP 400"):
+        ags.create_line_item(label="Micro-credential", score_maximum=100, tag="microcred")
+    # With resourceLinkId = the launch's resource link (the component), Open edX accepts it
+    # and publishes scores on it to the gradebook.
+    link_id = claims[LTI + "resource_link"]["id"]
+    item = ags.create_line_item(label="Micro-credential", score_maximum=100, tag="microcred",
+                                resource_link_id=link_id)
+    again = ags.find_or_create_line_item(label="Micro-credential", score_maximum=100, tag="microcred")
+    assert again["id"] == item["id"] and item["resourceLinkId"] == link_id
+    assert [i["id"] for i in ags.line_items(tag="microcred")] == [item["id"]]
+    ags.post_score(item["id"], user_id=external_id, score_given=40, score_maximum=100)
+    assert [(r["userId"], r["resultScore"]) for r in ags.results(item["id"])] == [(external_id, 40.0)]
+    grades = [g for g in openedx.gradebook() if g["username"] == f"ana{suffix}"]
+    assert [round(g["score"], 2) for g in grades] == [0.4]

@@ -6,7 +6,7 @@ import pytest
 from lti import SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY
 from lti.ags import AgsClient, sub_url
 from lti.errors import ScopeNotGranted, ServiceError
-from tests.lti.fixtures import live, start_live, stop_live  # noqa: F401
+from tests.lti.fixtures import start_live, stop_live
 
 
 def _endpoint(live, scopes=None):
@@ -94,3 +94,12 @@ def test_platform_errors_are_service_errors(live):
 def test_sub_url_keeps_the_query():
     assert sub_url("https://p/li/7?type=x", "/scores") == "https://p/li/7/scores?type=x"
     assert sub_url("https://p/li/7/", "/results") == "https://p/li/7/results"
+
+
+def test_line_item_per_resource_link(live):
+    ags = AgsClient(live.services, live.platform_id, _endpoint(live))
+    a = ags.find_or_create_line_item(label="A", score_maximum=1, tag="microcred", resource_link_id="link-a")
+    b = ags.find_or_create_line_item(label="B", score_maximum=1, tag="microcred", resource_link_id="link-b")
+    assert a["id"] != b["id"] and b["resourceLinkId"] == "link-b"
+    assert ags.find_or_create_line_item(label="A", score_maximum=1, tag="microcred",
+                                        resource_link_id="link-a")["id"] == a["id"]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.lti.fixtures import LTI, TOOL, claims_for, do_login, registered, sandbox  # noqa: F401
+from tests.lti.fixtures import LTI, TOOL, claims_for, do_login
 
 pytestmark = pytest.mark.slow
 

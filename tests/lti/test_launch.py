@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from tests.lti.fixtures import (DROP, INSTRUCTOR, LEARNER, LTI, TOOL, claims_for, do_login, launch,  # noqa: F401
-                                post_launch, registered, sandbox)
+from tests.lti.fixtures import DROP, INSTRUCTOR, LEARNER, TOOL, claims_for, do_login, launch, post_launch
 
 
 def _refused(r, *words):

@@ -5,7 +5,7 @@ import pytest
 
 from lti.errors import ScopeNotGranted, ServiceError
 from lti.nrps import NrpsClient
-from tests.lti.fixtures import live, start_live, stop_live  # noqa: F401
+from tests.lti.fixtures import start_live, stop_live
 
 
 def _claim(platform):

@@ -1,6 +1,8 @@
 """LTI Dynamic Registration, against a platform endpoint that answers like Moodle 4.x."""
 from __future__ import annotations
 
+import json
+import os
 import re
 
 import pytest
@@ -56,6 +58,9 @@ def test_registration_against_moodle_stores_the_platform_and_its_deployment(clie
     assert tool_type.redirectionuris == ["http://tool.test/lti/launch", "http://tool.test/lti/deep-link"]
     assert tool_type.contentitem and tool_type.contentitem_url == "http://tool.test/lti/deep-link"
     assert tool_type.gradesync == 2 and tool_type.memberships == 1
+    deep_linking = [m for m in data["registration"]["https://purl.imsglobal.org/spec/lti-tool-configuration"]
+                    ["messages"] if m["type"] == "LtiDeepLinkingRequest"]
+    assert deep_linking and deep_linking[0]["target_link_uri"] == "http://tool.test/lti/deep-link"
     assert tool_type.sendname and tool_type.sendemail
     with services.session() as s:
         audit = s.scalars(select(AuditLog).where(AuditLog.action == "lti.platform.registered")).one()
@@ -73,6 +78,8 @@ def test_the_registration_token_is_sent_as_a_bearer_token_and_used_once(client, 
     assert again.status_code == 502
     assert "Registering the tool with the platform" in again.text
     assert "HTTP 401" in again.text and "token_already_used" in again.text
+    # The admin can still close the platform's window from the failure page.
+    assert f'id="registration-close" data-platform-origin="{moodle.wwwroot}"' in again.text
     assert len(_platforms(services)) == 1
 
 
@@ -152,6 +159,23 @@ def test_unreachable_or_non_json_configuration_is_a_clear_failure(client, servic
     assert _platforms(services) == []
 
 
+def test_an_oversized_configuration_is_refused_without_reading_it_all(client, services, moodle):
+    moodle.config_patch = {"padding": "x" * 2_000_000}
+    response = _register(client, moodle.registration_url("http://tool.test/lti/register"))
+    assert response.status_code == 502
+    assert "too large" in response.text
+    assert _platforms(services) == []
+
+
+def test_the_deep_linking_placement_is_the_one_the_platform_names(moodle):
+    from lti.registration import deep_linking_placements
+    assert deep_linking_placements(moodle.openid_configuration()) == ["AddContentMenu"]
+    spec_style = {"https://purl.imsglobal.org/spec/lti-platform-configuration": {"messages_supported": [
+        {"type": "LtiDeepLinkingRequest", "placements": ["link_selection", "editor_button"]}]}}
+    assert deep_linking_placements(spec_style) == ["link_selection", "editor_button"]
+    assert deep_linking_placements({}) == ["ContentArea"]
+
+
 def test_opening_the_registration_url_by_hand_explains_it(client):
     response = client.get("/lti/register")
     assert response.status_code == 200
@@ -182,3 +206,87 @@ def test_production_accepts_only_https_on_public_addresses():
     check_platform_url("jwks_uri", "http://localhost:8000/jwks", allow_http_loopback=True, step="x")
     with pytest.raises(DynamicRegistrationError, match="https"):
         check_platform_url("jwks_uri", "http://lms.example.org/jwks", allow_http_loopback=True, step="x")
+
+
+# --------------------------------------------------------------------------- fuzzing
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
+                                                                                  max_size=4), max_leaves=12)
+CONFIG_KEYS = ["issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint",
+               "scopes_supported", "token_endpoint_auth_methods_supported", "id_token_signing_alg_values_supported",
+               "authorization_server", "https://purl.imsglobal.org/spec/lti-platform-configuration"]
+REPLY_KEYS = ["client_id", "scope", "https://purl.imsglobal.org/spec/lti-tool-configuration"]
+ORIGIN = "http://127.0.0.1:9"
+
+
+def _valid_config():
+    return {"issuer": ORIGIN, "authorization_endpoint": ORIGIN + "/auth", "token_endpoint": ORIGIN + "/token",
+            "jwks_uri": ORIGIN + "/jwks", "registration_endpoint": ORIGIN + "/register",
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {"product_family_code": "moodle"}}
+
+
+class _Raw:
+    def __init__(self, data: bytes):
+        self._data = data
+
+    def read(self, n=-1, decode_content=True):
+        return self._data[:n] if n >= 0 else self._data
+
+    def close(self):
+        pass
+
+
+def _response(status: int, body):
+    import requests
+    r = requests.Response()
+    r.status_code = status
+    r._content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    r.raw = _Raw(r._content)
+    r.url = ORIGIN
+    r.headers["Content-Type"] = "application/json"
+    return r
+
+
+@hsettings(max_examples=int(os.environ.get("MICROCRED_FUZZ_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(config_changes=st.dictionaries(st.sampled_from(CONFIG_KEYS), JSON, max_size=4),
+       reply=st.one_of(st.dictionaries(st.sampled_from(REPLY_KEYS) | st.text(max_size=8), JSON, max_size=4),
+                       JSON, st.binary(max_size=40)),
+       reply_status=st.sampled_from([200, 201, 302, 400, 401, 500]),
+       config_url=st.one_of(st.just(ORIGIN + "/conf"), st.sampled_from(["", "ftp://x", "http://[::1", "https://"]),
+                            st.text(max_size=20)),
+       token=st.none() | st.text(max_size=40))
+def test_fuzzed_platform_answers_never_cause_a_server_error(client, services, monkeypatch, config_changes, reply,
+                                                           reply_status, config_url, token):
+    import lti.registration as registration
+    config = {**_valid_config(), **config_changes}
+
+    class FakeSession:
+        def __init__(self):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def get(self, url, **kwargs):
+            return _response(200, config)
+
+        def post(self, url, **kwargs):
+            return _response(reply_status, reply)
+
+    monkeypatch.setattr(registration, "_TimeoutSession", FakeSession)
+    query = {"openid_configuration": config_url}
+    if token is not None:
+        query["registration_token"] = token
+    before = len(_platforms(services))
+    response = client.get("/lti/register", query_string=query, headers={"Accept": "application/json"})
+    assert response.status_code in (200, 400, 502), response.text
+    stored = len(_platforms(services)) - before
+    if response.status_code == 200:
+        assert response.get_json()["platform"]["registration_kind"] == "dynamic"
+    else:
+        assert stored == 0 and response.get_json()["message"]

@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select
 
 from plugin.storage.models import Course, CredentialDefinition, Learner
-from tests.lti.fixtures import live  # noqa: F401
 
 
 def _launch_id(url: str) -> str:

@@ -9,8 +9,8 @@ from jwcrypto.jwk import JWK
 from sqlalchemy import func, select
 
 from plugin.storage.models import CredentialDefinition
-from tests.lti.fixtures import (DROP, INSTRUCTOR, LEARNER, LTI, TOOL, claims_for, do_login, launch,  # noqa: F401
-                                post_launch, register, registered, sandbox)
+from tests.lti.fixtures import DROP, INSTRUCTOR, LEARNER, LTI, TOOL, launch, register
+from tests.lti.fixtures import registered, sandbox  # noqa: F401  (fixtures)
 
 ADMIN = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
 
@@ -128,3 +128,21 @@ def test_cookies_are_samesite_none_secure_on_https(settings, sandbox):
         assert "SameSite=None" in cookie and "Secure" in cookie and "HttpOnly" in cookie
     finally:
         svc.engine.dispose()
+
+
+def test_cookie_check_page(client):
+    r = client.get("/lti/cookie-check", query_string={"next": "/admin/?launch=abc"})
+    assert r.status_code == 200
+    assert b'"/admin/?launch=abc"' in r.data and b"new window" in r.data
+    assert b"SameSite=Lax" in r.data  # http base URL; https gets SameSite=None; Secure
+    for bad in ("https://evil.example/", "//evil.example/", "/\\evil", "", "admin"):
+        assert client.get("/lti/cookie-check", query_string={"next": bad}).status_code == 400
+
+
+def test_launch_claims_are_kept_server_side(app, client, sandbox, registered):
+    from plugin.web.lti import launch_claims
+    r = launch(client, sandbox, sub="kept-1")
+    with app.test_request_context():
+        claims = launch_claims(_launch_id(r.headers["Location"]))
+        assert claims["sub"] == "kept-1"
+        assert launch_claims("unknown") is None
