@@ -148,3 +148,14 @@ def results_reader(services, platform) -> AgsClient:
     needed; the platform grants (or refuses) the result scope when the token is asked for.
     """
     return AgsClient(services, platform.id, {"scope": [SCOPE_RESULT_READONLY, SCOPE_LINEITEM_READONLY]})
+
+
+def results_reader(services, platform) -> AgsClient:
+    """The AGS client the bridges' AGS evidence source reads results with.
+
+    ``platform`` is a :class:`~plugin.storage.models.Platform` row or its id. Only the
+    ``result.readonly`` scope is asked for (the line item URL comes from the credential's
+    policy, recorded from an instructor's launch), so no launch claim is needed.
+    """
+    platform_id = platform if isinstance(platform, int) else platform.id
+    return AgsClient(services, platform_id, {"scope": [SCOPE_RESULT_READONLY]})

@@ -18,10 +18,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 instance_path=str(settings.instance_dir), instance_relative_config=False)
     configure(app, settings)
     app.extensions["microcred"] = services
+    # Request logging first: its before_request hook must run before CSRF and the other
+    # extensions' hooks, so a request they reject (400, 413) still gets a request id.
+    register_request_logging(app)
     init_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
-    register_request_logging(app)
     return app
 
 

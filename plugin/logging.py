@@ -13,7 +13,10 @@ _REDACTIONS = [
     (re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S), "[redacted-private-key]"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[redacted]"),
-    (re.compile(r'(?i)("?(?:password|secret|token|kek|private_?key|id_token|client_secret|d)"?\s*[:=]\s*"?)[^",\s}]+'),
+    # A whole key name (so "created" or "method" are not mistaken for a JWK's "d"), or one
+    # ending in a secret word ("access_token", "client_secret", "smtp_password").
+    (re.compile(r'(?i)((?<![A-Za-z0-9_])"?(?:[A-Za-z0-9_]*(?:password|passwd|secret|token|kek|private_?key|'
+                r'secret_?key|api_?key)|d)"?\s*[:=]\s*"?)[^",\s}&]+'),
      r"\1[redacted]"),
 ]
 
@@ -48,7 +51,7 @@ def configure_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("werkzeug", "gunicorn.access"):
+    for noisy in ("werkzeug", "gunicorn.access", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

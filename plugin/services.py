@@ -64,31 +64,51 @@ def build_services(settings: Settings, *, migrate_schema: bool | None = None, ch
     services = Services(settings=settings, engine=engine, sessions=make_session_factory(engine), secrets=box)
     if check_schema or migrate_schema:
         check_kek(services)
-    for path in settings.generated:
+    for what in settings.generated:
         # Said once, on the first run of the embedded default: these files must be kept
-        # (the KEK decrypts the signing keys) and backed up with the database.
-        log_event(log, f"embedded default created {path}; back it up with the database", logging.WARNING, path=path)
+        # (the KEK decrypts the signing keys) and backed up, the KEK apart from the database.
+        log_event(log, f"embedded default created {what}", logging.WARNING, created=what)
+    if settings.generated:
+        log_event(log, f"keep {settings.instance_dir}: back up the database, and the key-encryption key "
+                       "separately (without it the signing keys are lost)", logging.WARNING)
+        settings.generated = []
     return services
 
 
 def check_kek(services: Services) -> None:
-    """The configured KEK must open the stored canary; the first use stores one."""
+    """Every key-encryption key the database uses must be configured and must open its canary.
+
+    The ``kek_check`` table holds one canary per KEK that sealed something; the first
+    use stores one, and a new first KEK (rotation) adds its own. ``microcred keys rewrap``
+    re-seals everything with the first KEK and leaves only its canary, after which the
+    old KEK may be dropped. Dropping it before the rewrap is refused here, at start-up,
+    rather than failing later when a signing key is needed.
+    """
     box = services.secrets
     with services.session() as s:
         checks = s.scalars(select(KekCheck)).all()
         if not checks:
             s.add(KekCheck(kek_id=box.current_id, sealed=box.seal(CANARY, CANARY_CONTEXT)))
             return
+        used = sorted({c.kek_id for c in checks})
+        missing = [kid for kid in used if kid not in box.ids]
+        if missing and len(missing) == len(used):
+            raise SettingsError(
+                "MICROCRED_KEK does not match the key-encryption key that sealed the secrets in this database "
+                f"(database expects key id {', '.join(used)}; configured: {', '.join(box.ids)})")
+        if missing:
+            raise SettingsError(
+                f"secrets in this database are still sealed with key-encryption key {', '.join(missing)}, "
+                "which is not in MICROCRED_KEK: put it back after the new key and run `microcred keys rewrap` "
+                "before removing it")
         for check in checks:
-            if box.knows(check.sealed):
-                try:
-                    if box.open(check.sealed, CANARY_CONTEXT) == CANARY:
-                        if check.kek_id != box.current_id:
-                            s.add(KekCheck(kek_id=box.current_id, sealed=box.seal(CANARY, CANARY_CONTEXT)))
-                        return
-                except KeyEncryptionError:
-                    pass
-    raise SettingsError(
-        "MICROCRED_KEK does not match the key-encryption key that sealed the secrets in this database "
-        f"(database expects one of: {', '.join(sorted({c.kek_id for c in checks}))}; configured: "
-        f"{', '.join(k for k, _ in box._keys)})")
+            try:
+                ok = box.open(check.sealed, CANARY_CONTEXT) == CANARY
+            except KeyEncryptionError:
+                ok = False
+            if not ok:
+                raise SettingsError(f"the key-encryption key check for key id {check.kek_id} failed to decrypt: "
+                                    "the kek_check table was altered, or MICROCRED_KEK is wrong")
+        if box.current_id not in used:
+            # A new first KEK (rotation): it seals from now on, so the database now uses it too.
+            s.add(KekCheck(kek_id=box.current_id, sealed=box.seal(CANARY, CANARY_CONTEXT)))

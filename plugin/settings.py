@@ -22,7 +22,7 @@ class SettingsError(RuntimeError):
 ENVIRONMENTS = ("development", "production", "test")
 
 
-def _bool(value: str | None, default: bool = False) -> bool:
+def _bool(value: str | None, default: bool = False, name: str = "a boolean setting") -> bool:
     if value is None or value == "":
         return default
     v = value.strip().lower()
@@ -30,7 +30,7 @@ def _bool(value: str | None, default: bool = False) -> bool:
         return True
     if v in ("0", "false", "no", "off"):
         return False
-    raise SettingsError(f"expected a boolean (true/false), got {value!r}")
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
 
 
 def _int(name: str, value: str | None, default: int) -> int:
@@ -59,8 +59,9 @@ class Settings:
     instance_dir: Path = field(default_factory=lambda: Path("instance").resolve())
     database_url: str = ""
     base_url: str = "http://127.0.0.1:5000"
-    secret_key: str = ""
-    kek: list[str] = field(default_factory=list)
+    # Secrets stay out of repr(), so a settings object that ends up in a log or a traceback does not leak them.
+    secret_key: str = field(default="", repr=False)
+    kek: list[str] = field(default_factory=list, repr=False)
     contexts_dir: Path | None = None
     contexts_fetch: bool = True
     schemas_dir: Path | None = None
@@ -71,7 +72,7 @@ class Settings:
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = False
     log_level: str = "INFO"
     trusted_proxies: int = 0
@@ -107,11 +108,11 @@ class Settings:
             if (candidate / "index.json").is_file():
                 cdir = str(candidate)
         s.contexts_dir = Path(cdir).expanduser().resolve() if cdir else None
-        s.contexts_fetch = _bool(e.get("MICROCRED_CONTEXTS_FETCH"), default=True)
+        s.contexts_fetch = _bool(e.get("MICROCRED_CONTEXTS_FETCH"), True, "MICROCRED_CONTEXTS_FETCH")
         s.schemas_dir = schemas_dir_from_env(e, env)
         s.redis_url = e.get("MICROCRED_REDIS_URL") or None
         s.embedded_worker = _bool(e.get("MICROCRED_EMBEDDED_WORKER"),
-                                  default=env == "development" and not s.redis_url)
+                                  env == "development" and not s.redis_url, "MICROCRED_EMBEDDED_WORKER")
         s.mail_backend = (e.get("MICROCRED_MAIL_BACKEND") or ("smtp" if env == "production" else "file")).lower()
         if s.mail_backend not in ("console", "file", "smtp"):
             raise SettingsError(f"MICROCRED_MAIL_BACKEND must be console, file or smtp, got {s.mail_backend!r}")
@@ -120,7 +121,7 @@ class Settings:
         s.smtp_port = _int("MICROCRED_SMTP_PORT", e.get("MICROCRED_SMTP_PORT"), s.smtp_port)
         s.smtp_user = e.get("MICROCRED_SMTP_USER") or None
         s.smtp_password = e.get("MICROCRED_SMTP_PASSWORD") or None
-        s.smtp_starttls = _bool(e.get("MICROCRED_SMTP_STARTTLS"), False)
+        s.smtp_starttls = _bool(e.get("MICROCRED_SMTP_STARTTLS"), False, "MICROCRED_SMTP_STARTTLS")
         s.log_level = (e.get("MICROCRED_LOG_LEVEL") or "INFO").upper()
         s.trusted_proxies = _int("MICROCRED_TRUSTED_PROXIES", e.get("MICROCRED_TRUSTED_PROXIES"), 0)
         s.default_locale = e.get("MICROCRED_DEFAULT_LOCALE") or "en"
@@ -150,9 +151,14 @@ class Settings:
                 raise SettingsError("MICROCRED_SECRET_KEY must be at least 32 characters")
             return
         # Embedded default: create what is missing in the instance folder, and say so.
-        if not self.database_url:
+        if not self.instance_dir.exists() and not (self.database_url and self.secret_key and self.kek):
             self.instance_dir.mkdir(parents=True, exist_ok=True)
-            self.database_url = f"sqlite:///{self.instance_dir / 'microcred.sqlite3'}"
+            self.generated.append(f"the instance folder {self.instance_dir}")
+        if not self.database_url:
+            db_file = self.instance_dir / "microcred.sqlite3"
+            if not db_file.exists():
+                self.generated.append(f"the SQLite database {db_file}")
+            self.database_url = f"sqlite:///{db_file}"
         if not self.secret_key:
             self.secret_key = self._instance_secret("secret_key", lambda: secrets.token_urlsafe(48))
         if not self.kek:
@@ -161,12 +167,16 @@ class Settings:
 
     def _instance_secret(self, name: str, make) -> str:
         path = self.instance_dir / name
-        if path.exists():
-            return path.read_text().strip()
         self.instance_dir.mkdir(parents=True, exist_ok=True)
         value = make()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # made before, or by another process starting at the same time
+            stored = path.read_text().strip()
+            if not stored:
+                raise SettingsError(f"{path} is empty: restore it from your backup") from None
+            return stored
         with os.fdopen(fd, "w") as fh:
             fh.write(value + "\n")
-        self.generated.append(str(path))
+        self.generated.append(f"the {name.replace('_', ' ').replace('kek', 'key-encryption key')} {path}")
         return value

@@ -1,12 +1,10 @@
-"""Helpers for the bridge tests: rows to start from, signing keys, and the award test double."""
+"""Helpers for the bridge tests: rows to start from, signing keys, and what the real engine issued."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -19,26 +17,39 @@ COURSE_KEY = "course-v1:DemoX+MC101+2026"
 AUDIENCE = "http://tool.test/api/webhooks/openedx"
 
 
-class RecordingAward:
-    """TEST DOUBLE for the credential engine's ``award``: records each call, issues nothing.
+class Issued:
+    """What the real credential engine issued, read back from the database."""
 
-    It answers ``created=True`` only the first time it sees a (definition, learner) pair,
-    like the real engine's idempotent ``award``; the lead switches these tests to the
-    real engine when the branches merge.
-    """
+    def __init__(self, services):
+        self.services = services
 
-    def __init__(self):
-        self.calls: list[dict] = []
-        self._lock = threading.Lock()
+    def all(self) -> list[dict]:
+        from sqlalchemy import select
 
-    def __call__(self, session, services, *, definition_id, learner_id, evidence_id=None, display_name=None):
-        with self._lock:
-            first = not any(c["definition_id"] == definition_id and c["learner_id"] == learner_id for c in self.calls)
-            self.calls.append({"definition_id": definition_id, "learner_id": learner_id,
-                               "evidence_id": evidence_id, "display_name": display_name})
-            return SimpleNamespace(id=len(self.calls), definition_id=definition_id, learner_id=learner_id), first
+        from plugin.storage.models import IssuedCredential
+        with self.services.session() as s:
+            return [{"id": c.id, "public_id": c.public_id, "definition_id": c.definition_id,
+                     "learner_id": c.learner_id, "evidence_id": c.evidence_id, "status": c.status,
+                     "display_name": c.display_name, "document": c.document, "jwt": c.jwt}
+                    for c in s.scalars(select(IssuedCredential).order_by(IssuedCredential.id))]
+
+    def verify(self, credential: dict):
+        """Verification reports of the credential's JSON and JWT forms, against the tool's database."""
+        from plugin.verification.resolver import tool_resolver
+        from plugin.verification.verify import verify
+        resolver = tool_resolver(self.services)
+        return verify(credential["document"], resolver), verify(credential["jwt"], resolver)
 
 
+TEST_ISSUER_SLUG = "bridges-test-university"
+
+
+def engine_issuer(session, services):
+    """The awarding body of the bridge tests (created once per database, with real keys)."""
+    from plugin.issuance import service as issuance
+    from plugin.issuance.demo_data import demo_profile
+    return issuance.issuer_by_slug(session, TEST_ISSUER_SLUG) or issuance.create_issuer(
+        session, services, TEST_ISSUER_SLUG, demo_profile(), actor="test")
 
 
 @dataclass
@@ -89,16 +100,34 @@ def make_platform(session, *, issuer=ISSUER, client_id="client-1", product="open
 
 
 def make_definition(session, *, policy: dict, issuer=ISSUER, context_id=COURSE_KEY, enabled=True,
-                    platform_id=None) -> CredentialDefinition:
+                    platform_id=None, services=None) -> CredentialDefinition:
+    """A course credential under ``policy``.
+
+    With ``services`` it is a complete definition the real engine can award (the demo's
+    Annex I content, an issuer with keys), enabled through the engine's own checks;
+    without, a bare row for tests that never issue.
+    """
     course = session.query(Course).filter_by(platform_issuer=issuer, context_id=context_id).one_or_none()
     if course is None:
         course = Course(platform_issuer=issuer, context_id=context_id, title="Micro-credentials 101",
                         platform_id=platform_id)
         session.add(course)
         session.flush()
-    definition = CredentialDefinition(course_id=course.id, enabled=enabled, policy=policy)
+    if services is None:
+        definition = CredentialDefinition(course_id=course.id, enabled=enabled, policy=policy)
+        session.add(definition)
+        session.flush()
+        return definition
+    from plugin.issuance import service as issuance
+    from plugin.issuance.demo_data import demo_definition
+    the_issuer = engine_issuer(session, services)
+    definition = CredentialDefinition(course_id=course.id, issuer_id=the_issuer.id, enabled=False,
+                                      current_version=0, policy=policy)
     session.add(definition)
     session.flush()
+    issuance.save_definition(session, course, demo_definition(), "test", the_issuer, definition=definition)
+    if enabled:
+        issuance.set_enabled(session, definition, True, actor="test")
     return definition
 
 

@@ -21,20 +21,24 @@ COMMAND_MODULES = [
     ("plugin.cli.demo", "demo"),
     ("plugin.cli.admin", "admin"),
     ("plugin.cli.engine", "issuer"),
-    ("plugin.cli.engine", "keys"),
     ("plugin.cli.engine", "issue"),
     ("plugin.cli.engine", "revoke"),
     ("plugin.cli.engine", "suspend"),
     ("plugin.cli.engine", "reinstate"),
     ("plugin.cli.engine", "verify"),
-    ("plugin.cli.lti", "lti"),
-    ("plugin.cli.lti", "platform"),
     ("plugin.cli.worker", "worker"),
     ("plugin.cli.sync", "sync"),
     ("plugin.cli.bridges", "bridge"),
+    ("plugin.cli.lti", "lti"),
+    ("plugin.cli.lti", "platform"),
+    ("plugin.cli.keys", "keys"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 class MicrocredGroup(click.Group):
@@ -45,6 +49,34 @@ class MicrocredGroup(click.Group):
             raise
         except USER_ERRORS as exc:
             raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            from sqlalchemy.exc import OperationalError
+            if isinstance(exc, OperationalError):  # cannot connect, database locked, ...
+                raise click.ClickException(
+                    f"cannot use the database: {_one_line(str(exc.orig) or type(exc.orig).__name__)}") from None
+            raise
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Like click's, but every error a person can fix is ONE line on stderr.
+
+        Click prints usage errors as three lines (usage, hint, error); a script that
+        captures stderr or a person scanning a log wants the error only.
+        """
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            click.echo("microcred: aborted", err=True)
+            sys.exit(1)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "microcred"
+            click.echo(f"{where}: error: {_one_line(exc.format_message())} (see {where} --help)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"microcred: error: {_one_line(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(rv if type(rv) is int else 0)  # a command returning True must not exit 1
 
 
 class AppContext:
@@ -73,7 +105,7 @@ class AppContext:
 pass_ctx = click.make_pass_decorator(AppContext, ensure=True)
 
 
-@click.group(cls=MicrocredGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="microcred", cls=MicrocredGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="microcred", prog_name="microcred")
 @click.pass_context
 def cli(ctx):

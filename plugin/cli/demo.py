@@ -57,22 +57,36 @@ def _interactive(ctx, port, platform_port):
         handle = start_demo(lambda base_url: ctx.settings(base_url=base_url), port, platform_port)
     except PortInUse as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"microcred tool      {handle.tool_url}  (LTI configuration: {handle.tool_url}/lti/config)")
-    click.echo(f"sandbox platform    {handle.platform_url}  (registered as {handle.platform.issuer}, "
-               f"client id {handle.platform.config.client_id})")
-    click.echo("")
-    p, t = handle.platform_url, handle.tool_url
-    click.echo(f"Open {p}/ in a browser. The story, step by step:")
-    click.echo(f"  1. instructor adds the tool (deep linking):   {p}/start?user=sandbox-instructor&deep_link=1")
-    click.echo(f"  2. instructor describes and enables it:       {p}/start?user=sandbox-instructor&link=sandbox-link-1")
-    click.echo("  3. learner passes: the platform's grade reaches the tool's bridge (`microcred sync COURSE`)")
-    click.echo(f"  4. learner opens the tool and claims:         {p}/start?user=sandbox-learner-1&link=sandbox-link-1")
-    click.echo(f"  5. employer verifies a link or a file:        {t}/verify/<credential id>  ·  {t}/verify")
-    click.echo("Or run the same story without a browser: microcred demo --headless --out DIR")
-    click.echo("Press Ctrl-C to stop.")
     try:
+        for line in story_lines(handle.tool_url, handle.platform_url, handle.platform):
+            click.echo(line)
         threading.Event().wait()
     except KeyboardInterrupt:
         click.echo("\nstopping")
     finally:
         handle.stop()
+
+
+def story_lines(tool: str, lms: str, platform) -> list[str]:
+    """Where to open each step of the story (printed by the interactive demo)."""
+    from plugin.issuance.demo_data import DEMO_SLUG
+    start = f"{lms}/start?user="
+    return [
+        f"microcred tool      {tool}  (LTI configuration: {tool}/lti/config)",
+        f"sandbox platform    {lms}  (registered as {platform.issuer}, client id {platform.config.client_id})",
+        f"awarding body       {tool}/issuers/{DEMO_SLUG}/about  (demo data)",
+        "",
+        f"Open {lms}/ in a browser: it is the course, and launches open in its iframe. The story:",
+        f"  1. instructor adds the tool to the course (deep linking):  {start}sandbox-instructor&deep_link=1",
+        "  2. instructor opens the link, reviews the prefilled credential (every Annex I element;",
+        "     passed = course grade of at least 50 % sent by the platform's webhook) and presses Enable:",
+        f"                                                              {start}sandbox-instructor&link=sandbox-link-1",
+        f"  3. learner opens the link (not passed yet):                  {start}sandbox-learner-1&link=sandbox-link-1",
+        f"  4. learner passes: on {lms}/ press \"Grace Hopper passes the course\";",
+        "     the platform sends the signed course-passing webhook and the tool issues the credential",
+        f"  5. learner opens the link again and claims it:               {start}sandbox-learner-1&link=sandbox-link-1",
+        f"  6. anyone verifies it (the link is on the learner's page):   {tool}/verify/<credential id>  ·  {tool}/verify",
+        "",
+        "The same story without a browser: microcred demo --headless --out DIR",
+        "Press Ctrl-C to stop.",
+    ]

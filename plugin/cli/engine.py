@@ -96,9 +96,9 @@ def issuer_list(ctx):
 
 
 # --------------------------------------------------------------------------- keys
-@click.group()
-def keys():
-    """Signing keys of the issuers."""
+# One ``keys`` group for the whole tool (plugin/cli/keys.py: KEK maintenance); issuer key
+# rotation joins it as ``microcred keys rotate``.
+from plugin.cli.keys import keys  # noqa: E402
 
 
 @keys.command("rotate")

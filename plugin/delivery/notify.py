@@ -1,6 +1,6 @@
 """E-mail to the learner when a credential is ready, sent as a background job.
 
-Backends (``MICROCRED_MAIL_BACKEND``): ``smtp`` (``MICROCRED_SMTP_*``; the production
+Backends (``MICROCRED_MAIL_BACKEND``): ``smtp`` (the ``MICROCRED_SMTP_HOST`` ... settings; the production
 default), ``file`` (one ``.eml`` file per message in ``<instance>/mail/``; the embedded
 default, so a demo can show what would have been sent) and ``console`` (the message on
 stderr). A failing SMTP server makes the job fail and be retried with backoff.

@@ -189,6 +189,14 @@ def record_evidence(session: Session, *, definition_id: int, learner_id: int, ob
         score=decision.score if decision.score is not None else observation.score,
         pass_mark=decision.pass_mark if decision.pass_mark is not None else observation.pass_mark,
         details=details, observed_at=observation.observed_at)
+    # What the credential engine cites in the credential's evidence (assessmentSource,
+    # assessmentScore out of 100: scores here are percent, and a narrative with the pass mark).
+    from plugin.domain.policy import SOURCE_LABELS
+    cited = {"source_label": SOURCE_LABELS.get(observation.source, observation.source),
+             "narrative": ob3_evidence(evidence)["narrative"]}
+    if evidence.score is not None:
+        cited["score_max"] = 100
+    evidence.details = {**details, **cited}
     try:
         with session.begin_nested():
             session.add(evidence)
@@ -209,7 +217,7 @@ def evidence_observation(evidence: PassEvidence) -> Observation:
     data.setdefault("score", evidence.score)
     data.setdefault("pass_mark", evidence.pass_mark)
     data["observed_at"] = as_utc(evidence.observed_at)
-    details = {k: v for k, v in (evidence.details or {}).items() if k not in ("observation", "reason")}
+    details = {k: v for k, v in (evidence.details or {}).items() if k not in ("observation", "reason", "source_label", "narrative", "score_max")}
     return Observation.model_validate({**data, "details": details})
 
 

@@ -70,11 +70,8 @@ def jwks_from_key_text(text: str) -> dict[str, Any]:
     jwk = json.loads(jwt.get_algorithm_by_name(alg).to_jwk(key))
     jwk.update(use="sig", alg=alg)
     # The same thumbprint kid the Open edX plugin puts in its tokens.
-    required = {"OKP": ("crv", "kty", "x"), "RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}[jwk["kty"]]
-    import base64
-    import hashlib
-    canonical = json.dumps({k: jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
-    jwk["kid"] = base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).decode().rstrip("=")
+    from plugin.openedx_app.tokens import thumbprint
+    jwk["kid"] = thumbprint(jwk)
     return {"keys": [jwk]}
 
 

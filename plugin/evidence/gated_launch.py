@@ -55,8 +55,8 @@ def evidence_from_launch(session: Session, services, actor: Any) -> list[Outcome
                                      deployment_id=getattr(actor, "deployment_id", None))
         outcomes.append(process_observation(session, services, definition=definition, learner=learner,
                                             observation=obs, policy=policy,
-                                            dedup_key=f"launch:{definition.id}:{learner.id}",
-                                            display_name=getattr(actor, "name", None)))
+                                            dedup_key=f"launch:{definition.id}:{learner.id}"))
+        # No display name: the learner's name goes into a credential only when they claim it.
     return outcomes
 
 

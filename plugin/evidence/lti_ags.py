@@ -31,13 +31,33 @@ class AgsResultsReader(Protocol):
     def results(self, lineitem_url: str, user_id: str | None = None) -> list[dict[str, Any]]: ...
 
 
+class _LtiResultsReader:
+    """The LTI layer's AGS client, made on first use (it opens database sessions of its own,
+    for the registration and the token cache, so it must not be built inside a transaction
+    on SQLite), with the LTI layer's errors turned into bridge errors a person can read."""
+
+    def __init__(self, services, platform_id: int):
+        self.services, self.platform_id = services, platform_id
+        self._client = None
+
+    def results(self, lineitem_url: str, user_id: str | None = None) -> list[dict[str, Any]]:
+        from lti.errors import LtiError
+        try:
+            if self._client is None:
+                from lti.ags import results_reader as lti_results_reader  # the LTI layer (lti/ags.py)
+                self._client = lti_results_reader(self.services, self.platform_id)
+            return self._client.results(lineitem_url, user_id=user_id)
+        except LtiError as exc:
+            raise BridgeError(f"AGS results: {exc.message}", code=exc.code, retryable=exc.status >= 500) from None
+
+
 def results_reader(services, platform: Platform) -> AgsResultsReader:
     try:
-        from lti.ags import results_reader as lti_results_reader  # the LTI layer (lti/ags.py)
+        import lti.ags  # noqa: F401 - the LTI layer is installed
     except ImportError:
         raise BridgeError("the LTI layer's AGS client (lti.ags.results_reader) is not installed",
                           code="not_configured") from None
-    return lti_results_reader(services, platform)
+    return _LtiResultsReader(services, platform.id)
 
 
 def observation_from_result(result: dict[str, Any], lineitem_url: str | None = None) -> Observation:

@@ -115,7 +115,8 @@ def webhook_keys(platform: Platform, kid: str | None) -> list[jwt.PyJWK]:
         except jwt.PyJWKClientError as exc:
             raise WebhookRejected(401, "unknown_key", f"no registered webhook key matches this token: {exc}") from None
     if kid:
-        keys = [k for k in keys if k.key_id == kid]
+        # A key registered without a kid still verifies tokens that name one.
+        keys = [k for k in keys if k.key_id == kid] or [k for k in keys if not k.key_id]
     return keys
 
 
@@ -175,7 +176,8 @@ def _decode(token: str, key: jwt.PyJWK, alg: str, *, issuer: str, audience: str,
             token, key.key, algorithms=[alg], audience=audience, issuer=issuer,
             leeway=CLOCK_SKEW, options={"require": ["iss", "aud", "iat", "exp", "jti"], "verify_iat": False,
                                         "verify_exp": False})
-    except jwt.InvalidSignatureError:
+    except (jwt.InvalidSignatureError, jwt.InvalidKeyError, jwt.InvalidAlgorithmError):
+        # InvalidKeyError/InvalidAlgorithmError: this registered key is of another type than alg.
         raise WebhookRejected(401, "bad_signature", "the signature does not match the platform's registered key") from None
     except jwt.InvalidAudienceError:
         raise WebhookRejected(401, "wrong_audience", f"the token is not addressed to this tool (aud must be {audience})") from None

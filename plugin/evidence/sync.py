@@ -136,14 +136,18 @@ def sync_course(services, course_id: int, *, definition_id: int | None = None, p
         targets = [(d, p) for d, p in definitions_for_course(s, course_id) if definition_id in (None, d.id)]
         if not targets:
             raise BridgeError("this course has no enabled credential with a pass policy", code="nothing_to_sync")
+        plans = []
         for definition, policy in targets:
             try:
-                source = pull_source_for(s, services, course, policy)
+                plans.append((definition.id, policy, pull_source_for(s, services, course, policy)))
             except NothingToPull:
                 continue
-            results = list(source.observe_course(course, policy))  # pages are fetched before any write
-            work.append((definition.id, results))
-            report.definitions.append(definition.id)
+    # Pages are fetched before any write, outside any transaction: a source may use the
+    # database itself (the AGS client's token cache), which SQLite cannot nest.
+    for definition_id_, policy, source in plans:
+        results = list(source.observe_course(course, policy))
+        work.append((definition_id_, results))
+        report.definitions.append(definition_id_)
     if not work:
         raise BridgeError("nothing to pull: this course's credentials use gated launch", code="nothing_to_sync")
     report.total = sum(len(results) for _, results in work)

@@ -11,24 +11,19 @@ got through). Other 4xx answers are configuration problems: logged, not retried.
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 
-import jwt
 import requests
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from django.conf import settings
 
+from plugin.openedx_app import tokens
+
 log = logging.getLogger(__name__)
-
-EVENT_PASSING = "org.openedx.learning.course.passing.status.updated.v1"
-
 
 class WebhookConfigError(RuntimeError):
     pass
@@ -49,58 +44,24 @@ def private_key():
             pem = fh.read()
     if not pem:
         raise WebhookConfigError("set MICROCRED_WEBHOOK_PRIVATE_KEY or MICROCRED_WEBHOOK_PRIVATE_KEY_FILE")
-    return _load_key(pem)
-
-
-def algorithm_for(key) -> str:
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return "EdDSA"
-    if isinstance(key, rsa.RSAPrivateKey):
-        return "RS256"
-    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1":
-        return "ES256"
-    raise WebhookConfigError("the webhook key must be Ed25519, RSA or EC P-256")
+    key = _load_key(pem)
+    try:
+        tokens.algorithm_for(key)
+    except ValueError as exc:
+        raise WebhookConfigError(str(exc)) from None
+    return key
 
 
 def public_jwk() -> dict:
     """The public half as a JWK (served at /microcred/webhook-jwks.json for the tool's admin)."""
-    key = private_key()
-    alg = algorithm_for(key)
-    algo = jwt.get_algorithm_by_name(alg)
-    jwk = json.loads(algo.to_jwk(key.public_key()))
-    jwk.update({"use": "sig", "alg": alg, "kid": key_id()})
-    return jwk
-
-
-def key_id() -> str:
-    if settings.MICROCRED_WEBHOOK_KEY_ID:
-        return settings.MICROCRED_WEBHOOK_KEY_ID
-    # A stable kid derived from the public key (RFC 7638 thumbprint).
-    key = private_key()
-    algo = jwt.get_algorithm_by_name(algorithm_for(key))
-    jwk = json.loads(algo.to_jwk(key.public_key()))
-    required = {"OKP": ("crv", "kty", "x"), "RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}[jwk["kty"]]
-    import base64
-    import hashlib
-    canonical = json.dumps({k: jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).decode().rstrip("=")
+    return tokens.public_jwk(private_key(), settings.MICROCRED_WEBHOOK_KEY_ID or None)
 
 
 def build_token(data: dict, *, now: float | None = None, event_time: datetime | None = None) -> str:
-    key = private_key()
-    now = time.time() if now is None else now
-    lifetime = min(int(settings.MICROCRED_WEBHOOK_LIFETIME), 600)
-    claims = {
-        "iss": settings.MICROCRED_WEBHOOK_ISSUER,
-        "aud": settings.MICROCRED_WEBHOOK_URL,
-        "iat": int(now),
-        "exp": int(now) + lifetime,
-        "jti": uuid.uuid4().hex,
-        "event_type": EVENT_PASSING,
-        "event_time": (event_time or datetime.now(timezone.utc)).isoformat(),
-        "data": data,
-    }
-    return jwt.encode(claims, key, algorithm=algorithm_for(key), headers={"kid": key_id(), "typ": "JWT"})
+    return tokens.build_passing_token(
+        private_key(), issuer=settings.MICROCRED_WEBHOOK_ISSUER, audience=settings.MICROCRED_WEBHOOK_URL,
+        data=data, kid=settings.MICROCRED_WEBHOOK_KEY_ID or None,
+        lifetime=int(settings.MICROCRED_WEBHOOK_LIFETIME), now=now, event_time=event_time)
 
 
 def deliver(token: str, *, attempts: int | None = None, sleep=time.sleep) -> str:

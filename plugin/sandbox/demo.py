@@ -42,6 +42,52 @@ class DemoHandle:
         self.services.engine.dispose()
 
 
+# What "passed" means for the demo credential: the course-passing webhook the sandbox sends
+# (as the Open edX plugin does), a course grade of at least 50 %, issued automatically.
+DEMO_POLICY = {"source": "openedx_webhook", "rule": "course_grade", "threshold": 50, "issuance": "automatic"}
+
+
+def prepare_demo(services, platform: SandboxPlatform) -> dict:
+    """What an administrator and an instructor set up before the story (idempotent).
+
+    * the sandbox's webhook key becomes the platform's Open edX bridge key, so its
+      course-passing webhooks are accepted;
+    * the demo awarding body (:mod:`plugin.issuance.demo_data`), allowed for the platform;
+    * the sandbox course with the demo credential described (every Annex I element) under
+      :data:`DEMO_POLICY`, NOT enabled: enabling it is the instructor's step.
+    """
+    from sqlalchemy import select
+
+    from plugin.evidence.base import find_course
+    from plugin.evidence.bridge_config import set_openedx_webhook_key
+    from plugin.issuance import service as issuance
+    from plugin.issuance.demo_data import DEMO_SLUG, demo_definition, demo_profile
+    from plugin.storage.models import Course, IssuerPlatform, Platform
+
+    with services.session() as s:
+        row = s.scalars(select(Platform).where(Platform.issuer == platform.issuer,
+                                               Platform.client_id == platform.config.client_id)).one()
+        set_openedx_webhook_key(row, platform.webhook_public_pem())
+        issuer = issuance.issuer_by_slug(s, DEMO_SLUG) or issuance.create_issuer(
+            s, services, DEMO_SLUG, demo_profile(), actor="admin:demo")
+        if not s.scalars(select(IssuerPlatform).where(IssuerPlatform.issuer_id == issuer.id,
+                                                      IssuerPlatform.platform_id == row.id)).first():
+            s.add(IssuerPlatform(issuer_id=issuer.id, platform_id=row.id))
+        course = find_course(s, platform.issuer, platform.course["id"])
+        if course is None:
+            course = Course(platform_issuer=platform.issuer, context_id=platform.course["id"], platform_id=row.id,
+                            title=platform.course["title"], label=platform.course["label"])
+            s.add(course)
+            s.flush()
+        definition = issuance.definition_for_course(s, course)
+        if definition is None or not definition.current_version:
+            version = issuance.save_definition(s, course, demo_definition(), "instructor:demo", issuer,
+                                               definition=definition, policy=dict(DEMO_POLICY))
+            definition = version.definition
+        return {"platform_id": row.id, "issuer_slug": issuer.slug, "course_id": course.id,
+                "definition_id": definition.id, "definition_public_id": definition.public_id}
+
+
 class PortInUse(RuntimeError):
     pass
 
@@ -73,7 +119,8 @@ def start_demo(settings_for: Callable[[str], object], port: int = 5000, platform
     services = build_services(settings)
     tool_slot.app = create_app(services=services)
     platform = SandboxPlatform(SandboxConfig(base_url=platform_url, tool_base_url=tool_url,
-                                             key_file=settings.instance_dir / "sandbox" / "platform-key.pem"))
+                                             key_file=settings.instance_dir / "sandbox" / "platform-key.pem",
+                                             webhook_key_file=settings.instance_dir / "sandbox" / "webhook-key.pem"))
     platform_slot.app = create_sandbox_app(platform)
     reg = platform.registration()
     with services.session() as s:
@@ -81,6 +128,7 @@ def start_demo(settings_for: Callable[[str], object], port: int = 5000, platform
             issuer=reg["issuer"], client_id=reg["client_id"], deployment_ids=[reg["deployment_id"]],
             auth_login_url=reg["auth_login_url"], auth_token_url=reg["auth_token_url"],
             key_set_url=reg["key_set_url"], name=reg["name"], product="sandbox"))
+    prepare_demo(services, platform)
     threads = []
     for server, name in ((tool_server, "microcred-tool"), (platform_server, "microcred-sandbox")):
         thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)

@@ -25,6 +25,7 @@ AGS_SCOPES = [
 ]
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 ALL_SCOPES = AGS_SCOPES + [NRPS_SCOPE]
+WEBHOOK_PATH = "/api/webhooks/openedx"
 ROLE_URIS = {
     "instructor": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
                    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Faculty"],
@@ -46,6 +47,9 @@ class SandboxConfig:
     page_size: int = 2  # NRPS / line item pages, small so pagination is exercised
     share_pii: bool = True
     key_file: Path | None = None
+    # The key signing the course-passing webhooks the sandbox sends when a learner passes
+    # (as the microcred Open edX plugin would); kept beside the platform key across runs.
+    webhook_key_file: Path | None = None
     users: dict = field(default_factory=lambda: {
         "sandbox-instructor": {"name": "Ada Lovelace", "given_name": "Ada", "family_name": "Lovelace",
                                "email": "ada@sandbox.invalid", "role": "instructor"},
@@ -76,6 +80,10 @@ class SandboxPlatform:
         self.tool = self.config.tool_base_url.rstrip("/")
         self.key = self._load_key()
         self.kid = self.key.thumbprint()
+        # Where server-to-server calls reach the tool (its JWKS, the webhook); the demo
+        # points it at the loopback port when the tool's public URL differs.
+        self.tool_local = self.tool
+        self.webhook_key = self._load_webhook_key()
         self.private_pem = self.key.export_to_pem(private_key=True, password=None)
         self.lock = threading.RLock()
         self.course = {"id": "sandbox-course-1", "title": "Sandbox course: Data literacy", "label": "DATA101"}
@@ -88,6 +96,7 @@ class SandboxPlatform:
         self.used_jti: set[str] = set()
         self.deep_link_data: dict[str, dict] = {}
         self.events: list[dict] = []  # what happened (tests and the demo page read it)
+        self.passing: dict[str, dict] = {}  # learners the course marked as passing, and the tool's answer
 
     # ------------------------------------------------------------------ keys and registration
     def _load_key(self) -> JWK:
@@ -100,6 +109,31 @@ class SandboxPlatform:
             Path(path).write_bytes(key.export_to_pem(private_key=True, password=None))
             Path(path).chmod(0o600)
         return key
+
+    def _load_webhook_key(self):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+        path = self.config.webhook_key_file
+        if path and Path(path).exists():
+            return serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+        key = ed25519.Ed25519PrivateKey.generate()
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption()))
+            Path(path).chmod(0o600)
+        return key
+
+    def webhook_public_pem(self) -> str:
+        """The webhook key an administrator registers in the tool (``microcred bridge set``)."""
+        from cryptography.hazmat.primitives import serialization
+        return self.webhook_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+
+    @property
+    def webhook_url(self) -> str:
+        """The tool's webhook as the platform addresses it (the token's audience)."""
+        return self.tool + WEBHOOK_PATH
 
     @property
     def issuer(self) -> str:
@@ -219,7 +253,7 @@ class SandboxPlatform:
 
     # ------------------------------------------------------------------ OAuth2 and services
     def tool_jwks(self) -> dict:
-        r = requests.get(self.tool + "/lti/jwks", timeout=10)
+        r = requests.get(self.tool_local + "/lti/jwks", timeout=10)
         r.raise_for_status()
         return r.json()
 
@@ -309,6 +343,39 @@ class SandboxPlatform:
                             "resultMaximum": s.get("scoreMaximum"), "comment": s.get("comment")})
             return out
 
+    def pass_learner(self, user: str, *, percent: float = 0.82, letter_grade: str = "Pass") -> dict:
+        """The course marks ``user`` as passing: send the signed course-passing webhook to the tool.
+
+        Exactly what the microcred Open edX plugin sends on ``COURSE_PASSING_STATUS_UPDATED``
+        (:func:`plugin.openedx_app.tokens.build_passing_token`): issuer = this platform,
+        audience = the tool's webhook URL, the learner's LTI ``sub`` as external id. Returns
+        the recorded event with the tool's HTTP status and answer.
+        """
+        from plugin.openedx_app.tokens import build_passing_token, passing_data
+        u = self.config.users.get(user)
+        if u is None or u["role"] != "learner":
+            raise SandboxError(400, f"{user!r} is not a learner of the sandbox course")
+        if not 0 <= percent <= 1:
+            raise SandboxError(400, "the grade must be between 0 and 1")
+        data = passing_data(course_key=self.course["id"], external_id=user, username=user, percent=percent,
+                            letter_grade=letter_grade)
+        token = build_passing_token(self.webhook_key, issuer=self.issuer, audience=self.webhook_url, data=data)
+        event: dict = {"event": "pass", "user": user, "percent": percent, "status": None, "response": None}
+        try:
+            r = requests.post(self.tool_local + WEBHOOK_PATH, data=token, timeout=60,
+                              headers={"Content-Type": "application/jwt", "Accept": "application/json"})
+            event["status"] = r.status_code
+            try:
+                event["response"] = r.json()
+            except ValueError:
+                event["response"] = {"message": r.text[:300]}
+        except requests.RequestException as exc:
+            event["response"] = {"message": f"the tool is unreachable: {type(exc).__name__}"}
+        with self.lock:
+            self.passing[user] = event
+        self.events.append(event)
+        return event
+
     def members(self) -> list[dict]:
         out = []
         for sub, u in self.config.users.items():
@@ -353,6 +420,19 @@ class SandboxPlatform:
 
 
 # ---------------------------------------------------------------------- Flask app
+def _pass_summary(event: dict) -> str:
+    """The tool's answer to a pass webhook, in a few words."""
+    body = event.get("response") or {}
+    if event.get("status") == 200:
+        actions = [r.get("action") for r in body.get("results") or []]
+        if not actions:
+            return "accepted (no credential of this course listens to this platform's passes yet)"
+        return "; ".join({"issued": "credential issued", "already_issued": "credential already issued",
+                          "ready_to_claim": "ready to claim", "disabled": "credential not enabled yet",
+                          "not_passed": "not passed"}.get(a, str(a)) for a in actions)
+    return f"HTTP {event.get('status') or 'unreachable'}: {body.get('message') or body.get('error') or ''}".strip()
+
+
 def _page(title: str, body: str) -> Response:
     return Response(f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
                     "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
@@ -398,13 +478,45 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
             for link_id, link in links.items():
                 rows.append(f'<li><a href="/start?user={sub}&amp;link={link_id}">{html.escape(u["name"])} '
                             f'({u["role"]}): open “{html.escape(link["title"])}”</a></li>')
+        passes = []
+        with platform.lock:
+            passing = dict(platform.passing)
+        for sub, u in platform.config.users.items():
+            if u["role"] != "learner":
+                continue
+            done = passing.get(sub)
+            state = f" — passing; the tool answered: {html.escape(_pass_summary(done))}" if done else ""
+            passes.append(f'<li><form method="post" action="/pass" style="display:inline">'
+                          f'<input type="hidden" name="user" value="{sub}">'
+                          f'<button type="submit">{html.escape(u["name"])} passes the course (82 %)</button>'
+                          f"</form>{state}</li>")
+        pass_block = ("<h2>Grades</h2><p>Marking a learner as passing sends the signed course-passing webhook "
+                      f"to <code>{html.escape(platform.webhook_url)}</code>, exactly as the microcred Open edX "
+                      f"plugin does.</p><ul>{''.join(passes)}</ul>")
         body = (f"<p>Issuer <code>{platform.issuer}</code>, client id <code>{platform.config.client_id}</code>, "
                 f"deployment <code>{platform.config.deployment_id}</code>. "
                 f"Course <strong>{html.escape(platform.course['title'])}</strong>.</p>"
                 f"<p>Launches open below, inside an iframe, as in a real LMS.</p><ul>{''.join(rows)}</ul>"
+                f"{pass_block}"
                 "<iframe name=\"tool\" title=\"microcred tool\" src=\"about:blank\"></iframe>"
                 "<script>for(const a of document.querySelectorAll('a[href^=\"/start\"]'))a.target='tool';</script>")
         return _page("microcred sandbox platform", body)
+
+    @app.post("/pass")
+    def mark_passing():
+        user = request.form.get("user", "")
+        try:
+            percent = float(request.form.get("percent") or 0.82)
+        except ValueError:
+            raise SandboxError(400, "the grade must be a number between 0 and 1") from None
+        event = platform.pass_learner(user, percent=percent)
+        name = platform.config.users[user]["name"]
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(event)
+        return _page("Sandbox platform: learner passed",
+                     f"<p>{html.escape(name)} is marked as passing ({percent:.0%}). The platform sent the signed "
+                     f"course-passing webhook; the tool answered: <strong>{html.escape(_pass_summary(event))}"
+                     "</strong>.</p><p><a href=\"/\">Back to the course</a></p>")
 
     @app.get("/start")
     def start():

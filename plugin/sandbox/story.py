@@ -1,15 +1,17 @@
 """The whole story, over HTTP, as people click it: what ``microcred demo --headless`` runs.
 
-sandbox platform -> the instructor launches and enables the credential -> the learner passes
-(the platform records a grade; the tool's AGS bridge reads it and issues) -> the learner
-launches, confirms the name and claims -> downloads every file -> an employer opens the
-public verification page.
+sandbox platform -> the instructor adds the tool to the course (deep linking), opens the
+new link and enables the credential -> the learner opens the link -> the learner passes:
+the platform sends the signed course-passing webhook (as the microcred Open edX plugin
+does) and the tool issues the credential automatically -> the learner claims it under
+the name they confirm -> the files -> an employer opens the public verification page.
 
 Each person is a ``requests.Session`` following the same redirects and submitting the same
-HTML forms as a browser (the platform's auto-submitted id_token form included), so the
-story exercises the real LTI 1.3 launch, CSRF-protected forms and pages. Two steps an
-administrator and an instructor do through forms with many fields (creating the awarding
-body, describing every Annex I element) use the same service calls those forms make.
+HTML forms as a browser (the platform's auto-submitted id_token and deep-linking forms
+included), so the story exercises the real LTI 1.3 launches, CSRF-protected forms and
+pages, and the real webhook. What an administrator and an instructor set up beforehand
+through forms with many fields (the awarding body, every Annex I element of the
+credential, the platform's webhook key) is :func:`plugin.sandbox.demo.prepare_demo`.
 """
 from __future__ import annotations
 
@@ -132,20 +134,17 @@ def behind_public_url(handle) -> None:
         return
     with platform.lock:
         platform.tool = public
+        platform.tool_local = local  # the tool's JWKS and the webhook: server to server
         for link in platform.links.values():
             if link.get("url", "").startswith(local):
                 link["url"] = public + link["url"][len(local):]
 
-    def tool_jwks() -> dict:
-        r = requests.get(local + "/lti/jwks", timeout=10)
-        r.raise_for_status()
-        return r.json()
-    platform.tool_jwks = tool_jwks
 
-
-def lti_launch(session: requests.Session, platform_url: str, user: str, link: str = LINK) -> requests.Response:
+def lti_launch(session: requests.Session, platform_url: str, user: str, link: str = LINK,
+               deep_link: bool = False) -> requests.Response:
     """Open the course link as ``user``: OIDC login, the platform's id_token form, the launch."""
-    resp = _ok(session.get(f"{platform_url}/start", params={"user": user, "link": link}, timeout=30),
+    params = {"user": user, "deep_link": "1"} if deep_link else {"user": user, "link": link}
+    resp = _ok(session.get(f"{platform_url}/start", params=params, timeout=30),
                f"{user} opens the link")
     form = find_form(resp, lambda f: f.attrs.get("id") == "f", f"{user}'s id_token form")
     return _ok(session.post(form.action, data=form.fields, timeout=60), f"{user}'s launch")
@@ -160,96 +159,81 @@ def launch_id(resp: requests.Response) -> str:
 
 def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dict:
     """Run every step against a started demo (:func:`plugin.sandbox.demo.start_demo`)."""
+    import re
+
     from sqlalchemy import select
 
+    from plugin.delivery.export import write_credential_files
+    from plugin.evidence.base import find_course
     from plugin.issuance import service as issuance
-    from plugin.issuance.demo_data import DEMO_SLUG, demo_definition, demo_profile
-    from plugin.storage.models import Course, CredentialDefinition, IssuedCredential, IssuerPlatform, Platform
+    from plugin.issuance.demo_data import DEMO_SLUG
+    from plugin.storage.models import IssuedCredential
+    from plugin.verification.resolver import documents_for
 
     services, platform = handle.services, handle.platform
     tool, lms = services.settings.base_url.rstrip("/"), handle.platform_url
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     summary: dict = {"tool": tool, "platform": lms, "steps": []}
 
     def step(text: str, url: str | None = None) -> None:
+        local = handle.tool_url.rstrip("/")
+        if url and url.startswith(local + "/"):  # the address people see: the tool's public URL
+            url = tool + url[len(local):]
         summary["steps"].append({"step": text, "url": url})
         echo(f"{len(summary['steps']):>2}. {text}" + (f"\n      {url}" if url else ""))
 
-    # 1. The administrator's awarding body, allowed for the sandbox platform.
-    with services.session() as s:
-        issuer = issuance.issuer_by_slug(s, DEMO_SLUG) or issuance.create_issuer(
-            s, services, DEMO_SLUG, demo_profile(), actor="admin:demo")
-        platform_row = s.scalars(select(Platform).where(Platform.issuer == platform.issuer)).one()
-        if not s.scalars(select(IssuerPlatform).where(IssuerPlatform.issuer_id == issuer.id,
-                                                      IssuerPlatform.platform_id == platform_row.id)).first():
-            s.add(IssuerPlatform(issuer_id=issuer.id, platform_id=platform_row.id))
-        issuer_id, issuer_slug = issuer.id, issuer.slug
-    step(f"admin: awarding body {issuer_slug} configured and allowed for the sandbox platform",
-         f"{tool}/issuers/{issuer_slug}/about")
+    step(f"admin: awarding body {DEMO_SLUG} allowed for the sandbox platform; the platform's webhook key "
+         "registered as its Open edX bridge key", f"{tool}/issuers/{DEMO_SLUG}/about")
 
-    # 2. The instructor opens the tool from the course.
+    # 1. The instructor adds the tool to the course (deep linking): a new link, validated by the platform.
     instructor = person(tool, handle.tool_url)
-    home = lti_launch(instructor, lms, INSTRUCTOR)
-    step("instructor launches the tool from the course (LTI 1.3)", home.url)
+    select_page = lti_launch(instructor, lms, INSTRUCTOR, deep_link=True)
+    add = find_form(select_page, lambda f: "/lti/deep-link/respond" in f.action, "the 'Add to course' button")
+    returned = _ok(instructor.post(add.action, data=add.fields, timeout=60), "instructor adds the tool")
+    to_platform = find_form(returned, lambda f: "JWT" in f.fields, "the deep-linking response")
+    added = _ok(instructor.post(to_platform.action, data=to_platform.fields, timeout=60),
+                "the platform saves the new link")
+    found = re.search(r"link=(sandbox-link-[0-9a-f]+)", added.text)
+    if not found:
+        raise StoryError("the platform did not show the link the tool added")
+    link = found.group(1)
+    step("instructor adds the tool to the course (LTI deep linking)", select_page.url)
 
-    # 3. The instructor describes the credential (every Annex I element) and what "passed" means:
-    #    the platform's grade column, 50 % to pass, issued automatically.
-    item = platform.add_line_item({"label": "Final exam", "scoreMaximum": 100, "resourceLinkId": LINK})
-    with services.session() as s:
-        course = s.scalars(select(Course).where(Course.platform_issuer == platform.issuer,
-                                                Course.context_id == platform.course["id"])).one()
-        policy = {"source": "ags", "rule": "course_grade", "threshold": 50, "issuance": "automatic",
-                  "ags_lineitem": item["id"]}
-        version = issuance.save_definition(s, course, demo_definition(), f"lti:{platform.issuer}|{INSTRUCTOR}",
-                                           s.get(type(issuer), issuer_id), policy=policy)
-        course_id, definition_id = course.id, version.definition.id
+    # 2. The instructor opens the new link, reviews the prefilled credential and enables it.
+    home = lti_launch(instructor, lms, INSTRUCTOR, link)
     launch = launch_id(home)
     preview = _ok(instructor.get(f"{tool}/instructor/preview", params={"launch": launch}, timeout=60),
                   "instructor previews the credential")
-    step("instructor describes the credential and previews it", preview.url)
-
-    # 4. ... and enables it.
     enable = find_form(preview, lambda f: "/instructor/enable" in f.action, "the enable button")
     _ok(instructor.post(enable.action, data=enable.fields, timeout=60), "instructor enables the credential")
     with services.session() as s:
-        if not s.get(CredentialDefinition, definition_id).enabled:
+        course = find_course(s, platform.issuer, platform.course["id"])
+        definition = issuance.definition_for_course(s, course) if course else None
+        if definition is None or not definition.enabled:
             raise StoryError("the instructor pressed Enable but the credential is not enabled")
-    step("instructor enables the credential", f"{tool}/instructor/?launch={launch}")
+        definition_id = definition.id
+    step("instructor opens the link, previews the credential and enables it", preview.url)
 
-    # 5. The learner passes: the platform records 82/100; the tool's AGS bridge reads it and issues.
-    platform.add_score(item["id"].rsplit("/", 1)[-1], {
-        "userId": LEARNER, "scoreGiven": 82, "scoreMaximum": 100, "activityProgress": "Completed",
-        "gradingProgress": "FullyGraded", "timestamp": datetime.now(timezone.utc).isoformat()})
-    step("learner passes: the platform records 82/100 on the final exam", f"{lms}/")
+    # 3. The learner opens the link: not passed yet.
     learner = person(tool, handle.tool_url)
-    first = lti_launch(learner, lms, LEARNER)  # the learner becomes known to the tool
-    # What the grade bridge's sync does for one learner, with the AGS read outside any database
-    # transaction (sync_course reads inside one, which SQLite's BEGIN IMMEDIATE cannot share
-    # with the AGS client's own token session).
-    from plugin.evidence.lti_ags import observation_from_result, results_reader
-    from plugin.issuance.auto import process_observation
-    from plugin.storage.models import Learner
-    with services.session() as s:
-        platform_row = s.scalars(select(Platform).where(Platform.issuer == platform.issuer)).one()
-        s.expunge(platform_row)
-    rows = results_reader(services, platform_row).results(item["id"], user_id=LEARNER)
-    row = next((r for r in rows if str(r.get("userId")) == LEARNER), None)
-    if row is None:
-        raise StoryError("the platform's AGS results do not show the learner's grade")
-    with services.session() as s:
-        outcome = process_observation(
-            s, services, definition=s.get(CredentialDefinition, definition_id),
-            learner=s.scalars(select(Learner).where(Learner.platform_issuer == platform.issuer,
-                                                    Learner.sub == LEARNER)).one(),
-            observation=observation_from_result(row, item["id"]))
+    first = lti_launch(learner, lms, LEARNER, link)
+    step("learner opens the link from the course", first.url)
+
+    # 4. The learner passes: the platform sends the signed course-passing webhook; the tool issues.
+    passed = _ok(learner.post(f"{lms}/pass", data={"user": LEARNER}, headers={"Accept": "application/json"},
+                              timeout=60), "the platform marks the learner as passing")
+    event = passed.json()
+    actions = [r.get("action") for r in (event.get("response") or {}).get("results") or []]
+    if event.get("status") != 200 or actions != ["issued"]:
+        raise StoryError(f"the tool answered the pass webhook with HTTP {event.get('status')}: {event.get('response')}")
     with services.session() as s:
         issued = s.scalars(select(IssuedCredential).where(IssuedCredential.definition_id == definition_id)).all()
     if len(issued) != 1:
-        raise StoryError(f"the grade bridge issued {len(issued)} credentials ({outcome.reason})")
-    step("the grade bridge reads 82/100 over AGS and issues the credential automatically")
+        raise StoryError(f"the pass webhook issued {len(issued)} credentials")
+    step("learner passes (82 %): the platform sends the signed course-passing webhook and the tool issues "
+         "the credential automatically", f"{lms}/")
 
-    # 6. The learner claims: confirms the name, consents.
+    # 5. The learner claims: confirms the name to appear, consents.
     page = _ok(learner.get(first.url, timeout=60), "learner status page")
     claim = find_form(page, lambda f: f.attrs.get("id") == "claim-form", "the claim form")
     claim.fields.update({"identify": "name", "display_name": "Grace Hopper", "consent": "y"})
@@ -259,32 +243,20 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     public_id = urlsplit(credential_page.url).path.rsplit("/", 1)[-1]
     step("learner claims the credential under the name they confirmed", credential_page.url)
 
-    # 7. Every download.
-    files = []
-    for kind, ext in (("json", "json"), ("jwt", "jwt"), ("png", "png"), ("svg", "svg"), ("pdf", "pdf")):
-        resp = _ok(learner.get(f"{tool}/learner/credentials/{public_id}/download/{kind}",
-                               params={"launch": launch_id(first)}, timeout=60), f"download {kind}")
-        path = out / f"{public_id}.{ext}"
-        path.write_bytes(resp.content)
-        files.append(str(path))
-    from plugin.verification.resolver import documents_for
+    # 6. The files: JSON (Data Integrity), VC-JWT, baked PNG and SVG, and documents.json to verify offline.
     with services.session() as s:
-        doc = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == public_id)).one().document
-        documents = documents_for(s, services, [doc])
-    (out / "documents.json").write_text(json.dumps(documents, indent=2, ensure_ascii=False))
-    files.append(str(out / "documents.json"))
-    step(f"learner downloads JSON, VC-JWT, baked PNG and SVG, PDF certificate into {out} "
-         "(documents.json: the issuer's DID document and status list, to verify offline)")
+        row = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == public_id)).one()
+        files = [str(p) for p in write_credential_files(out, [row], documents_for(s, services, [row.document]))]
+    step(f"the credential's files in {out} (JSON, VC-JWT, baked PNG and SVG; documents.json: the issuer's "
+         "DID document and status list, to verify offline)")
 
-    # 8. An employer opens the public verification link.
+    # 7. An employer opens the public verification link.
     employer = person(tool, handle.tool_url)
     verification = _ok(employer.get(f"{tool}/verify/{public_id}", headers={"Accept": "application/json"},
                                     timeout=60), "public verification")
     body = verification.json()
-    (out / "verification.json").write_text(json.dumps({k: v for k, v in body.items() if k != "credential"},
-                                                      indent=2, ensure_ascii=False))
     if not (body.get("ok") and body.get("status") == "valid"):
         raise StoryError(f"the public verification says {body.get('status')}")
     step("employer opens the public verification page: authentic and valid", f"{tool}/verify/{public_id}")
-    summary.update(credential=public_id, files=files, verification=body["status"])
+    summary.update(credential=public_id, files=files, verification=body["status"], link=link)
     return summary

@@ -5,10 +5,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from plugin.settings import SettingsError
 from plugin.storage.db import make_engine, normalise_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -22,19 +24,25 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head", engine: Engine | None = None) -> None:
+    _run(command.upgrade, url, revision, engine)
+
+
+def downgrade(url: str, revision: str, engine: Engine | None = None) -> None:
+    _run(command.downgrade, url, revision, engine)
+
+
+def _run(step, url: str, revision: str, engine: Engine | None) -> None:
     cfg = alembic_config(url)
     eng = engine or make_engine(url)
-    with eng.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-
-
-def downgrade(url: str, revision: str) -> None:
-    cfg = alembic_config(url)
-    eng = make_engine(url)
-    with eng.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+    try:
+        with eng.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, revision)
+    except CommandError as exc:  # unknown revision, ...: a person can fix it
+        raise SettingsError(f"migration to {revision!r} failed: {exc}") from None
+    finally:
+        if engine is None:
+            eng.dispose()  # do not leave a pool of idle connections behind
 
 
 def head_revision() -> str:

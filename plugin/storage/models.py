@@ -40,11 +40,12 @@ def new_uuid() -> str:
 
 
 class TZDateTime(TypeDecorator):
-    """Timezone-aware datetimes on every backend (SQLite stores naive UTC).
+    """Timezone-aware datetimes on every backend.
 
-    A TypeDecorator, not a DateTime subclass: dialects replace a plain subclass by
-    their own DATETIME implementation, which silently dropped the result processor
-    on SQLite (naive datetimes came back and comparing them with aware ones raised).
+    PostgreSQL stores ``timestamptz``; SQLite keeps no offset, so values are stored as
+    naive UTC and read back as aware UTC. (A subclass of ``DateTime`` does not work: the
+    SQLite dialect swaps it for its own ``DATETIME`` and the custom processors are lost.)
+    Naive values are taken to be UTC.
     """
 
     impl = DateTime(timezone=True)
@@ -52,9 +53,10 @@ class TZDateTime(TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         if isinstance(value, datetime):
-            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
             if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
+                value = value.astimezone(timezone.utc).replace(tzinfo=None)
         return value
 
     def process_result_value(self, value, dialect):

@@ -38,7 +38,7 @@ def _decode_kek(text: str) -> bytes:
     if len(raw) != 32:
         raise KeyEncryptionError(
             "MICROCRED_KEK must be urlsafe-base64 of 32 random bytes "
-            "(make one with: python -c \"import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())\")")
+            "(make one with: microcred keys new-kek)")
     return raw
 
 
@@ -57,6 +57,11 @@ class SecretBox:
     @property
     def current_id(self) -> str:
         return self._keys[0][0]
+
+    @property
+    def ids(self) -> list[str]:
+        """Key ids of the configured KEKs, the sealing one first."""
+        return [kid for kid, _ in self._keys]
 
     def seal(self, plaintext: bytes, context: str) -> str:
         kid, aead = self._keys[0]
@@ -107,4 +112,26 @@ def tool_key_context(kid: str) -> str:
 
 
 def platform_secret_context(platform_id: int, name: str) -> str:
+    """Associated data of a secret in ``Platform.bridge_settings``.
+
+    Convention (used by ``microcred keys rewrap``): a sealed value is stored as the
+    string returned by :meth:`SecretBox.seal`, at any depth of ``bridge_settings``;
+    ``name`` is the dot-joined path of keys leading to it (``"token"``, ``"moodle.token"``).
+    """
     return f"platform:{platform_id}:{name}"
+
+
+def is_sealed(value) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX + ":")
+
+
+def sealed_paths(settings, prefix: str = ""):
+    """Yield ``(dotted path, sealed value)`` for every sealed value in a nested dict."""
+    if not isinstance(settings, dict):
+        return
+    for key, value in settings.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if is_sealed(value):
+            yield path, value
+        elif isinstance(value, dict):
+            yield from sealed_paths(value, path)

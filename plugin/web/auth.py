@@ -84,8 +84,17 @@ def load_launch(db: Session, launch_id: str) -> Actor | None:
     return Actor(**row.value)
 
 
+def _posted_launch() -> str | None:
+    """The launch id of a posted form, without failing on a body the app refuses (413)."""
+    from werkzeug.exceptions import HTTPException
+    try:
+        return request.form.get("launch")
+    except HTTPException:
+        return None
+
+
 def _launch_id_from_request() -> str | None:
-    return (request.args.get("launch") or request.form.get("launch")
+    return (request.args.get("launch") or _posted_launch()
             or request.headers.get("X-Microcred-Launch"))
 
 

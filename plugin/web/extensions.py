@@ -47,7 +47,8 @@ def _csrf_secret_from_launch() -> None:
     import hmac
 
     from flask import current_app, session
-    launch_id = request.args.get("launch") or (request.form.get("launch") if request.method == "POST" else None)
+    from plugin.web.auth import _posted_launch
+    launch_id = request.args.get("launch") or (_posted_launch() if request.method == "POST" else None)
     if launch_id:
         key = current_app.config["SECRET_KEY"].encode()
         session["csrf_token"] = hmac.new(key, b"csrf-launch:" + launch_id.encode(), hashlib.sha256).hexdigest()

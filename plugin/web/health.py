@@ -5,8 +5,8 @@ from flask import Blueprint, jsonify
 from sqlalchemy import func, select, text
 
 from plugin import __version__
-from plugin.storage.models import IssuerKey
-from plugin.storage.secrets import KeyEncryptionError, issuer_key_context
+from plugin.storage.models import IssuerKey, ToolKey
+from plugin.storage.secrets import KeyEncryptionError, issuer_key_context, tool_key_context
 from plugin.web.context import services
 
 bp = Blueprint("health", __name__)
@@ -32,6 +32,10 @@ def healthz():
                     select(func.count(func.distinct(IssuerKey.issuer_id))).where(IssuerKey.retired_at.is_(None)))
                 for key in active:
                     svc.secrets.open(key.private_sealed, issuer_key_context(key.issuer_id, key.key_id))
+                tool_keys = s.scalars(select(ToolKey).where(ToolKey.active.is_(True))).all()
+                keys["tool_keys"] = len(tool_keys)
+                for key in tool_keys:
+                    svc.secrets.open(key.private_sealed, tool_key_context(key.kid))
         except KeyEncryptionError as exc:
             keys = {"ok": False, "error": str(exc)}
         except Exception as exc:

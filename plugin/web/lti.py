@@ -8,6 +8,8 @@ so they are exempt from CSRF; no page here needs a cookie to survive the iframe.
 """
 from __future__ import annotations
 
+import logging
+
 from werkzeug.exceptions import HTTPException
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -21,6 +23,7 @@ from lti.launch import restore_registration, stored_launch_claims, validate_laun
 from lti.login import begin_login
 from lti.platforms import platform_origins, tool_configuration, tool_urls
 from lti.roles import home_role, map_roles
+from plugin.logging import log_event
 from plugin.storage.models import Course, CredentialDefinition
 from plugin.web.auth import Actor, current_actor, store_launch
 from plugin.web.context import db, services
@@ -28,6 +31,7 @@ from plugin.web.errors import error_response
 from plugin.web.extensions import csrf
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
+log = logging.getLogger("microcred.lti")
 
 HOME_ENDPOINTS = {"instructor": "instructor.home", "learner": "learner.home", "admin": "admin.home"}
 ROLE_LABELS = {"instructor": "Instructor", "learner": "Learner", "admin": "Administrator"}
@@ -83,12 +87,30 @@ def launch():
                                  cookies=request.cookies, secure=_secure())
         actor = actor_for_launch(result)
         store_launch(db(), actor)
+        bridge_launch(actor, result.claims)
         db().commit()
     except LtiError as exc:
         return _refuse(exc)
     if result.is_deep_link:
         return redirect(url_for("lti.deep_link_select", launch=actor.launch_id), code=303)
     return redirect(home_url(actor), code=303)
+
+
+def bridge_launch(actor: Actor, claims: dict) -> None:
+    """Hand the validated launch to the bridges (Open edX username, AGS line item, gated launch).
+
+    Runs in a savepoint of the launch's transaction: a credential issued because of this
+    launch is there when the learner's page opens; if the bridges fail, the launch still
+    goes through (the failure is logged and a catch-up sync issues later).
+    """
+    from plugin.evidence.launch import on_launch
+    s = db()
+    try:
+        with s.begin_nested():
+            on_launch(s, services(), actor, claims)
+    except Exception as exc:  # noqa: BLE001 - the learner still gets their page
+        log_event(log, "launch evidence failed", level=logging.ERROR, launch=actor.launch_id,
+                  course_id=actor.course_id, learner_id=actor.learner_id, error=f"{type(exc).__name__}: {exc}")
 
 
 def actor_for_launch(result) -> Actor:

@@ -5,17 +5,16 @@ from plugin.cli import cli
 from plugin.evidence import bridge_config
 from plugin.issuance import auto
 from plugin.jobs import queue as jobs
-from tests.bridges_support import RecordingAward, make_definition, make_platform
+from tests.bridges_support import Issued, make_definition, make_platform
 from tests.evidence.fake_platforms import FakeMoodle, grade_item
 
 MOODLE = "https://moodle.test"
 
 
 @pytest.fixture
-def award(monkeypatch):
-    recorder = RecordingAward()
-    monkeypatch.setattr(auto, "engine_award", lambda: recorder)
-    return recorder
+def issued(services):
+    """Credentials the real engine issued."""
+    return Issued(services)
 
 
 @pytest.fixture
@@ -26,14 +25,14 @@ def course_id(services):
     with services.session() as s:
         platform = make_platform(s, issuer=MOODLE, product="moodle")
         bridge_config.set_moodle(services, platform, server.url, FakeMoodle.TOKEN)
-        definition = make_definition(s, issuer=MOODLE, context_id="2", platform_id=platform.id, policy={
+        definition = make_definition(s, services=services, issuer=MOODLE, context_id="2", platform_id=platform.id, policy={
             "source": "moodle", "rule": "course_grade", "threshold": 70, "issuance": "automatic"})
         course = definition.course_id
     yield course
     server.close()
 
 
-def test_sync_by_issuer_and_context_shows_progress_and_summary(course_id, award):
+def test_sync_by_issuer_and_context_shows_progress_and_summary(course_id, issued):
     result = CliRunner().invoke(cli, ["sync", MOODLE, "2"])
     assert result.exit_code == 0, result.output
     assert "2/2 results, 1 issued" in result.output and "1 not passed" in result.output

@@ -6,16 +6,15 @@ from sqlalchemy import func, select
 from plugin.evidence.gated_launch import TRUSTS, evidence_from_launch
 from plugin.issuance import auto
 from plugin.storage.models import Learner, PassEvidence
-from tests.bridges_support import ISSUER, RecordingAward, make_definition
+from tests.bridges_support import ISSUER, Issued, make_definition
 
 GATED = {"source": "gated_launch", "gated_launch_acknowledged": True, "issuance": "automatic"}
 
 
 @pytest.fixture
-def award(monkeypatch):
-    recorder = RecordingAward()
-    monkeypatch.setattr(auto, "engine_award", lambda: recorder)
-    return recorder
+def issued(services):
+    """Credentials the real engine issued."""
+    return Issued(services)
 
 
 def _actor(definition, learner, roles=("learner",)):
@@ -31,9 +30,9 @@ def _learner(s):
     return learner
 
 
-def test_learner_launch_is_the_evidence_and_issues_once(services, award):
+def test_learner_launch_is_the_evidence_and_issues_once(services, issued):
     with services.session() as s:
-        definition = make_definition(s, policy=GATED)
+        definition = make_definition(s, services=services, policy=GATED)
         learner = _learner(s)
         first = evidence_from_launch(s, services, _actor(definition, learner))
         second = evidence_from_launch(s, services, _actor(definition, learner))
@@ -43,19 +42,19 @@ def test_learner_launch_is_the_evidence_and_issues_once(services, award):
         assert s.scalar(select(func.count()).select_from(PassEvidence)) == 1
 
 
-def test_instructor_launch_and_other_policies_are_not_evidence(services, award):
+def test_instructor_launch_and_other_policies_are_not_evidence(services, issued):
     with services.session() as s:
-        gated = make_definition(s, policy=GATED)
-        make_definition(s, policy={"source": "moodle", "rule": "completion", "issuance": "automatic"})
+        gated = make_definition(s, services=services, policy=GATED)
+        make_definition(s, services=services, policy={"source": "moodle", "rule": "completion", "issuance": "automatic"})
         learner = _learner(s)
         assert evidence_from_launch(s, services, _actor(gated, learner, roles=("instructor", "learner"))) == []
         assert len(evidence_from_launch(s, services, _actor(gated, learner))) == 1
-    assert len(award.calls) == 1
+    assert len(issued.all()) == 1
 
 
-def test_gated_launch_is_off_by_default(services, award):
+def test_gated_launch_is_off_by_default(services, issued):
     with services.session() as s:
-        definition = make_definition(s, policy=GATED, enabled=False)
+        definition = make_definition(s, services=services, policy=GATED, enabled=False)
         learner = _learner(s)
         assert evidence_from_launch(s, services, _actor(definition, learner)) == []
-    assert award.calls == []
+    assert issued.all() == []

@@ -6,17 +6,16 @@ from plugin.evidence.base import BridgeError
 from plugin.evidence.sync import refresh_learner, resolve_course, sync_course
 from plugin.issuance import auto
 from plugin.storage.models import Course, CredentialDefinition, Learner, PassEvidence
-from tests.bridges_support import RecordingAward, make_definition, make_platform
+from tests.bridges_support import Issued, make_definition, make_platform
 from tests.evidence.fake_platforms import FakeMoodle, FakeOpenEdx, grade_item
 
 MOODLE = "https://moodle.test"
 
 
 @pytest.fixture
-def award(monkeypatch):
-    recorder = RecordingAward()
-    monkeypatch.setattr(auto, "engine_award", lambda: recorder)
-    return recorder
+def issued(services):
+    """Credentials the real engine issued."""
+    return Issued(services)
 
 
 @pytest.fixture
@@ -33,23 +32,23 @@ def course_id(services, moodle):
     with services.session() as s:
         platform = make_platform(s, issuer=MOODLE, product="moodle")
         bridge_config.set_moodle(services, platform, moodle.url, FakeMoodle.TOKEN)
-        definition = make_definition(s, issuer=MOODLE, context_id="2", platform_id=platform.id, policy={
+        definition = make_definition(s, services=services, issuer=MOODLE, context_id="2", platform_id=platform.id, policy={
             "source": "moodle", "rule": "course_grade", "threshold": 70, "issuance": "automatic"})
         return definition.course_id
 
 
-def test_sync_issues_what_is_due_and_reports_progress(services, course_id, award):
+def test_sync_issues_what_is_due_and_reports_progress(services, course_id, issued):
     seen = []
     report = sync_course(services, course_id, progress=lambda r: seen.append((r.done, r.total)))
     assert (report.total, report.issued, report.not_passed) == (3, 2, 1)
     assert seen == [(1, 3), (2, 3), (3, 3)]
     with services.session() as s:
-        subs = {s.get(Learner, c["learner_id"]).sub for c in award.calls}
+        subs = {s.get(Learner, c["learner_id"]).sub for c in issued.all()}
         assert subs == {"4", "5"}  # Moodle user ids are the launches' sub
         assert s.scalar(select(Learner).where(Learner.sub == "3")).name == "Learner 3"
 
 
-def test_sync_is_idempotent_when_run_again(services, course_id, award):
+def test_sync_is_idempotent_when_run_again(services, course_id, issued):
     sync_course(services, course_id)
     with services.session() as s:
         evidence_before = s.scalar(select(func.count()).select_from(PassEvidence))
@@ -59,7 +58,7 @@ def test_sync_is_idempotent_when_run_again(services, course_id, award):
     assert again.issued == 0 and again.already_issued == 2  # the engine's award is idempotent
 
 
-def test_interrupted_sync_keeps_what_was_done_and_resumes(services, course_id, award):
+def test_interrupted_sync_keeps_what_was_done_and_resumes(services, course_id, issued):
     def stop_after_first(report):
         if report.done == 1:
             raise KeyboardInterrupt
@@ -73,7 +72,7 @@ def test_interrupted_sync_keeps_what_was_done_and_resumes(services, course_id, a
         assert s.scalar(select(func.count()).select_from(PassEvidence)) == 3
 
 
-def test_bad_token_surfaces_moodles_message(services, course_id, moodle, award):
+def test_bad_token_surfaces_moodles_message(services, course_id, moodle, issued):
     with services.session() as s:
         platform = s.get(Course, course_id).platform_id
         from plugin.storage.models import Platform
@@ -82,7 +81,7 @@ def test_bad_token_surfaces_moodles_message(services, course_id, moodle, award):
         sync_course(services, course_id)
 
 
-def test_refresh_learner_at_claim_time(services, course_id, award):
+def test_refresh_learner_at_claim_time(services, course_id, issued):
     with services.session() as s:
         definition = s.scalar(select(CredentialDefinition))
         definition.policy = {**definition.policy, "issuance": "on_claim"}
@@ -91,10 +90,10 @@ def test_refresh_learner_at_claim_time(services, course_id, award):
         s.flush()
         outcome = refresh_learner(s, services, definition, learner)
     assert outcome.action == "ready_to_claim" and "75 %" in outcome.reason
-    assert award.calls == []
+    assert issued.all() == []
 
 
-def test_openedx_webhook_policy_catches_up_through_the_grades_api(services, award):
+def test_openedx_webhook_policy_catches_up_through_the_grades_api(services, issued):
     lms = FakeOpenEdx()
     key = "course-v1:DemoX+MC101+2026"
     lms.add_grade(key, "ada", 0.9, True, "Pass")
@@ -103,7 +102,7 @@ def test_openedx_webhook_policy_catches_up_through_the_grades_api(services, awar
         with services.session() as s:
             platform = make_platform(s)
             bridge_config.set_openedx_api(services, platform, lms.url, FakeOpenEdx.CLIENT_ID, FakeOpenEdx.CLIENT_SECRET)
-            definition = make_definition(s, platform_id=platform.id,
+            definition = make_definition(s, services=services, platform_id=platform.id,
                                          policy={"source": "openedx_webhook", "issuance": "automatic"})
             s.add(Learner(platform_issuer=platform.issuer, sub="ext-1", external_ids={"openedx_username": "ada"}))
             course_id = definition.course_id

@@ -6,18 +6,17 @@ from sqlalchemy import func, select
 from plugin.domain.policy import Observation
 from plugin.issuance import auto
 from plugin.storage.models import Job, Learner, PassEvidence
-from tests.bridges_support import RecordingAward, make_definition
+from tests.bridges_support import Issued, make_definition
 
 
 @pytest.fixture
-def award(monkeypatch):
-    recorder = RecordingAward()
-    monkeypatch.setattr(auto, "engine_award", lambda: recorder)
-    return recorder
+def issued(services):
+    """Credentials the real engine issued."""
+    return Issued(services)
 
 
-def _setup(s, *, enabled=True, issuance="automatic", email=None):
-    definition = make_definition(s, enabled=enabled, policy={"source": "moodle", "rule": "course_grade",
+def _setup(s, services, *, enabled=True, issuance="automatic", email=None):
+    definition = make_definition(s, services=services, enabled=enabled, policy={"source": "moodle", "rule": "course_grade",
                                                              "threshold": 70, "issuance": issuance})
     learner = Learner(platform_issuer="https://lms.example.org", sub="s1", email=email, external_ids={})
     s.add(learner)
@@ -25,9 +24,9 @@ def _setup(s, *, enabled=True, issuance="automatic", email=None):
     return definition, learner
 
 
-def test_passing_observation_issues_once_and_queues_the_email(services, award):
+def test_passing_observation_issues_once_and_queues_the_email(services, issued):
     with services.session() as s:
-        definition, learner = _setup(s, email="ada@example.org")
+        definition, learner = _setup(s, services, email="ada@example.org")
         first = auto.process_observation(s, services, definition=definition, learner=learner,
                                          observation=Observation(source="moodle", score=80))
         again = auto.process_observation(s, services, definition=definition, learner=learner,
@@ -44,17 +43,17 @@ def test_passing_observation_issues_once_and_queues_the_email(services, award):
     (False, "automatic", 90, "disabled"),
     (True, "on_claim", 90, "ready_to_claim"),
 ])
-def test_no_issuance_unless_passed_enabled_and_automatic(services, award, enabled, issuance, score, action):
+def test_no_issuance_unless_passed_enabled_and_automatic(services, issued, enabled, issuance, score, action):
     with services.session() as s:
-        definition, learner = _setup(s, enabled=enabled, issuance=issuance)
+        definition, learner = _setup(s, services, enabled=enabled, issuance=issuance)
         outcome = auto.process_observation(s, services, definition=definition, learner=learner,
                                            observation=Observation(source="moodle", score=score))
-    assert outcome.action == action and award.calls == []
+    assert outcome.action == action and issued.all() == []
 
 
-def test_concurrent_identical_observations_record_one_evidence(services, award):
+def test_concurrent_identical_observations_record_one_evidence_and_issue_once(services, issued):
     with services.session() as s:
-        definition, learner = _setup(s)
+        definition, learner = _setup(s, services)
         ids = (definition.id, learner.id)
     from plugin.storage.models import CredentialDefinition
     barrier = threading.Barrier(5)
@@ -77,13 +76,16 @@ def test_concurrent_identical_observations_record_one_evidence(services, award):
     assert errors == []
     with services.session() as s:
         assert s.scalar(select(func.count()).select_from(PassEvidence)) == 1
-    assert len(award.calls) == 5 and {c["evidence_id"] for c in award.calls} == {award.calls[0]["evidence_id"]}
+    with services.session() as s:
+        evidence_id = s.scalar(select(PassEvidence.id))
+    (credential,) = issued.all()  # five concurrent passes, one credential, citing the one evidence
+    assert credential["evidence_id"] == evidence_id
 
 
-def test_recorded_evidence_reads_as_an_ob3_evidence_object(services, award):
+def test_recorded_evidence_reads_as_an_ob3_evidence_object(services, issued):
     from plugin.evidence.base import ob3_evidence
     with services.session() as s:
-        definition, learner = _setup(s)
+        definition, learner = _setup(s, services)
         outcome = auto.process_observation(s, services, definition=definition, learner=learner,
                                            observation=Observation(source="moodle", score=82.5))
         evidence = s.get(PassEvidence, outcome.evidence_id)

@@ -2,7 +2,7 @@ from plugin.domain.policy import Observation
 from plugin.issuance import auto
 from plugin.issuance.explain import explain_status
 from plugin.storage.models import Learner
-from tests.bridges_support import RecordingAward, make_definition, make_issued_credential
+from tests.bridges_support import make_definition
 
 
 def _learner(s):
@@ -15,10 +15,9 @@ def _learner(s):
 POLICY = {"source": "moodle", "rule": "course_grade", "threshold": 70, "issuance": "on_claim"}
 
 
-def test_states_from_no_result_to_issued(services, monkeypatch):
-    monkeypatch.setattr(auto, "engine_award", lambda: RecordingAward())
+def test_states_from_no_result_to_issued(services):
     with services.session() as s:
-        definition = make_definition(s, policy=POLICY)
+        definition = make_definition(s, services=services, policy=POLICY)
         learner = _learner(s)
         status = explain_status(s, definition, learner)
         assert status.state == "no_result" and "Moodle" in status.message
@@ -38,12 +37,15 @@ def test_states_from_no_result_to_issued(services, monkeypatch):
         definition.policy = {**POLICY, "threshold": 80}
         assert explain_status(s, definition, learner).state == "not_passed"
 
-        make_issued_credential(s, definition=definition, learner=learner)
+        from plugin.evidence.base import latest_evidence
+        from plugin.issuance.service import award
+        award(s, services, definition_id=definition.id, learner_id=learner.id,
+              evidence_id=latest_evidence(s, definition.id, learner.id, passed=True).id)
         status = explain_status(s, definition, learner)
         assert status.state == "issued" and status.credential_public_id
 
 
 def test_disabled_definition_says_so(services):
     with services.session() as s:
-        definition = make_definition(s, policy=POLICY, enabled=False)
+        definition = make_definition(s, services=services, policy=POLICY, enabled=False)
         assert explain_status(s, definition, _learner(s)).state == "not_available"

@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from plugin.issuance import auto
 from plugin.storage.models import Learner, OneTimeToken, PassEvidence
-from tests.bridges_support import COURSE_KEY, ISSUER, RecordingAward, SigningKey, make_definition, make_platform
+from tests.bridges_support import COURSE_KEY, ISSUER, Issued, SigningKey, make_definition, make_platform
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -30,7 +29,7 @@ class _Holder:
 
 
 @pytest.fixture
-def tool(settings, monkeypatch):
+def tool(settings):
     """The tool served over HTTP on a free loopback port, with its base URL set to it."""
     from plugin.app import create_app
     from plugin.services import build_services
@@ -41,9 +40,7 @@ def tool(settings, monkeypatch):
     holder.app = create_app(services=services)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    recorder = RecordingAward()
-    monkeypatch.setattr(auto, "engine_award", lambda: recorder)
-    yield services, base, recorder
+    yield services, base, Issued(services)
     server.shutdown()
     services.engine.dispose()
 
@@ -64,11 +61,11 @@ def _register(services, public_jwk, policy=None):
     with services.session() as s:
         platform = make_platform(s, bridge={"openedx": {"webhook_jwks": {"keys": [public_jwk]}}})
         make_definition(s, policy=policy or {"source": "openedx_webhook", "issuance": "automatic"},
-                        platform_id=platform.id)
+                        platform_id=platform.id, services=services)
 
 
 def test_real_signal_produces_a_webhook_the_tool_accepts_and_issues_once(tmp_path, tool):
-    services, base, award = tool
+    services, base, issued = tool
     key = SigningKey()
     # The admin registers the key the plugin publishes (its JWKS has a thumbprint kid).
     probe = _run_lms(tmp_path, base, key)
@@ -90,18 +87,22 @@ def test_real_signal_produces_a_webhook_the_tool_accepts_and_issues_once(tmp_pat
         grace = s.scalar(select(Learner).where(Learner.sub == "ext-43"))
         assert s.scalar(select(func.count()).select_from(PassEvidence)) == 2
         assert s.scalar(select(func.count()).select_from(OneTimeToken)) == 2
-    issued_for = sorted(c["learner_id"] for c in award.calls)
-    assert issued_for == sorted([ada.id, grace.id])
+    credentials = issued.all()
+    assert sorted(c["learner_id"] for c in credentials) == sorted([ada.id, grace.id])  # once each
+    for credential in credentials:
+        json_report, jwt_report = issued.verify(credential)
+        assert json_report.ok and jwt_report.ok, (json_report.summary(), jwt_report.summary())
+        assert credential["document"]["evidence"][0]["assessmentSource"].startswith("Open edX")
 
 
 def test_failing_status_is_sent_and_recorded_without_issuing(tmp_path, tool):
-    services, base, award = tool
+    services, base, issued = tool
     key = SigningKey()
     probe = _run_lms(tmp_path, base, key)
     _register(services, probe["jwks"]["keys"][0])
     out = _run_lms(tmp_path, base, key, "--failing")
     assert out["responses"] == [["on_course_passing_status_updated", "accepted"]]
-    assert award.calls == []
+    assert issued.all() == []
     with services.session() as s:
         evidence = s.scalar(select(PassEvidence))
         assert evidence.passed is False and "not passed" in evidence.details["reason"]

@@ -6,6 +6,7 @@ import time
 import jwt
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
 from jwcrypto.jwk import JWK
 
 from plugin.sandbox.platform import SandboxConfig, SandboxError, SandboxPlatform
@@ -92,3 +93,38 @@ def test_deep_link_return_refuses_a_forged_response(live):
                         other, algorithm="RS256", headers={"kid": "unknown"})
     r = requests.post(live.platform.base + "/deep-link-return", data={"JWT": forged}, timeout=10)
     assert r.status_code == 401
+
+
+def test_pass_sends_the_open_edx_plugins_signed_webhook(tmp_path, monkeypatch):
+    """The token the sandbox sends is the plugin's: the platform as iss, the tool's webhook as aud,
+    the learner's LTI sub as external id, signed with the key kept beside the platform key."""
+    from plugin.openedx_app.tokens import EVENT_PASSING
+    key_file = tmp_path / "webhook-key.pem"
+    sandbox = SandboxPlatform(SandboxConfig(base_url="http://platform.test", tool_base_url="http://tool.test",
+                                            webhook_key_file=key_file))
+    sent = []
+
+    class Reply:
+        status_code = 200
+
+        def json(self):
+            return {"results": [{"action": "issued"}]}
+
+    def post(url, data, **kw):
+        sent.append((url, data))
+        return Reply()
+    monkeypatch.setattr(requests, "post", post)
+    sandbox.tool_local = "http://127.0.0.1:9"  # server to server, the loopback address
+    event = sandbox.pass_learner("sandbox-learner-2", percent=0.9)
+    assert event["status"] == 200 and sandbox.passing["sandbox-learner-2"] is event
+    (url, token), = sent
+    assert url == "http://127.0.0.1:9/api/webhooks/openedx"
+    public = serialization.load_pem_public_key(sandbox.webhook_public_pem().encode())
+    claims = jwt.decode(token, public, algorithms=["EdDSA"], audience="http://tool.test/api/webhooks/openedx")
+    assert claims["iss"] == "http://platform.test" and claims["event_type"] == EVENT_PASSING
+    assert claims["data"]["user"]["external_id"] == "sandbox-learner-2"
+    assert claims["data"]["course_key"] == sandbox.course["id"] and claims["data"]["grade"]["percent"] == 0.9
+    again = SandboxPlatform(SandboxConfig(base_url="http://platform.test", webhook_key_file=key_file))
+    assert again.webhook_public_pem() == sandbox.webhook_public_pem()  # the registered key stays valid
+    with pytest.raises(SandboxError, match="not a learner"):
+        sandbox.pass_learner("sandbox-instructor")

@@ -1,25 +1,23 @@
 import pytest
 
 from plugin.evidence import bridge_config
-from plugin.issuance import auto
 from plugin.jobs.worker import EmbeddedWorker
 from plugin.web.auth import Actor, store_launch
-from tests.bridges_support import RecordingAward, make_definition, make_platform
+from tests.bridges_support import make_definition, make_platform
 from tests.evidence.fake_platforms import FakeMoodle, grade_item
 
 MOODLE = "https://moodle.test"
 
 
 @pytest.fixture
-def course(services, monkeypatch):
-    monkeypatch.setattr(auto, "engine_award", lambda: RecordingAward())
+def course(services):
     server = FakeMoodle()
     for userid, total in [(3, 62.5), (4, 91.0), (5, 80.0)]:
         server.add_learner(2, userid, f"L{userid}", [grade_item(None, total, itemtype="course")])
     with services.session() as s:
         platform = make_platform(s, issuer=MOODLE, product="moodle")
         bridge_config.set_moodle(services, platform, server.url, FakeMoodle.TOKEN)
-        definition = make_definition(s, issuer=MOODLE, context_id="2", platform_id=platform.id, policy={
+        definition = make_definition(s, services=services, issuer=MOODLE, context_id="2", platform_id=platform.id, policy={
             "source": "moodle", "rule": "course_grade", "threshold": 70, "issuance": "automatic"})
         course_id = definition.course_id
         instructor = store_launch(s, Actor(kind="lti", roles=["instructor"], course_id=course_id,

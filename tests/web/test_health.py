@@ -1,3 +1,6 @@
+import pytest
+
+
 def test_healthz_reports_database_and_keys(client):
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -17,3 +20,55 @@ def test_unknown_page_is_html_for_people_and_json_for_api_clients(client):
     assert api.status_code == 404
     assert api.get_json()["error"] == "Not Found"
     assert api.get_json()["request_id"]
+
+
+def test_healthz_opens_every_active_signing_key(services, client):
+    from tests.sealed import seed_sealed_keys
+    seed_sealed_keys(services)
+    body = client.get("/healthz").get_json()
+    assert body["signing_keys"]["ok"] is True
+    assert body["signing_keys"]["active"] == 1 and body["signing_keys"]["tool_keys"] == 1
+
+
+def _store_key_sealed_with_another_kek(services, model: str):
+    from plugin.storage.models import Issuer, IssuerKey, ToolKey
+    from plugin.storage.secrets import SecretBox, generate_kek, issuer_key_context, tool_key_context
+    stranger = SecretBox([generate_kek()])
+    with services.session() as s:
+        if model == "issuer":
+            issuer = Issuer(slug="other", name="Other")
+            s.add(issuer)
+            s.flush()
+            s.add(IssuerKey(issuer_id=issuer.id, key_id="k", algorithm="Ed25519", public_jwk={},
+                            private_sealed=stranger.seal(b"pem", issuer_key_context(issuer.id, "k"))))
+        else:
+            s.add(ToolKey(kid="t", public_jwk={}, private_sealed=stranger.seal(b"pem", tool_key_context("t"))))
+
+
+
+@pytest.mark.parametrize("model", ["issuer", "tool"])
+def test_healthz_503_when_a_stored_key_cannot_be_opened(services, client, model):
+    _store_key_sealed_with_another_kek(services, model)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["database"]["ok"] is True
+    assert body["signing_keys"]["ok"] is False and "MICROCRED_KEK" in body["signing_keys"]["error"]
+
+
+def test_healthz_503_when_the_database_is_unreachable(services, client):
+    from sqlalchemy import create_engine
+    working = services.engine
+    services.engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
+                                    connect_args={"connect_timeout": 2})
+    try:
+        response = client.get("/healthz")
+    finally:
+        services.engine.dispose()
+        services.engine = working
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["database"] == {"ok": False, "error": "OperationalError"}
+    assert body["signing_keys"]["ok"] is False
+    assert client.get("/healthz").status_code == 200  # and back when the database is

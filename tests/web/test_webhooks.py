@@ -9,17 +9,15 @@ from sqlalchemy import func, select
 
 from plugin.issuance import auto
 from plugin.storage.models import Learner, OneTimeToken, PassEvidence
-from tests.bridges_support import (ISSUER, RecordingAward, SigningKey, make_definition, make_platform,
-                                   passing_claims)
+from tests.bridges_support import ISSUER, Issued, SigningKey, make_definition, make_platform, passing_claims
 
 URL = "/api/webhooks/openedx"
 
 
 @pytest.fixture
-def award(monkeypatch):
-    recorder = RecordingAward()
-    monkeypatch.setattr(auto, "engine_award", lambda: recorder)
-    return recorder
+def issued(services):
+    """Credentials the real engine issued."""
+    return Issued(services)
 
 
 @pytest.fixture
@@ -31,8 +29,10 @@ def key():
 def setup(services, key):
     with services.session() as s:
         platform = make_platform(s, bridge={"openedx": {"webhook_jwks": key.jwks}})
-        definition = make_definition(s, policy={"source": "openedx_webhook", "issuance": "automatic"},
-                                     platform_id=platform.id)
+        # course grade >= 70 %: the pass mark the credential's evidence cites
+        definition = make_definition(s, policy={"source": "openedx_webhook", "rule": "course_grade", "threshold": 70,
+                                                "issuance": "automatic"},
+                                     platform_id=platform.id, services=services)
         return {"definition_id": definition.id, "platform_id": platform.id}
 
 
@@ -45,12 +45,13 @@ def count(services, model):
         return s.scalar(select(func.count()).select_from(model))
 
 
-def test_signed_passing_event_is_recorded_and_issues(client, services, setup, key, award):
+def test_signed_passing_event_is_recorded_and_issues(client, services, setup, key, issued):
     resp = post(client, key.sign(passing_claims()))
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["results"][0]["action"] == "issued"
-    assert len(award.calls) == 1 and award.calls[0]["definition_id"] == setup["definition_id"]
+    (credential,) = issued.all()
+    assert credential["definition_id"] == setup["definition_id"]
     with services.session() as s:
         learner = s.scalar(select(Learner))
         assert (learner.platform_issuer, learner.sub) == (ISSUER, "ext-7f3a")
@@ -58,33 +59,33 @@ def test_signed_passing_event_is_recorded_and_issues(client, services, setup, ke
         evidence = s.scalar(select(PassEvidence))
         assert evidence.passed and evidence.score == 82.0 and evidence.source == "openedx_webhook"
         assert evidence.details["letter_grade"] == "Pass"
-        assert award.calls[0]["evidence_id"] == evidence.id
+        assert credential["evidence_id"] == evidence.id
 
 
-def test_json_body_with_token_field_is_accepted(client, setup, key, award):
+def test_json_body_with_token_field_is_accepted(client, setup, key, issued):
     resp = client.post(URL, json={"token": key.sign(passing_claims())})
     assert resp.status_code == 200
 
 
-def test_failing_grade_records_evidence_without_issuing(client, services, setup, key, award):
+def test_failing_grade_records_evidence_without_issuing(client, services, setup, key, issued):
     resp = post(client, key.sign(passing_claims(is_passing=False, percent=0.41)))
     assert resp.status_code == 200
     assert resp.get_json()["results"][0]["action"] == "not_passed"
-    assert award.calls == []
+    assert issued.all() == []
     with services.session() as s:
         assert "41 %" in s.scalar(select(PassEvidence)).details["reason"]
 
 
-def test_on_claim_policy_does_not_issue(client, services, key, award):
+def test_on_claim_policy_does_not_issue(client, services, key, issued):
     with services.session() as s:
         platform = make_platform(s, bridge={"openedx": {"webhook_jwks": key.jwks}})
-        make_definition(s, policy={"source": "openedx_webhook", "issuance": "on_claim"}, platform_id=platform.id)
+        make_definition(s, policy={"source": "openedx_webhook", "issuance": "on_claim"}, platform_id=platform.id, services=services)
     resp = post(client, key.sign(passing_claims()))
     assert resp.get_json()["results"][0]["action"] == "ready_to_claim"
-    assert award.calls == []
+    assert issued.all() == []
 
 
-def test_unknown_course_is_accepted_and_ignored(client, setup, key, award):
+def test_unknown_course_is_accepted_and_ignored(client, setup, key, issued):
     resp = post(client, key.sign(passing_claims(course_key="course-v1:Other+X+1")))
     assert resp.status_code == 200 and resp.get_json()["results"] == []
 
@@ -105,26 +106,26 @@ def test_unknown_course_is_accepted_and_ignored(client, setup, key, award):
     (lambda k: "a.b.c", 400, "malformed"),
 ])
 def test_bad_webhooks_are_rejected_with_a_named_problem_and_logged(
-        client, services, setup, key, award, caplog, make_token, status, code):
+        client, services, setup, key, issued, caplog, make_token, status, code):
     token = make_token(key)
     with caplog.at_level(logging.WARNING, logger="microcred.webhooks"):
         resp = post(client, token)
     assert resp.status_code == status, resp.get_json()
     body = resp.get_json()
     assert body["error"] == code and body["message"]
-    assert award.calls == [] and count(services, PassEvidence) == 0
+    assert issued.all() == [] and count(services, PassEvidence) == 0
     lines = [r for r in caplog.records if r.getMessage() == "openedx webhook rejected"]
     assert lines and lines[0].fields["code"] == code
     from plugin.logging import JsonFormatter
     assert token not in JsonFormatter().format(lines[0]) or len(token) < 10
 
 
-def test_replayed_webhook_is_rejected(client, services, setup, key, award):
+def test_replayed_webhook_is_rejected(client, services, setup, key, issued):
     token = key.sign(passing_claims())
     assert post(client, token).status_code == 200
     again = post(client, token)
     assert again.status_code == 409 and again.get_json()["error"] == "replayed"
-    assert len(award.calls) == 1 and count(services, PassEvidence) == 1
+    assert len(issued.all()) == 1 and count(services, PassEvidence) == 1
 
 
 def test_failed_processing_frees_the_jti_for_a_retry(client, services, setup, key, monkeypatch):
@@ -134,9 +135,8 @@ def test_failed_processing_frees_the_jti_for_a_retry(client, services, setup, ke
     token = key.sign(passing_claims())
     assert post(client, token).status_code == 503
     assert count(services, OneTimeToken) == 0 and count(services, PassEvidence) == 0
-    recorder = RecordingAward()
-    monkeypatch.setattr(auto, "engine_award", lambda: recorder)
-    assert post(client, token).status_code == 200 and len(recorder.calls) == 1
+    monkeypatch.undo()  # the real engine again
+    assert post(client, token).status_code == 200 and len(Issued(services).all()) == 1
 
 
 def _deliver_concurrently(app, tokens):
@@ -156,34 +156,71 @@ def _deliver_concurrently(app, tokens):
     return results
 
 
-def test_same_webhook_delivered_five_times_concurrently_is_processed_once(app, services, setup, key, award):
+def test_same_webhook_delivered_five_times_concurrently_is_processed_once(app, services, setup, key, issued):
     token = key.sign(passing_claims())
     results = _deliver_concurrently(app, [token] * 5)
     statuses = sorted(code for code, _ in results)
     assert statuses == [200, 409, 409, 409, 409], results
-    assert len(award.calls) == 1
     assert count(services, PassEvidence) == 1 and count(services, OneTimeToken) == 1
+    _assert_one_valid_credential_citing_the_webhook(services, issued)
 
 
-def test_concurrent_events_about_a_new_learner_create_one_learner(app, services, setup, key, award):
+def _assert_one_valid_credential_citing_the_webhook(services, issued, percent=82):
+    """Exactly one credential, signed by the real engine, verifying, and citing the webhook's evidence."""
+    credentials = issued.all()
+    assert len(credentials) == 1, credentials
+    credential = credentials[0]
+    json_report, jwt_report = issued.verify(credential)
+    assert json_report.ok and jwt_report.ok, (json_report.summary(), jwt_report.summary())
+    with services.session() as s:
+        evidence = s.get(PassEvidence, credential["evidence_id"])
+        assert evidence.passed and evidence.source == "openedx_webhook"
+        observed = evidence.observed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    (cited,) = credential["document"]["evidence"]
+    assert cited["assessmentSource"].startswith("Open edX (course passing event")
+    assert cited["assessmentScore"] == f"{percent}/100"
+    assert cited["assessmentDate"] == observed
+    assert f"Score: {percent} % (pass mark 70 %)." in cited["narrative"]
+
+
+def test_concurrent_events_about_a_new_learner_create_one_learner(app, services, setup, key, issued):
     tokens = [key.sign(passing_claims()) for _ in range(5)]
     results = _deliver_concurrently(app, tokens)
     assert [code for code, _ in results] == [200] * 5, results
     assert count(services, Learner) == 1
-    assert {c["learner_id"] for c in award.calls} == {results[0][1]["learner"]}
+    assert {c["learner_id"] for c in issued.all()} == {results[0][1]["learner"]}
+    assert count(services, PassEvidence) == 5  # five events (five jti), each recorded; one credential
+    _assert_one_valid_credential_citing_the_webhook(services, issued)
 
 
-def test_key_registered_as_a_jwks_url_is_fetched_and_used(client, services, award):
+def test_key_registered_as_a_jwks_url_is_fetched_and_used(client, services, issued):
     from tests.evidence.fake_platforms import _Server
     key = SigningKey()
     jwks_server = _Server(lambda method, path, query, form, headers: (200, key.jwks))
     try:
         with services.session() as s:
             platform = make_platform(s, bridge={"openedx": {"webhook_jwks_url": jwks_server.url + "/microcred/webhook-jwks.json"}})
-            make_definition(s, policy={"source": "openedx_webhook", "issuance": "automatic"}, platform_id=platform.id)
+            make_definition(s, policy={"source": "openedx_webhook", "issuance": "automatic"}, platform_id=platform.id, services=services)
         assert post(client, key.sign(passing_claims())).status_code == 200
         forged = post(client, SigningKey(kid=key.kid).sign(passing_claims()))
         assert forged.status_code == 401 and forged.get_json()["error"] == "bad_signature"
         assert jwks_server.requests[0][1] == "/microcred/webhook-jwks.json"
     finally:
         jwks_server.close()
+
+
+def test_rsa_key_and_kid_less_registration_verify(client, services, issued):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    import jwt as pyjwt
+    import json as _json
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_jwk = _json.loads(pyjwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))  # no kid
+    with services.session() as s:
+        platform = make_platform(s, bridge={"openedx": {"webhook_jwks": {"keys": [public_jwk]}}})
+        make_definition(s, policy={"source": "openedx_webhook", "issuance": "automatic"}, platform_id=platform.id, services=services)
+    token = pyjwt.encode(passing_claims(), private, algorithm="RS256", headers={"kid": "whatever"})
+    assert post(client, token).status_code == 200
+    # An EdDSA token against this RSA key is a signature failure, not a crash.
+    wrong_type = SigningKey().sign(passing_claims())
+    resp = post(client, wrong_type)
+    assert resp.status_code == 401 and resp.get_json()["error"] == "bad_signature"

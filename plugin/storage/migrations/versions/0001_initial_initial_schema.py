@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-22 00:00:19.454980
+Create Date: 2026-11-22 00:40:05.420927
 """
 from alembic import op
 import sqlalchemy as sa
@@ -21,14 +21,14 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=150), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
-    sa.Column('last_login_at', plugin.storage.models.TZDateTime(), nullable=True),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', plugin.storage.models.TZDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_user')),
     sa.UniqueConstraint('username', name=op.f('uq_admin_user_username'))
     )
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=512), nullable=False),
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('target_type', sa.String(length=64), nullable=False),
@@ -48,8 +48,8 @@ def upgrade() -> None:
     sa.Column('profile', sa.JSON(), nullable=False),
     sa.Column('logo', sa.LargeBinary(), nullable=True),
     sa.Column('logo_mime', sa.String(length=64), nullable=True),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
-    sa.Column('updated_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_issuer')),
     sa.UniqueConstraint('slug', name=op.f('uq_issuer_slug'))
     )
@@ -60,11 +60,11 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('max_attempts', sa.Integer(), nullable=False),
-    sa.Column('run_after', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('run_after', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
-    sa.Column('updated_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job'))
     )
     with op.batch_alter_table('job', schema=None) as batch_op:
@@ -75,13 +75,13 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kek_id', sa.String(length=32), nullable=False),
     sa.Column('sealed', sa.Text(), nullable=False),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_kek_check'))
     )
     op.create_table('key_value',
     sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
-    sa.Column('expires_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('expires_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_key_value'))
     )
     with op.batch_alter_table('key_value', schema=None) as batch_op:
@@ -98,8 +98,8 @@ def upgrade() -> None:
     sa.Column('email', sa.String(length=320), nullable=True),
     sa.Column('locale', sa.String(length=32), nullable=True),
     sa.Column('external_ids', sa.JSON(), nullable=False),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
-    sa.Column('updated_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_learner')),
     sa.UniqueConstraint('platform_issuer', 'sub', name=op.f('uq_learner_platform_issuer_sub')),
     sa.UniqueConstraint('public_id', name=op.f('uq_learner_public_id'))
@@ -108,7 +108,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('value', sa.String(length=255), nullable=False),
-    sa.Column('expires_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('expires_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_one_time_token')),
     sa.UniqueConstraint('kind', 'value', name=op.f('uq_one_time_token_kind_value'))
     )
@@ -129,8 +129,8 @@ def upgrade() -> None:
     sa.Column('registration_kind', sa.String(length=16), nullable=False),
     sa.Column('registration_data', sa.JSON(), nullable=True),
     sa.Column('bridge_settings', sa.JSON(), nullable=False),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
-    sa.Column('updated_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_platform')),
     sa.UniqueConstraint('issuer', 'client_id', name=op.f('uq_platform_issuer_client_id'))
     )
@@ -140,7 +140,7 @@ def upgrade() -> None:
     sa.Column('public_jwk', sa.JSON(), nullable=False),
     sa.Column('private_sealed', sa.Text(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tool_key')),
     sa.UniqueConstraint('kid', name=op.f('uq_tool_key_kid'))
     )
@@ -151,7 +151,7 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=512), nullable=False),
     sa.Column('label', sa.String(length=255), nullable=False),
     sa.Column('platform_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['platform_id'], ['platform.id'], name=op.f('fk_course_platform_id_platform'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_course')),
     sa.UniqueConstraint('platform_issuer', 'context_id', name=op.f('uq_course_platform_issuer_context_id'))
@@ -160,7 +160,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('platform_id', sa.Integer(), nullable=False),
     sa.Column('deployment_id', sa.String(length=255), nullable=False),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['platform_id'], ['platform.id'], name=op.f('fk_deployment_platform_id_platform'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deployment')),
     sa.UniqueConstraint('platform_id', 'deployment_id', name=op.f('uq_deployment_platform_id_deployment_id'))
@@ -173,8 +173,8 @@ def upgrade() -> None:
     sa.Column('public_multibase', sa.String(length=255), nullable=True),
     sa.Column('public_jwk', sa.JSON(), nullable=False),
     sa.Column('private_sealed', sa.Text(), nullable=False),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
-    sa.Column('retired_at', plugin.storage.models.TZDateTime(), nullable=True),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', plugin.storage.models.TZDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['issuer_id'], ['issuer.id'], name=op.f('fk_issuer_key_issuer_id_issuer'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_issuer_key')),
     sa.UniqueConstraint('issuer_id', 'key_id', name=op.f('uq_issuer_key_issuer_id_key_id'))
@@ -195,8 +195,8 @@ def upgrade() -> None:
     sa.Column('purpose', sa.String(length=16), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
-    sa.Column('updated_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['issuer_id'], ['issuer.id'], name=op.f('fk_status_list_issuer_id_issuer'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_status_list')),
     sa.UniqueConstraint('issuer_id', 'purpose', 'sequence', name=op.f('uq_status_list_issuer_id_purpose_sequence')),
@@ -211,8 +211,8 @@ def upgrade() -> None:
     sa.Column('current_version', sa.Integer(), nullable=False),
     sa.Column('policy', sa.JSON(), nullable=False),
     sa.Column('labels', sa.JSON(), nullable=False),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
-    sa.Column('updated_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_credential_definition_course_id_course'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['issuer_id'], ['issuer.id'], name=op.f('fk_credential_definition_issuer_id_issuer'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_credential_definition')),
@@ -227,7 +227,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('created_by', sa.String(length=255), nullable=False),
-    sa.Column('created_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('created_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['definition_id'], ['credential_definition.id'], name=op.f('fk_definition_version_definition_id_credential_definition'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_definition_version')),
     sa.UniqueConstraint('definition_id', 'version', name=op.f('uq_definition_version_definition_id_version'))
@@ -242,8 +242,8 @@ def upgrade() -> None:
     sa.Column('score', sa.Float(), nullable=True),
     sa.Column('pass_mark', sa.Float(), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
-    sa.Column('observed_at', plugin.storage.models.TZDateTime(), nullable=False),
-    sa.Column('recorded_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('observed_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['definition_id'], ['credential_definition.id'], name=op.f('fk_pass_evidence_definition_id_credential_definition'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['learner_id'], ['learner.id'], name=op.f('fk_pass_evidence_learner_id_learner'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pass_evidence')),
@@ -266,11 +266,11 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('status_reason', sa.Text(), nullable=True),
     sa.Column('display_name', sa.String(length=255), nullable=True),
-    sa.Column('consent_at', plugin.storage.models.TZDateTime(), nullable=True),
-    sa.Column('claimed_at', plugin.storage.models.TZDateTime(), nullable=True),
-    sa.Column('issued_at', plugin.storage.models.TZDateTime(), nullable=False),
-    sa.Column('valid_until', plugin.storage.models.TZDateTime(), nullable=True),
-    sa.Column('status_changed_at', plugin.storage.models.TZDateTime(), nullable=True),
+    sa.Column('consent_at', plugin.storage.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_at', plugin.storage.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', plugin.storage.models.TZDateTime(timezone=True), nullable=True),
+    sa.Column('status_changed_at', plugin.storage.models.TZDateTime(timezone=True), nullable=True),
     sa.Column('replaces_id', sa.Integer(), nullable=True),
     sa.Column('document', sa.JSON(), nullable=False),
     sa.Column('jwt', sa.Text(), nullable=False),
@@ -296,7 +296,7 @@ def upgrade() -> None:
     sa.Column('index', sa.Integer(), nullable=False),
     sa.Column('credential_id', sa.Integer(), nullable=False),
     sa.Column('is_set', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', plugin.storage.models.TZDateTime(), nullable=False),
+    sa.Column('updated_at', plugin.storage.models.TZDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['credential_id'], ['issued_credential.id'], name=op.f('fk_status_list_slot_credential_id_issued_credential'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['status_list_id'], ['status_list.id'], name=op.f('fk_status_list_slot_status_list_id_status_list'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_status_list_slot')),

@@ -1,0 +1,88 @@
+"""How long from "the LMS sends a passing event" to "the tool has decided and called award".
+
+Runs the tool on 127.0.0.1 (SQLite in a temporary folder, or DATABASE_URL), registers a
+webhook key, then sends N signed passing events for N different learners over HTTP, one
+after another and then C at a time, and prints latency percentiles and throughput.
+
+The credential engine is not part of this branch yet, so award is replaced by a no-op
+that returns at once: the numbers cover verification, replay protection, evidence,
+policy and the database round trips, not signing.
+
+    python benchmarks/webhook_latency.py [N] [C]
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import requests
+from werkzeug.serving import make_server
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from plugin.issuance import auto  # noqa: E402
+from plugin.settings import Settings  # noqa: E402
+from plugin.storage.secrets import generate_kek  # noqa: E402
+from tests.bridges_support import SigningKey, make_definition, make_platform, passing_claims  # noqa: E402
+
+
+def main(n: int = 200, concurrency: int = 8) -> None:
+    from plugin.app import create_app
+    from plugin.services import build_services
+    tmp = tempfile.mkdtemp()
+
+    class Holder:
+        app = None
+
+        def __call__(self, environ, start_response):
+            return self.app(environ, start_response)
+    holder = Holder()
+    server = make_server("127.0.0.1", 0, holder, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    settings = Settings.from_env({"MICROCRED_ENV": "test", "MICROCRED_INSTANCE_DIR": tmp, "MICROCRED_BASE_URL": base,
+                                  "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3"),
+                                  "MICROCRED_SECRET_KEY": "x" * 40, "MICROCRED_KEK": generate_kek()})
+    services = build_services(settings)
+    holder.app = create_app(services=services)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    auto.engine_award = lambda: (lambda *a, **k: (SimpleNamespace(id=None), True))
+    key = SigningKey()
+    with services.session() as s:
+        platform = make_platform(s, bridge={"openedx": {"webhook_jwks": key.jwks}})
+        make_definition(s, policy={"source": "openedx_webhook", "issuance": "automatic"}, platform_id=platform.id)
+    url = base + "/api/webhooks/openedx"
+    http = requests.Session()
+
+    def send(i: int) -> float:
+        token = key.sign(passing_claims(sub=f"ext-{i}", username=f"u{i}", aud=url))
+        started = time.perf_counter()
+        resp = http.post(url, data=token, headers={"Content-Type": "application/jwt"}, timeout=30)
+        took = time.perf_counter() - started
+        assert resp.status_code == 200 and resp.json()["results"][0]["action"] == "issued", resp.text
+        return took
+
+    for label, workers in (("sequential", 1), (f"{concurrency} at a time", concurrency)):
+        offset = 0 if workers == 1 else n
+        started = time.perf_counter()
+        if workers == 1:
+            times = [send(offset + i) for i in range(n)]
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                times = list(pool.map(lambda i: requests.post(url, data=key.sign(passing_claims(
+                    sub=f"ext-{offset + i}", aud=url)), headers={"Content-Type": "application/jwt"},
+                    timeout=30).elapsed.total_seconds(), range(n)))
+        wall = time.perf_counter() - started
+        q = statistics.quantiles(times, n=100)
+        print(f"{settings.database_url.split(':')[0]:10s} {label:14s} n={n} p50={q[49] * 1000:.1f} ms "
+              f"p95={q[94] * 1000:.1f} ms max={max(times) * 1000:.1f} ms  {n / wall:.0f} webhooks/s")
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:3]))

@@ -1,0 +1,45 @@
+"""What the bridges take from each validated LTI launch (the LTI layer calls :func:`on_launch`).
+
+After a launch is validated and its ``Learner``/``Course`` rows upserted, the LTI layer calls
+``on_launch(session, services, actor, claims)`` with the :class:`plugin.web.auth.Actor` and
+the id_token's claims. It:
+
+* remembers the learner's Open edX username (``preferred_username``, sent when the course
+  shares it) so the grades API can be matched to the learner;
+* records the tool's own AGS line item in the policy of ``ags`` credentials, from an
+  instructor's launch (AGS claim ``lineitem``);
+* turns a learner's launch into evidence for ``gated_launch`` credentials
+  (:mod:`plugin.evidence.gated_launch`), issuing when the policy is automatic.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from plugin.evidence.base import definitions_for_course
+from plugin.evidence.gated_launch import evidence_from_launch
+from plugin.issuance.auto import Outcome
+from plugin.storage.models import Learner, Platform
+
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+
+
+def on_launch(session: Session, services, actor: Any, claims: dict[str, Any] | None = None) -> list[Outcome]:
+    claims = claims or {}
+    roles = list(getattr(actor, "roles", None) or [])
+    learner_id = getattr(actor, "learner_id", None)
+    username = claims.get("preferred_username")
+    if learner_id and isinstance(username, str) and username:
+        platform = session.get(Platform, actor.platform_id) if getattr(actor, "platform_id", None) else None
+        if platform is None or platform.product in ("openedx", "generic", "sandbox"):
+            learner = session.get(Learner, learner_id)
+            if learner is not None and (learner.external_ids or {}).get("openedx_username") != username:
+                learner.external_ids = {**(learner.external_ids or {}), "openedx_username": username}
+    course_id = getattr(actor, "course_id", None)
+    lineitem = (claims.get(AGS_CLAIM) or {}).get("lineitem") if isinstance(claims.get(AGS_CLAIM), dict) else None
+    if course_id and lineitem and ("instructor" in roles or "admin" in roles):
+        for definition, policy in definitions_for_course(session, course_id, "ags", enabled_only=False):
+            if policy.ags_lineitem != lineitem:
+                definition.policy = {**(definition.policy or {}), "ags_lineitem": lineitem}
+    return evidence_from_launch(session, services, actor)

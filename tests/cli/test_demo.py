@@ -1,0 +1,112 @@
+"""``microcred demo``: the headless story end to end, and the interactive one until Ctrl-C."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from plugin.cli import cli
+from tests.conftest import CONTEXTS_DIR
+
+
+def _env(tmp_path) -> dict:
+    """The embedded default in a fresh instance folder, offline."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROCRED_") and k != "DATABASE_URL"}
+    env.update(MICROCRED_INSTANCE_DIR=str(tmp_path / "instance"), MICROCRED_CONTEXTS_FETCH="false",
+               MICROCRED_CONTEXTS_DIR=str(CONTEXTS_DIR))
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_headless_demo_tells_the_story_over_http_and_every_file_verifies(settings, tmp_path):
+    """On each database; the tool keeps its public URL (http://tool.test) and listens on a free port."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["demo", "--headless", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    for step in ("deep linking", "enables it", "learner opens the link", "course-passing webhook",
+                 "issues the credential automatically", "learner claims", "authentic and valid"):
+        assert step in text, text
+    credential_id = re.search(r"verify/([0-9a-f-]{36})", text).group(1)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted([f"{credential_id}.{ext}" for ext in ("json", "jwt", "png", "svg")] + ["documents.json"])
+
+    document = json.loads((out / f"{credential_id}.json").read_text())
+    assert document["credentialSubject"]["name"] == "Grace Hopper"  # the name the learner confirmed
+    (evidence,) = document["evidence"]
+    assert evidence["assessmentSource"].startswith("Open edX (course passing event")
+    assert evidence["assessmentScore"] == "82/100" and "pass mark 50 %" in evidence["narrative"]
+
+    for ext in ("json", "jwt", "png", "svg"):
+        check = CliRunner().invoke(cli, ["verify", str(out / f"{credential_id}.{ext}"),
+                                         "--documents", str(out / "documents.json"), "--json"])
+        assert check.exit_code == 0, check.output
+        assert json.loads(check.output)["ok"] is True
+        from_db = CliRunner().invoke(cli, ["verify", str(out / f"{credential_id}.{ext}")])  # the tool's database
+        assert from_db.exit_code == 0 and "result: valid" in from_db.output, from_db.output
+    tampered = out / "tampered.json"
+    tampered.write_text((out / f"{credential_id}.json").read_text().replace("Grace Hopper", "Grace Hoppér"))
+    assert CliRunner().invoke(cli, ["verify", str(tampered), "--documents", str(out / "documents.json")]).exit_code != 0
+
+
+def test_interactive_demo_prints_where_to_open_things_and_stops_on_ctrl_c(tmp_path):
+    port, platform_port = _free_port(), _free_port()
+    microcred = str(Path(sys.executable).parent / "microcred")
+    proc = subprocess.Popen([microcred, "demo", "--port", str(port),
+                             "--platform-port", str(platform_port)], cwd=tmp_path, env=_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        text = "".join(lines)
+        assert "Press Ctrl-C to stop." in text, text
+        tool, lms = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{platform_port}"
+        urls = set(re.findall(r"http://127\.0\.0\.1:\d+[^\s<]*", text))
+        assert f"{lms}/start?user=sandbox-instructor&deep_link=1" in urls
+        assert f"{lms}/start?user=sandbox-learner-1&link=sandbox-link-1" in urls
+        assert f"{tool}/lti/config" in {u.rstrip(")") for u in urls}
+        assert "passes the course" in text and "/verify/" in text
+
+        home = requests.get(lms + "/", timeout=10)
+        assert home.status_code == 200 and "Grace Hopper passes the course" in home.text
+        assert requests.get(tool + "/lti/config", timeout=10).json()["launch_url"] == tool + "/lti/launch"
+        assert requests.get(f"{tool}/issuers/demo-university/about", timeout=10).status_code == 200
+        # The learner's signed pass reaches the tool and is accepted (the sandbox's key is the
+        # platform's bridge key); the credential is not enabled yet, so nothing is issued.
+        passed = requests.post(lms + "/pass", data={"user": "sandbox-learner-1"},
+                               headers={"Accept": "application/json"}, timeout=30).json()
+        assert passed["status"] == 200, passed
+        assert passed["response"]["results"] == []
+        assert "no credential of this course listens" in requests.get(lms + "/", timeout=10).text
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+        assert "stopping" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(lms + "/", timeout=5)
