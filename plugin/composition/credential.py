@@ -21,6 +21,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any
 
@@ -80,7 +81,9 @@ class EvidenceData:
     id: str | None = None
 
 
+@lru_cache(maxsize=4096)
 def iso(dt: datetime) -> str:
+    """``2026-01-15T09:00:00Z`` (UTC, seconds); cached: issuance repeats the same few instants."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -315,8 +318,7 @@ def compose(issuer_profile: IssuerProfile, issuer_id: str, definition: Definitio
     if valid_until is None and definition.validity_months:
         valid_until = _add_months(valid_from, definition.validity_months)
     if achievement_id is None:
-        achievement_id = f"{base_url.rstrip('/')}/achievements/" + str(
-            uuid.uuid5(SUBJECT_NAMESPACE, f"{issuer_id}|{definition.title}"))
+        achievement_id = _default_achievement_id(base_url, issuer_id, definition.title)
     contexts = [ctx.CREDENTIALS_V2, ctx.OB_V3P0]
     if credential_schema:
         contexts.append(ctx.OB_EXTENSIONS)
@@ -364,6 +366,11 @@ def compose(issuer_profile: IssuerProfile, issuer_id: str, definition: Definitio
     if credential_schema:
         cred["credentialSchema"] = [{"id": OB_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}]
     return cred
+
+
+@lru_cache(maxsize=1024)
+def _default_achievement_id(base_url: str, issuer_id: str, title: str) -> str:
+    return f"{base_url.rstrip('/')}/achievements/" + str(uuid.uuid5(SUBJECT_NAMESPACE, f"{issuer_id}|{title}"))
 
 
 def _evidence_narrative(d: DefinitionData, ev: EvidenceData) -> str:

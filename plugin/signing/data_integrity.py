@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyld import jsonld
 from pyld.canon import URDNA2015
 from pyld.identifier_issuer import IdentifierIssuer
@@ -341,6 +342,9 @@ def verify(document: dict[str, Any], *, public_key=None, documents: Mapping[str,
                 key, controller = resolve_verification_method(vm, documents, sources)
             except (ResolutionError, ValueError) as exc:
                 return VerificationResult(False, str(exc), vm)
+        if not isinstance(key, Ed25519PublicKey):
+            return VerificationResult(False, f"the key of {vm} is not an Ed25519 key, which "
+                                             f"{CRYPTOSUITE} requires", vm, controller)
         if not verify_raw(key, signature, proof_hash + doc_hash):
             return VerificationResult(False, "the signature does not match the credential (it was changed "
                                              "after signing, or signed by another key)", vm, controller)

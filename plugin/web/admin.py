@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
@@ -428,21 +429,22 @@ class PlatformForm(FlaskForm):
 
 class BridgeForm(FlaskForm):
     launch = HiddenField()
-    openedx_base_url = URLField(_l("Open edX LMS URL"), validators=[Optional(), URL(require_tld=False)])
-    openedx_plugin_key = PasswordField(_l("Open edX plugin key"), validators=[Optional(), Length(min=16)],
-                                       description=_l("The shared key of the microcred Open edX plugin (webhooks). "
-                                                      "Leave empty to keep the stored one."))
-    openedx_client_id = StringField(_l("Open edX API client id"), validators=[Optional()])
+    openedx_webhook_jwks_url = URLField(
+        _l("Open edX plugin key: JWKS URL"), validators=[Optional(), URL(require_tld=False)],
+        description=_l("Where the microcred Open edX plugin publishes the public key it signs course-passing events with."))
+    openedx_webhook_key = TextAreaField(
+        _l("…or the plugin's public key"), validators=[Optional(), Length(max=20000)],
+        description=_l("PEM public key, JWK or JWKS. Never the private key."))
+    openedx_api_url = URLField(_l("Open edX LMS URL"), validators=[Optional(), URL(require_tld=False)],
+                               description=_l("For the grades API (catch-up sync), e.g. https://lms.example.edu"))
+    openedx_client_id = StringField(_l("Open edX API client id"), validators=[Optional(), Length(max=255)])
     openedx_client_secret = PasswordField(_l("Open edX API client secret"), validators=[Optional()],
                                           description=_l("Leave empty to keep the stored one."))
-    moodle_base_url = URLField(_l("Moodle site URL"), validators=[Optional(), URL(require_tld=False)])
+    moodle_url = URLField(_l("Moodle site URL"), validators=[Optional(), URL(require_tld=False)])
     moodle_token = PasswordField(_l("Moodle web-service token"), validators=[Optional()],
                                  description=_l("Leave empty to keep the stored one."))
-    clear_secrets = BooleanField(_l("Forget the stored secrets"))
-
-
-BRIDGE_SECRETS = ("openedx_plugin_key", "openedx_client_secret", "moodle_token")
-BRIDGE_PLAIN = ("openedx_base_url", "openedx_client_id", "moodle_base_url")
+    forget_openedx = BooleanField(_l("Remove the Open edX settings"))
+    forget_moodle = BooleanField(_l("Remove the Moodle settings"))
 
 
 def _get_platform(platform_id: int) -> Platform:
@@ -500,74 +502,124 @@ def platform_new():
 @bp.route("/platforms/<int:platform_id>", methods=["GET", "POST"])
 @require_roles("admin")
 def platform_edit(platform_id: int):
-    from plugin.storage.secrets import platform_secret_context
     platform = _get_platform(platform_id)
     form = BridgeForm()
-    settings = dict(platform.bridge_settings or {})
+    current = platform.bridge_settings or {}
+    oe, moodle = dict(current.get("openedx") or {}), dict(current.get("moodle") or {})
     if request.method == "GET":
         form.launch.data = request.args.get("launch", "")
-        for name in BRIDGE_PLAIN:
-            getattr(form, name).data = settings.get(name)
+        form.openedx_webhook_jwks_url.data = oe.get("webhook_jwks_url")
+        form.openedx_api_url.data, form.openedx_client_id.data = oe.get("api_url"), oe.get("client_id")
+        form.moodle_url.data = moodle.get("url")
     status = 200
     if form.validate_on_submit():
-        changed = []
-        for name in BRIDGE_PLAIN:
-            value = (getattr(form, name).data or "").strip() or None
-            if settings.get(name) != value:
-                settings[name] = value
-                changed.append(name)
-        sealed = dict(settings.get("sealed") or {})
-        if form.clear_secrets.data:
-            changed += sorted(sealed)
-            sealed = {}
-        for name in BRIDGE_SECRETS:
-            value = getattr(form, name).data
-            if value:
-                sealed[name] = services().secrets.seal(value.encode(), platform_secret_context(platform.id, name))
-                changed.append(name)
-        settings["sealed"] = sealed
-        platform.bridge_settings = settings
-        record("platform.bridge_updated", "platform", platform.id, changed=changed)  # names only, never values
-        db().commit()
-        flash(_("Bridge settings saved."), "ok")
-        return redirect(launch_url("admin.platform_edit", platform_id=platform.id))
+        if _save_bridges(platform, form, oe, moodle):
+            db().commit()
+            flash(_("Bridge settings saved."), "ok")
+            return redirect(launch_url("admin.platform_edit", platform_id=platform.id))
+        db().rollback()
     if request.method == "POST":
         status = 400
-    stored = sorted((settings.get("sealed") or {}).keys())
-    return render_template("admin/platform_edit.html", platform=platform, form=form, stored_secrets=stored,
-                           test_form=KeyActionForm(launch=request.args.get("launch", "")),
-                           results=session.pop(f"bridge-test-{platform.id}", None)), status
+    return _platform_page(platform, form, None), status
 
 
-def bridge_secret(platform: Platform, name: str) -> str | None:
-    """The clear value of a sealed bridge secret, for the bridges (never shown back in a page)."""
-    from plugin.storage.secrets import platform_secret_context
-    sealed = ((platform.bridge_settings or {}).get("sealed") or {}).get(name)
-    if not sealed:
-        return None
-    return services().secrets.open(sealed, platform_secret_context(platform.id, name)).decode()
+def _save_bridges(platform: Platform, form: BridgeForm, oe: dict, moodle: dict) -> bool:
+    """Apply the form through plugin.evidence.bridge_config (which seals the secrets); False on an error."""
+    from plugin.evidence import bridge_config as bc
+    changed: list[str] = []
+
+    def attempt(field, fn, *args):
+        try:
+            fn(*args)
+            return True
+        except bc.BridgeConfigError as exc:
+            field.errors.append(exc.message)
+            return False
+
+    ok = True
+    settings = dict(platform.bridge_settings or {})
+    if form.forget_openedx.data:
+        settings.pop("openedx", None)
+        changed.append("openedx removed")
+    if form.forget_moodle.data:
+        settings.pop("moodle", None)
+        changed.append("moodle removed")
+    platform.bridge_settings = settings
+    if not form.forget_openedx.data:
+        url = (form.openedx_webhook_jwks_url.data or "").strip()
+        if form.openedx_webhook_key.data and form.openedx_webhook_key.data.strip():
+            ok &= attempt(form.openedx_webhook_key, bc.set_openedx_webhook_key, platform, form.openedx_webhook_key.data)
+            changed.append("openedx webhook key")
+        elif url and url != oe.get("webhook_jwks_url"):
+            ok &= attempt(form.openedx_webhook_jwks_url, bc.set_openedx_webhook_jwks_url, platform, url)
+            changed.append("openedx webhook jwks url")
+        api_url = (form.openedx_api_url.data or "").strip()
+        client_id = (form.openedx_client_id.data or "").strip()
+        secret = form.openedx_client_secret.data or ""
+        if api_url or client_id or secret:
+            if secret:
+                ok &= attempt(form.openedx_api_url, bc.set_openedx_api, services(), platform, api_url, client_id, secret)
+                changed.append("openedx api (new secret)")
+            elif oe.get("client_secret_sealed"):
+                if (api_url, client_id) != (oe.get("api_url"), oe.get("client_id")):
+                    ok &= attempt(form.openedx_api_url, _keep_secret, platform, "openedx",
+                                  {"api_url": api_url, "client_id": client_id}, bc)
+                    changed.append("openedx api")
+            else:
+                form.openedx_client_secret.errors.append(_("Give the API client's secret too."))
+                ok = False
+    if not form.forget_moodle.data:
+        url = (form.moodle_url.data or "").strip()
+        token = form.moodle_token.data or ""
+        if token:
+            ok &= attempt(form.moodle_url, bc.set_moodle, services(), platform, url, token)
+            changed.append("moodle (new token)")
+        elif url and moodle.get("token_sealed"):
+            if url != moodle.get("url"):
+                ok &= attempt(form.moodle_url, _keep_secret, platform, "moodle", {"url": url}, bc)
+                changed.append("moodle url")
+        elif url:
+            form.moodle_token.errors.append(_("Give the web-service token too."))
+            ok = False
+    if ok:
+        record("platform.bridge_updated", "platform", platform.id, changed=changed)  # names only, never values
+    return ok
 
 
-@bp.post("/platforms/<int:platform_id>/test/<bridge>")
+def _keep_secret(platform: Platform, section: str, values: dict, bc) -> None:
+    """Change the URL/client id of a bridge and keep its stored (sealed) secret."""
+    for key, value in values.items():
+        if key.endswith("url"):
+            values[key] = bc._url(value, "the URL")
+    settings = dict(platform.bridge_settings or {})
+    merged = dict(settings.get(section) or {})
+    merged.update(values)
+    settings[section] = merged
+    platform.bridge_settings = settings
+
+
+def _platform_page(platform: Platform, form: BridgeForm, results):
+    from plugin.evidence.bridge_config import describe
+    return render_template("admin/platform_edit.html", platform=platform, form=form,
+                           configured=describe(platform),
+                           test_form=KeyActionForm(formdata=None, launch=request.values.get("launch", "")),
+                           results=results)
+
+
+@bp.post("/platforms/<int:platform_id>/test")
 @require_roles("admin")
-def platform_test(platform_id: int, bridge: str):
+def platform_test(platform_id: int):
+    """Test every configured bridge (bridges' own checks): one line per bridge saying what works or failed."""
+    from plugin.evidence.bridge_config import check_bridges
     platform = _get_platform(platform_id)
-    form = KeyActionForm()
-    if not form.validate():
+    if not KeyActionForm().validate():
         abort(400, description=_("The form expired; reload the page and try again."))
-    from plugin.web.bridge_tests import BRIDGE_TESTS
-    test = BRIDGE_TESTS.get(bridge)
-    if test is None:
-        abort(404, description=_("No such connection test."))
-    ok, message = test(platform, lambda name: bridge_secret(platform, name))
-    record("platform.connection_tested", "platform", platform.id, bridge=bridge, ok=ok, message=message)
+    course_id = (request.form.get("course_id") or "").strip() or None
+    results = check_bridges(services(), platform, course_id)
+    record("platform.connection_tested", "platform", platform.id,
+           results=[{"bridge": name, "ok": ok, "message": message} for name, ok, message in results])
     db().commit()
-    results = {"bridge": bridge, "ok": ok, "message": message}
-    return render_template("admin/platform_edit.html", platform=platform, form=BridgeForm(
-        formdata=None, launch=request.form.get("launch", ""),
-        **{n: (platform.bridge_settings or {}).get(n) for n in BRIDGE_PLAIN}),
-        stored_secrets=sorted(((platform.bridge_settings or {}).get("sealed") or {}).keys()),
-        test_form=KeyActionForm(formdata=None, launch=request.form.get("launch", "")), results=results)
+    return _platform_page(platform, BridgeForm(formdata=None, launch=request.form.get("launch", "")), results)
 
 
 # --------------------------------------------------------------------------- audit log
@@ -589,3 +641,57 @@ def audit():
                         .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     return render_template("admin/audit.html", rows=rows[:PAGE_SIZE], page=page,
                            has_next=len(rows) > PAGE_SIZE, action=action)
+
+
+# --------------------------------------------------------------------------- label profiles
+class LabelUploadForm(FlaskForm):
+    launch = HiddenField()
+    file = FileField(_l("Label profile (JSON)"))
+
+
+@bp.route("/labels", methods=["GET", "POST"])
+@require_roles("admin")
+def labels():
+    """The label profiles instructors can claim; a local admin adds one by uploading its JSON file."""
+    import json
+    from plugin.domain.labels import LabelError, LabelProfile, load_profiles
+    folder = services().settings.instance_dir / "labels"
+    form = LabelUploadForm(launch=request.values.get("launch", ""))
+    status = 200
+    if request.method == "POST":
+        if platform_scope() is not None:
+            abort(403, description=_("Add label profiles with a local administrator account."))
+        if not form.validate():
+            abort(400, description=_("The form expired; reload the page and try again."))
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise LabelError(_("Choose a JSON file."))
+            raw = upload.read(256 * 1024 + 1)
+            if len(raw) > 256 * 1024:
+                raise LabelError(_("The file is larger than 256 KB."))
+            try:
+                profile = LabelProfile.model_validate(json.loads(raw.decode("utf-8")))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise LabelError(str(exc)) from None
+        except LabelError as exc:
+            form.file.errors = [str(exc)]
+            status = 400
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{profile.id}.json").write_text(json.dumps(profile.model_dump(by_alias=True, exclude_none=True),
+                                                                  ensure_ascii=False, indent=1), encoding="utf-8")
+            record("label_profile.saved", "label_profile", profile.id, version=profile.version,
+                   rules=[r.id for r in profile.rules])
+            db().commit()
+            flash(_("Label profile “%(name)s” saved.", name=profile.display_name()), "ok")
+            return redirect(launch_url("admin.labels"))
+    from flask_babel import get_locale
+    try:
+        profiles = load_profiles([folder])
+        error = None
+    except LabelError as exc:  # a hand-edited file is broken: say which, keep the page usable
+        profiles, error = load_profiles(), str(exc)
+    shipped = {p.stem for p in (Path(__file__).resolve().parent.parent / "data" / "labels").glob("*.json")}
+    return render_template("admin/labels.html", profiles=profiles.values(), locale=str(get_locale() or "en"),
+                           form=form, folder=folder, error=error, shipped=shipped), status

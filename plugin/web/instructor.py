@@ -20,7 +20,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import defer
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -116,6 +116,10 @@ class ActionForm(FlaskForm):
 @bp.get("/")
 @require_roles("instructor")
 def home():
+    actor = current_actor()
+    if not actor.course_id or db().get(Course, actor.course_id) is None:
+        # A launch without a course is valid LTI (e.g. from a platform's tool menu): say what to do.
+        return render_template("instructor/no_course.html")
     course = current_course()
     definition = course_definition(course)
     data, version = current_data(definition)
@@ -146,10 +150,13 @@ def edit():
     if request.method == "GET":
         policy = dict(definition.policy or {}) if definition else {}
         if not policy:
-            policy = {"source": _default_source()}
+            from plugin.domain.policy import SOURCE_RULES
+            source = _default_source()
+            policy = {"source": source, "rule": SOURCE_RULES[source][0]}
         if definition is None and not data.title:
             data = data.model_copy(update={"title": course.title or ""})
-        issuer_id = definition.issuer_id if definition else (issuers[0].id if len(issuers) == 1 else None)
+        issuer_id = (definition.issuer_id if definition and definition.issuer_id
+                     else (issuers[0].id if len(issuers) == 1 else None))  # the only allowed one is proposed
         form.fill(data, policy, issuer_id, list(definition.labels or []) if definition else [])
         if not data.quality_assurance and issuer_id:
             chosen = next((i for i in issuers if i.id == issuer_id), None)
@@ -373,8 +380,8 @@ def issued_csv():
         while True:
             page = query
             if after is not None:
-                page = page.where(or_(IssuedCredential.issued_at < after[0],
-                                      (IssuedCredential.issued_at == after[0]) & (IssuedCredential.id < after[1])))
+                # a row-value comparison: both PostgreSQL and SQLite walk the (definition_id, issued_at) index
+                page = page.where(tuple_(IssuedCredential.issued_at, IssuedCredential.id) < tuple_(*after))
             with factory() as session:
                 rows = session.execute(page.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
                                        .limit(chunk)).all()
@@ -478,8 +485,11 @@ def bulk():
                 return redirect(launch_url("instructor.bulk_status", job_id=job_id))
     jobs = db().scalars(select(Job).where(Job.kind == "bulk_issue").order_by(Job.id.desc()).limit(200)).all()
     jobs = [j for j in jobs if (j.payload or {}).get("definition_id") == definition.id][:10]
+    source = (definition.policy or {}).get("source")
+    # the sync pulls from a bridge; an Open edX webhook policy catches up through the grades API
+    can_sync = source in ("openedx_webhook", "openedx_grades", "moodle", "ags")
     return render_template("instructor/bulk.html", course=course, definition=definition, form=form,
-                           error=error, jobs=jobs), (400 if error else 200)
+                           error=error, jobs=jobs, can_sync=can_sync), (400 if error else 200)
 
 
 @bp.get("/bulk/<int:job_id>")
@@ -494,3 +504,33 @@ def bulk_status(job_id: int):
         return jsonify({"status": job.status, "progress": result.get("progress"), "counts": result.get("counts"),
                         "error": job.last_error})
     return render_template("instructor/bulk_status.html", definition=definition, job=job, result=result)
+
+
+# --------------------------------------------------------------------------- catch-up sync
+@bp.post("/sync")
+@require_roles("instructor")
+def sync():
+    """Start the bridges' catch-up sync (job ``sync_course``) for this course; one at a time."""
+    from plugin.jobs.queue import enqueue
+    from plugin.web.audit import record
+    course, definition = _definition_or_404()
+    if not ActionForm().validate():
+        abort(400, description=_("The form expired; reload the page and try again."))
+    running = db().scalars(select(Job).where(Job.kind == "sync_course", Job.status.in_(("queued", "running")))).all()
+    job_id = next((j.id for j in running if (j.payload or {}).get("course_id") == course.id), None)
+    if job_id is None:
+        job_id = enqueue(services(), "sync_course", {"course_id": course.id, "definition_id": definition.id},
+                         session=db(), max_attempts=3)
+        record("course.sync_started", "definition", definition.public_id, job=job_id)
+        db().commit()
+    return redirect(launch_url("instructor.sync_status", job_id=job_id))
+
+
+@bp.get("/sync/<int:job_id>")
+@require_roles("instructor")
+def sync_status(job_id: int):
+    course, definition = _definition_or_404()
+    job = db().get(Job, job_id)
+    if job is None or job.kind != "sync_course" or (job.payload or {}).get("course_id") != course.id:
+        abort(404, description=_("No such synchronisation in this course."))
+    return render_template("instructor/sync_status.html", definition=definition, job=job, result=job.result or {})

@@ -248,3 +248,12 @@ def test_direct_proof_config_quads_equal_pyld(plain_store, created, vm, contexts
             di.canonicalize(config, plain_store)
         return
     assert fast == di.canonicalize_pyld(config, plain_store) == di.canonicalize(config, plain_store)
+
+
+def test_a_proof_naming_an_rsa_key_is_refused(plain_store):
+    from plugin.signing.keys import generate_rsa
+    key, d, _ = _key_and_did()
+    rsa = generate_rsa(key_id="rsa-1")
+    signed = di.sign(OB3_CREDENTIAL, key, f"{d}#rsa-1", store=plain_store)
+    result = di.verify(signed, documents={d: did_document(d, [key, rsa])}, store=plain_store)
+    assert not result.ok and "not an Ed25519 key" in result.reason

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from plugin.cli.admin import create_admin
 from plugin.storage.models import AuditLog, Issuer, IssuerPlatform, Platform
@@ -144,31 +144,51 @@ def test_bridge_secrets_are_sealed_and_never_shown(admin_client, services):
     pid = make_platform(services)
     page = admin_client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
     resp = admin_client.post(f"/admin/platforms/{pid}", data={
-        "csrf_token": _csrf(page), "moodle_base_url": "https://lms.example.edu",
+        "csrf_token": _csrf(page), "moodle_url": "https://lms.example.edu",
         "moodle_token": "moodle-secret-token-123"})
-    assert resp.status_code == 302
+    assert resp.status_code == 302, resp.get_data(as_text=True)
     with services.session() as s:
         p = s.get(Platform, pid)
-        sealed = p.bridge_settings["sealed"]["moodle_token"]
+        sealed = p.bridge_settings["moodle"]["token_sealed"]
         assert "moodle-secret-token-123" not in str(p.bridge_settings)
         from plugin.storage.secrets import platform_secret_context
         assert services.secrets.open(sealed, platform_secret_context(pid, "moodle_token")) == b"moodle-secret-token-123"
         audit = s.scalar(select(AuditLog).where(AuditLog.action == "platform.bridge_updated"))
         assert "moodle-secret-token-123" not in str(audit.details)
     html = admin_client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
-    assert "moodle-secret-token-123" not in html and "moodle_token" in html
+    assert "moodle-secret-token-123" not in html and "token = set" in html
+    # changing only the URL keeps the sealed token
+    admin_client.post(f"/admin/platforms/{pid}", data={"csrf_token": _csrf(html), "moodle_url": "https://moodle2.example.edu"})
+    with services.session() as s:
+        p = s.get(Platform, pid)
+        assert p.bridge_settings["moodle"] == {"url": "https://moodle2.example.edu", "token_sealed": sealed}
+
+
+def test_bridge_errors_are_shown_and_nothing_is_saved(admin_client, services):
+    pid = make_platform(services)
+    page = admin_client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
+    resp = admin_client.post(f"/admin/platforms/{pid}", data={
+        "csrf_token": _csrf(page), "moodle_url": "https://lms.example.edu", "moodle_token": "tok",
+        "openedx_webhook_key": "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----",
+        "openedx_api_url": "https://lms.example.edu"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert 'id="openedx_webhook_key-error"' in html and "private key" in html
+    assert 'id="openedx_client_secret-error"' in html
+    with services.session() as s:
+        assert s.get(Platform, pid).bridge_settings == {}
 
 
 class _FakeMoodle(BaseHTTPRequestHandler):
     def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
-        if "wstoken=good" in body:
-            self.wfile.write(b'{"sitename": "Test Moodle", "functions": [{"name": "core_completion_get_course_completion_status"}]}')
+        if "wstoken=good" in self.path + body:
+            self.wfile.write(b'{"grades": [], "warnings": []}')
         else:
-            self.wfile.write(b'{"exception": "moodle_exception", "errorcode": "invalidtoken", "message": "Invalid token"}')
+            self.wfile.write(b'{"exception": "moodle_exception", "errorcode": "invalidtoken", "message": "Invalid token - token not found"}')
 
     def log_message(self, *args):
         pass
@@ -184,24 +204,30 @@ def fake_moodle():
 
 def _set_token(client, pid, base, token):
     page = client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
-    client.post(f"/admin/platforms/{pid}", data={"csrf_token": _csrf(page), "moodle_base_url": base,
+    client.post(f"/admin/platforms/{pid}", data={"csrf_token": _csrf(page), "moodle_url": base,
                                                  "moodle_token": token})
     return _csrf(page)
 
 
+def _test(client, pid, token):
+    return client.post(f"/admin/platforms/{pid}/test", data={"csrf_token": token}).get_data(as_text=True)
+
+
 def test_connection_test_says_exactly_what_failed(admin_client, services, fake_moodle):
     pid = make_platform(services)
-    token = _set_token(admin_client, pid, fake_moodle, "bad")
-    html = admin_client.post(f"/admin/platforms/{pid}/test/moodle", data={"csrf_token": token}).get_data(as_text=True)
-    assert "invalidtoken" in html and "unknown or expired" in html
+    token = _csrf(admin_client.get(f"/admin/platforms/{pid}").get_data(as_text=True))
+    assert "no bridge is configured" in _test(admin_client, pid, token)
+    _set_token(admin_client, pid, fake_moodle, "bad")
+    html = _test(admin_client, pid, token)
+    assert "failed" in html and "Invalid token - token not found (invalidtoken)" in html
     _set_token(admin_client, pid, fake_moodle, "good")
-    html = admin_client.post(f"/admin/platforms/{pid}/test/moodle", data={"csrf_token": token}).get_data(as_text=True)
-    assert "Test Moodle" in html and "gradereport_user_get_grade_items" in html  # missing function named
+    html = _test(admin_client, pid, token)
+    assert "works" in html and "accepted the token" in html
     _set_token(admin_client, pid, "http://127.0.0.1:9", "good")
-    html = admin_client.post(f"/admin/platforms/{pid}/test/moodle", data={"csrf_token": token}).get_data(as_text=True)
-    assert "Could not connect to http://127.0.0.1:9" in html
-    html = admin_client.post(f"/admin/platforms/{pid}/test/openedx_api", data={"csrf_token": token}).get_data(as_text=True)
-    assert "Not configured" in html and "API client id" in html
+    html = _test(admin_client, pid, token)
+    assert "failed" in html and "127.0.0.1:9" in html
+    with services.session() as s:
+        assert s.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "platform.connection_tested")) == 4
 
 
 def test_lti_admin_sees_only_their_platform(client, services):
@@ -257,3 +283,37 @@ def test_edit_issuer_keeps_slug(admin_client, services):
     assert resp.status_code == 302
     with services.session() as s:
         assert s.scalar(select(Issuer)).profile["region"] == "Nord"
+
+
+def test_label_profiles_listed_and_an_admin_adds_one(admin_client, services):
+    import json
+    html = admin_client.get("/admin/labels").get_data(as_text=True)
+    assert "GRADEO" in html and "study-hours" in html and "between 100 and 150 hours" in html
+    bad = json.dumps({"id": "x", "name": {"en": "X"}, "rules": [{"id": "r", "any_of": [[{"field": "nope", "min": 1}]],
+                                                                   "message": {"en": "m"}}]})
+    resp = admin_client.post("/admin/labels", data={"csrf_token": _csrf(html), "file": (io.BytesIO(bad.encode()), "x.json")},
+                             content_type="multipart/form-data")
+    assert resp.status_code == 400 and "unknown definition field" in resp.get_data(as_text=True)
+    good = json.dumps({"id": "short-course", "name": {"en": "Short course", "fr": "Cours court"},
+                       "rules": [{"id": "max-hours", "any_of": [[{"field": "workload_hours", "max": 30}]],
+                                  "message": {"en": "At most 30 hours.", "fr": "30 heures au plus."}}]})
+    resp = admin_client.post("/admin/labels", data={"csrf_token": _csrf(html), "file": (io.BytesIO(good.encode()), "s.json")},
+                             content_type="multipart/form-data")
+    assert resp.status_code == 302
+    assert (services.settings.instance_dir / "labels" / "short-course.json").is_file()
+    html = admin_client.get("/admin/labels").get_data(as_text=True)
+    assert "Short course" in html and "At most 30 hours." in html
+    # instructors can now claim it
+    from plugin.domain.labels import load_profiles
+    assert "short-course" in load_profiles([services.settings.instance_dir / "labels"])
+    with services.session() as s:
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "label_profile.saved")).target_id == "short-course"
+
+
+def test_lti_admin_cannot_add_label_profiles(client, services):
+    lid = launch(services, ["admin"])
+    html = client.get(f"/admin/labels?launch={lid}").get_data(as_text=True)
+    assert "GRADEO" in html and "Add or replace" not in html
+    token = _csrf(client.get(f"/admin/issuers/new?launch={lid}").get_data(as_text=True))
+    resp = client.post(f"/admin/labels?launch={lid}", data={"launch": lid, "csrf_token": token})
+    assert resp.status_code == 403

@@ -339,3 +339,30 @@ def test_other_course_credentials_are_not_reachable(client, services, course):
     assert resp.status_code == 404 and "No such credential in this course" in resp.get_data(as_text=True)
     with services.session() as s:
         assert s.get(IssuedCredential, cred_id).status == "active"
+
+
+def test_catch_up_sync_runs_the_bridges_job_and_reports(client, services, course):
+    from plugin.jobs.queue import execute_job
+    lid = _enabled(client, services, course)  # policy: Moodle web services, but no Moodle bridge configured
+    page = client.get(f"/instructor/bulk?launch={lid}").get_data(as_text=True)
+    assert 'id="sync-start"' in page
+    resp = client.post(f"/instructor/sync?launch={lid}", data={"csrf_token": _csrf(page), "launch": lid})
+    assert resp.status_code == 302
+    job_id = int(re.search(r"/sync/(\d+)", resp.headers["Location"]).group(1))
+    again = client.post(f"/instructor/sync?launch={lid}", data={"csrf_token": _csrf(page), "launch": lid})
+    assert again.headers["Location"] == resp.headers["Location"]  # one catch-up at a time
+    assert "refresh" in client.get(f"/instructor/sync/{job_id}?launch={lid}").get_data(as_text=True)
+    assert execute_job(services, job_id) == "failed"  # not configured: permanent, said plainly
+    html = client.get(f"/instructor/sync/{job_id}?launch={lid}").get_data(as_text=True)
+    assert 'id="sync-error"' in html and "moodle" in html.lower()
+
+
+def test_instructor_launch_without_a_course_gets_a_plain_explanation(client, services):
+    from plugin.web.auth import Actor, store_launch
+    with services.session() as s:
+        lid = store_launch(s, Actor(kind="lti", roles=["instructor"], platform_issuer="https://lms.example.edu",
+                                    sub="prof", locale="fr"))
+    resp = client.get(f"/instructor/?launch={lid}")
+    assert resp.status_code == 200 and 'id="no-course"' in resp.get_data(as_text=True)
+    assert "Ouvrez l" in resp.get_data(as_text=True)
+    assert client.get(f"/instructor/definition?launch={lid}").status_code == 400
