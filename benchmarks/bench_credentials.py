@@ -43,8 +43,7 @@ from plugin.signing import data_integrity as di  # noqa: E402
 from plugin.signing import jwt as vcjwt  # noqa: E402
 from plugin.signing.contexts import ContextStore, extension_context_url  # noqa: E402
 from plugin.signing.did import did_document, issuer_did  # noqa: E402
-from plugin.signing.keys import (ED25519_PRIV_HEADER, SigningKey, generate_ed25519,  # noqa: E402
-                                 generate_rsa, multibase_encode)
+from plugin.signing.keys import ED25519_PRIV_HEADER, generate_ed25519, generate_rsa, multibase_encode  # noqa: E402
 
 BASE = "https://tool.example"
 JS_PACKAGES = ["@digitalbazaar/vc@7", "@digitalbazaar/eddsa-rdfc-2022-cryptosuite@1",

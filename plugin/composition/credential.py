@@ -184,7 +184,7 @@ def annex_markdown(profile: IssuerProfile, d: DefinitionData, *, learner: Learne
     if d.further_information or d.further_information_url:
         info = " ".join(x for x in (d.further_information, d.further_information_url) if x)
         lines.append(f"- **Further information:** {info}")
-    lines.append(f"- **Validity:** " + (f"valid until {iso(valid_until)[:10]}" if valid_until
+    lines.append("- **Validity:** " + (f"valid until {iso(valid_until)[:10]}" if valid_until
                                         else (f"{d.validity_months} months" if d.validity_months else "does not expire")))
     return "\n".join(lines)
 

@@ -232,3 +232,28 @@ def test_incomplete_definition_or_issuer_is_refused_with_the_missing_elements():
         make(issuer_profile=profile().model_copy(update={"country_code": ""}))
     with pytest.raises(CompositionError, match="nothing identifies them"):
         make(learner=LearnerIdentity(key="k"))
+
+
+def minimal_definition(**kw):
+    return DefinitionData(**{"title": "Minimal", "learning_outcomes": [LearningOutcome(text="Do one thing")],
+                             "workload_hours": 10, "eqf_not_applicable": True, "assessment_type": "Quiz",
+                             "participation": "onsite", "quality_assurance": "Peer review", **kw})
+
+
+@pytest.mark.parametrize("kw", [
+    {},  # no ECTS, no EQF, no grading, no languages, no validity
+    {"ects_credits": 1.5, "workload_hours": None, "eqf_level": 3, "eqf_not_applicable": False},
+    {"grading_scheme": "Pass/fail", "stackability": "stand-alone", "languages": ["de"]},
+])
+@pytest.mark.parametrize("with_evidence", [True, False])
+def test_minimal_and_partial_definitions_compose_sign_and_validate(store, schema, kw, with_evidence):
+    key = generate_ed25519()
+    c = make(definition=minimal_definition(**kw), status_entries=None, credential_schema=False,
+             evidence=EvidenceData(source="LTI score", observed_at=WHEN, score=7) if with_evidence else None,
+             learner=LearnerIdentity(key="k", lti_issuer="https://lms.example", lti_sub="1"))
+    signed = di.sign(c, key, f"{ISSUER}#{key.key_id}", store=store)
+    assert validate_ob3(signed, schema) == []
+    assert di.verify(signed, documents={ISSUER: did_document(ISSUER, [key])}, store=store).ok
+    desc = c["credentialSubject"]["achievement"]["description"]
+    assert "**Level:** no EQF level applies" in desc or "EQF level" in desc
+    assert "validUntil" not in c and "credentialStatus" not in c

@@ -1,5 +1,4 @@
 import copy
-import hashlib
 import json
 from datetime import datetime, timezone
 
@@ -7,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from plugin.signing import data_integrity as di
-from plugin.signing.contexts import ContextError, ContextStore
+from plugin.signing.contexts import ContextStore
 from plugin.signing.did import did_document, issuer_did
 from plugin.signing.keys import SigningKey, generate_ed25519, multibase_encode
 from tests.conftest import CONTEXTS_DIR, SHARED

@@ -1,6 +1,5 @@
 import base64
 import json
-import time
 
 import jwt as pyjwt
 import pytest
