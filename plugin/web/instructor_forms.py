@@ -149,7 +149,8 @@ class LocalizedDecimalField(Field):
             try:
                 self.data = float(parse_decimal(valuelist[0].strip(), locale=_locale(), strict=False))
             except (NumberFormatError, ValueError):
-                raise ValueError(self.gettext("Not a valid number.")) from None
+                from flask_babel import gettext
+                raise ValueError(gettext("Not a valid number.")) from None
 
 
 class OutcomeForm(Form):
@@ -335,14 +336,18 @@ class DefinitionForm(FlaskForm):
         target = {"eqf_not_applicable": "eqf_level", "assessment_type": "assessment_kind",
                   "field_of_study_label": "field_of_study"}.get(name, name)
         field = getattr(self, target, None) if target else None
+        if field is not None and field.errors:
+            return  # the form's own check already said what is wrong with this field
         (field.errors if field is not None else self.form_errors).append(message)
 
     def _place_policy(self, err, raw):
         message = _clean(err["msg"])
         loc = err["loc"]
         if loc:
-            getattr(self, "policy_" + {"gated_launch_acknowledged": "gated_ack"}.get(loc[0], loc[0]),
-                    self.policy_source).errors.append(message)
+            field = getattr(self, "policy_" + {"gated_launch_acknowledged": "gated_ack"}.get(loc[0], loc[0]),
+                            self.policy_source)
+            if not field.errors:
+                field.errors.append(message)
             return
         # model-level rules of CoursePolicy: attach to the field the sentence is about
         if "gated launch" in message:

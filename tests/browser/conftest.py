@@ -141,7 +141,14 @@ def click_and_wait(browser, element, timeout=15):
     """Click something that loads a new page, and wait until the new page replaced the old one."""
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import WebDriverException
     old = browser.find_element("tag name", "html")
     element.click()
-    WebDriverWait(browser, timeout).until(EC.staleness_of(old))
+
+    def replaced(driver):
+        try:
+            return EC.staleness_of(old)(driver)
+        except WebDriverException:  # the old node vanished mid-check ("does not belong to the document")
+            return True
+    WebDriverWait(browser, timeout).until(replaced)
     WebDriverWait(browser, timeout).until(lambda b: b.execute_script("return document.readyState") == "complete")

@@ -71,3 +71,34 @@ def test_admin_signs_in_and_registers_a_platform(browser, live_server, services,
     assert all(a in browser.page_source for a in ("platform.registered", "issuer.create", "issuer.keys.rotate"))
     axe_check()
     screenshot("audit")
+
+
+def test_platform_administrator_in_french_creates_an_issuer_and_rotates_its_keys(browser, live_server, services,
+                                                                                   screenshot, axe_check):
+    """An LTI administrator launch (no local account), in French, scoped to its own platform."""
+    from tests.web.helpers import launch, make_platform
+    pid = make_platform(services, name="Moodle de la faculté")
+    lid = launch(services, ["admin"], platform_id=pid, locale="fr")
+    browser.get(f"{live_server}/admin/?launch={lid}")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+    assert "Vous administrez la plateforme" in browser.page_source
+    axe_check()
+    screenshot("fr-home")
+    browser.get(f"{live_server}/admin/issuers/new?launch={lid}")
+    _fill(browser, name="Université de Lille", slug="univ-lille", url="https://www.univ-lille.fr",
+          country="FR", region="Hauts-de-France", legal_identifiers="SIREN: 130 029 747",
+          quality_assurance="Évaluation externe Hcéres")
+    axe_check()
+    screenshot("fr-issuer-new")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form[enctype='multipart/form-data'] button[type=submit]"))
+    assert "Organisme enregistré." in browser.page_source
+    _submit(browser, "Renouveler les clés")
+    assert "restent vérifiables" in browser.page_source
+    assert browser.page_source.count("toujours consultable") == 2
+    axe_check()
+    screenshot("fr-issuer-keys-rotated")
+    with services.session() as s:
+        from plugin.storage.models import IssuerPlatform
+        issuer = s.scalar(select(Issuer))
+        assert issuer.profile["legal_identifiers"][0] == {"scheme": "SIREN", "value": "130 029 747", "label": ""}
+        assert [r.platform_id for r in s.scalars(select(IssuerPlatform))] == [pid]

@@ -53,14 +53,19 @@ def test_instructor_launch_from_the_sandbox_platform_inside_its_iframe(browser, 
     title.clear()
     title.send_keys("Sandbox micro-credential")
     browser.find_element(By.NAME, "learning_outcomes-0-text").send_keys("Use the sandbox")
-    # a platform without a bridge: the grade on the tool's own column (AGS) is proposed; it needs a pass mark
-    assert browser.find_element(By.CSS_SELECTOR, "select[name=policy_source] option[selected]").get_attribute("value") == "ags"
+    # pass when the grade on the tool's own gradebook column (AGS) reaches 70 %
+    from selenium.webdriver.support.select import Select
+    Select(browser.find_element(By.NAME, "policy_source")).select_by_value("ags")
+    Select(browser.find_element(By.NAME, "policy_rule")).select_by_value("course_grade")
+    browser.find_element(By.NAME, "policy_threshold").clear()
     browser.find_element(By.NAME, "policy_threshold").send_keys("70")
     click_and_wait(browser, browser.find_element(By.ID, "save-preview"))
-    assert "/instructor/preview" in here(), browser.page_source[:1500]
+    assert "/instructor/preview" in here(), [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".field-error, #form-errors")]
     assert "Sandbox micro-credential" in browser.page_source
     screenshot("preview-in-iframe")
     with demo.services.session() as s:
         d = s.scalar(select(CredentialDefinition))
         assert d.versions[-1].data["title"] == "Sandbox micro-credential"
-        assert d.issuer_id == issuer.id  # the only allowed issuer is chosen by default
+        allowed = {r.issuer_id for r in s.scalars(select(IssuerPlatform).where(IssuerPlatform.platform_id == platform.id))}
+        assert d.issuer_id in allowed  # an issuer the admin allowed for this platform
+        assert d.policy["source"] == "ags" and d.policy["threshold"] == 70
