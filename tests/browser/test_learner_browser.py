@@ -161,7 +161,9 @@ def test_learner_claims_downloads_shares_and_a_verifier_checks(browser, live_ser
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(doc))
     browser.get(f"{live_server}/verify")
-    _wait(browser, "#file").send_keys(str(tampered))
+    _wait(browser, "#file")
+    axe_check()
+    browser.find_element(By.ID, "file").send_keys(str(tampered))
     browser.find_element(By.ID, "verify-submit").click()
     verdict = _wait(browser, "#verdict")
     assert verdict.get_attribute("data-authentic") == "false"
@@ -171,6 +173,13 @@ def test_learner_claims_downloads_shares_and_a_verifier_checks(browser, live_ser
     run = subprocess.run([sys.executable, "-m", "plugin", "verify", str(tampered)], env=env,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode != 0
+
+    # 6. The issuer's page: identity, keys, status lists.
+    browser.get(f"{live_server}/issuers/acme/about")
+    _wait(browser, "#keys-h")
+    assert "Ed25519" in browser.page_source and "/status/" in browser.page_source
+    screenshot("6-issuer")
+    axe_check()
 
 
 def test_french_pages_and_not_passed_reason(browser, live_server, sandbox_course, screenshot, axe_check, services):
