@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from plugin.evidence.bridge_config import set_moodle
 from plugin.storage.models import Issuer, IssuerKey, Platform, ToolKey
-from plugin.storage.secrets import issuer_key_context, platform_secret_context, tool_key_context
+from plugin.storage.secrets import issuer_key_context, tool_key_context
 
 PLATFORM_TOKEN = b"moodle-webservice-token-5f1c2e9a"
 
@@ -52,11 +53,9 @@ def seed_sealed_keys(services) -> SeededKeys:
                         private_sealed=box.seal(_pem(ed), issuer_key_context(issuer.id, "key-1"))))
         s.add(ToolKey(kid="tool-1", public_jwk={"kty": "RSA"},
                       private_sealed=box.seal(_pem(rsa_key), tool_key_context("tool-1"))))
-        platform.bridge_settings = {
-            "source": "moodle",
-            "moodle": {"url": "https://lms.test",
-                       "token": box.seal(PLATFORM_TOKEN, platform_secret_context(platform.id, "moodle.token"))},
-        }
+        # stored the way the admin pages and `microcred bridge set` store it
+        platform.bridge_settings = {"source": "moodle"}
+        set_moodle(services, platform, "https://lms.test", PLATFORM_TOKEN.decode())
         s.flush()
         platform_id = platform.id
     return SeededKeys(issuer_pem=_pem(ed), issuer_raw=raw, tool_pem=_pem(rsa_key), platform_id=platform_id)

@@ -6,6 +6,9 @@ Layout (secrets are sealed with the KEK, bound to the platform row)::
                  "webhook_jwks": {"keys": [...]},       # from a key file
                  "api_url": "...", "client_id": "...", "client_secret_sealed": "kek1:..."},
      "moodle":  {"url": "...", "token_sealed": "kek1:..."}}
+
+A sealed value is bound to its dotted path (``"moodle.token_sealed"``), the convention of
+:func:`plugin.storage.secrets.platform_secret_context` that ``microcred keys rewrap`` follows.
 """
 from __future__ import annotations
 
@@ -75,6 +78,17 @@ def jwks_from_key_text(text: str) -> dict[str, Any]:
     return {"keys": [jwk]}
 
 
+def secret_context(platform: Platform, section: str, key: str) -> str:
+    """Associated data of the sealed ``bridge_settings[section][key]``: its dotted path."""
+    return platform_secret_context(platform.id, f"{section}.{key}")
+
+
+def open_secret(services, platform: Platform, section: str, key: str) -> str:
+    """The clear value of a sealed bridge secret (for the bridges' clients only)."""
+    sealed = (platform.bridge_settings or {})[section][key]
+    return services.secrets.open(sealed, secret_context(platform, section, key)).decode()
+
+
 def _update(platform: Platform, name: str, values: dict[str, Any], drop: tuple[str, ...] = ()) -> None:
     settings = dict(platform.bridge_settings or {})
     section = dict(settings.get(name) or {})
@@ -96,7 +110,7 @@ def set_openedx_webhook_key(platform: Platform, key_text: str) -> None:
 def set_openedx_api(services, platform: Platform, api_url: str, client_id: str, client_secret: str) -> None:
     if not client_id or not client_secret:
         raise BridgeConfigError("the Open edX grades API needs --openedx-client-id and --openedx-client-secret")
-    sealed = services.secrets.seal(client_secret.encode(), platform_secret_context(platform.id, "openedx_client_secret"))
+    sealed = services.secrets.seal(client_secret.encode(), secret_context(platform, "openedx", "client_secret_sealed"))
     _update(platform, "openedx", {"api_url": _url(api_url, "the Open edX URL"), "client_id": client_id,
                                   "client_secret_sealed": sealed})
 
@@ -104,7 +118,7 @@ def set_openedx_api(services, platform: Platform, api_url: str, client_id: str, 
 def set_moodle(services, platform: Platform, url: str, token: str) -> None:
     if not token:
         raise BridgeConfigError("the Moodle bridge needs --moodle-token")
-    sealed = services.secrets.seal(token.encode(), platform_secret_context(platform.id, "moodle_token"))
+    sealed = services.secrets.seal(token.encode(), secret_context(platform, "moodle", "token_sealed"))
     _update(platform, "moodle", {"url": _url(url, "the Moodle URL"), "token_sealed": sealed})
 
 

@@ -24,8 +24,8 @@ import requests
 
 from plugin.domain.policy import CoursePolicy, Observation
 from plugin.evidence.base import BridgeError, BridgeNotConfigured, LearnerResult, PullSource, bridge_settings
+from plugin.evidence.bridge_config import open_secret
 from plugin.storage.models import Course, Learner, Platform
-from plugin.storage.secrets import platform_secret_context
 
 FUNCTIONS = ("core_completion_get_course_completion_status", "gradereport_user_get_grade_items",
              "gradereport_overview_get_course_grades")
@@ -184,7 +184,7 @@ class MoodleSource(PullSource):
         if not (conf.get("url") and conf.get("token_sealed")):
             raise BridgeNotConfigured(f"Moodle web services are not configured for {platform.issuer} "
                                       "(microcred bridge set --moodle-url URL --moodle-token T)")
-        token = services.secrets.open(conf["token_sealed"], platform_secret_context(platform.id, "moodle_token")).decode()
+        token = open_secret(services, platform, "moodle", "token_sealed")
         return cls(MoodleClient(conf["url"], token, http=http))
 
     def _needs_completion(self, policy: CoursePolicy) -> bool:

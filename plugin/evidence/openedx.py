@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session
 from plugin.domain.policy import CoursePolicy, Observation
 from plugin.evidence.base import (BridgeError, BridgeNotConfigured, LearnerResult, PullSource, bridge_settings,
                                   platforms_for_issuer)
+from plugin.evidence.bridge_config import open_secret
 from plugin.storage.models import Course, Learner, OneTimeToken, Platform
-from plugin.storage.secrets import platform_secret_context
 
 log = logging.getLogger("microcred.evidence.openedx")
 
@@ -363,8 +363,7 @@ class OpenEdxGradesSource(PullSource):
             raise BridgeNotConfigured(
                 f"the Open edX grades API is not configured for {platform.issuer} "
                 "(microcred bridge set --openedx-api-url URL --openedx-client-id ID --openedx-client-secret S)")
-        secret = services.secrets.open(conf["client_secret_sealed"],
-                                       platform_secret_context(platform.id, "openedx_client_secret")).decode()
+        secret = open_secret(services, platform, "openedx", "client_secret_sealed")
         return cls(OpenEdxGradesClient(conf["api_url"], conf["client_id"], secret, http=http), platform.issuer)
 
     def observe_learner(self, course: Course, learner: Learner, policy: CoursePolicy) -> Observation:

@@ -6,6 +6,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from plugin.cli import cli
+from plugin.evidence.moodle import MoodleSource
 from plugin.services import build_services
 from plugin.settings import Settings, SettingsError
 from plugin.storage.models import IssuerKey, KekCheck, Platform, ToolKey
@@ -42,6 +43,8 @@ def open_everything(seeded) -> None:
             [(path, value)] = sealed_paths(platform.bridge_settings)
             assert svc.secrets.open(value, platform_secret_context(platform.id, path)) == PLATFORM_TOKEN
             assert platform.bridge_settings["moodle"]["url"] == "https://lms.test"  # the rest is untouched
+            # and the bridge that uses the token still opens it
+            assert MoodleSource.for_platform(svc, platform).client.token == PLATFORM_TOKEN.decode()
     finally:
         svc.engine.dispose()
 

@@ -152,7 +152,7 @@ def test_bridge_secrets_are_sealed_and_never_shown(admin_client, services):
         sealed = p.bridge_settings["moodle"]["token_sealed"]
         assert "moodle-secret-token-123" not in str(p.bridge_settings)
         from plugin.storage.secrets import platform_secret_context
-        assert services.secrets.open(sealed, platform_secret_context(pid, "moodle_token")) == b"moodle-secret-token-123"
+        assert services.secrets.open(sealed, platform_secret_context(pid, "moodle.token_sealed")) == b"moodle-secret-token-123"
         audit = s.scalar(select(AuditLog).where(AuditLog.action == "platform.bridge_updated"))
         assert "moodle-secret-token-123" not in str(audit.details)
     html = admin_client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
