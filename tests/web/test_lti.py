@@ -19,8 +19,12 @@ def _launch_id(location):
     return parse_qs(urlsplit(location).query)["launch"][0]
 
 
-def test_roles_land_on_the_placeholder_when_role_pages_are_missing(client, sandbox, registered):
-    for role, label in ((INSTRUCTOR, b"Instructor"), (LEARNER, b"Learner"), (ADMIN, b"Administrator")):
+def test_roles_land_on_the_placeholder_when_role_pages_are_missing(app, client, sandbox, registered):
+    # (only the roles whose pages are not installed in this build)
+    for role, label, endpoint in ((INSTRUCTOR, b"Instructor", "instructor.home"), (LEARNER, b"Learner", "learner.home"),
+                                  (ADMIN, b"Administrator", "admin.home")):
+        if endpoint in app.view_functions:
+            continue
         r = launch(client, sandbox, roles=[role])
         assert r.status_code == 303 and urlsplit(r.headers["Location"]).path == "/lti/launched"
         page = client.get(r.headers["Location"])
@@ -29,6 +33,8 @@ def test_roles_land_on_the_placeholder_when_role_pages_are_missing(client, sandb
 
 def test_roles_land_on_their_home_endpoint(app, sandbox, registered):
     for name in ("instructor", "learner", "admin"):
+        if f"{name}.home" in app.view_functions:
+            continue  # the real pages are installed
         bp = Blueprint(name, __name__, url_prefix=f"/{name}")
         bp.add_url_rule("/", "home", lambda name=name: name)
         app.register_blueprint(bp)
