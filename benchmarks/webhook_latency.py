@@ -1,12 +1,12 @@
-"""How long from "the LMS sends a passing event" to "the tool has decided and called award".
+"""How long from "the LMS sends a passing event" to "the tool has issued the signed credential".
 
 Runs the tool on 127.0.0.1 (SQLite in a temporary folder, or DATABASE_URL), registers a
 webhook key, then sends N signed passing events for N different learners over HTTP, one
 after another and then C at a time, and prints latency percentiles and throughput.
 
-The credential engine is not part of this branch yet, so award is replaced by a no-op
-that returns at once: the numbers cover verification, replay protection, evidence,
-policy and the database round trips, not signing.
+Each event issues one credential with the real engine: webhook verification, replay
+protection, evidence, policy, composition, the status-list slot, both signatures
+(eddsa-rdfc-2022 and RS256 VC-JWT) and the database round trips.
 
     python benchmarks/webhook_latency.py [N] [C]
 """
@@ -19,14 +19,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
 
 import requests
 from werkzeug.serving import make_server
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from plugin.issuance import auto  # noqa: E402
 from plugin.settings import Settings  # noqa: E402
 from plugin.storage.secrets import generate_kek  # noqa: E402
 from tests.bridges_support import SigningKey, make_definition, make_platform, passing_claims  # noqa: E402
@@ -51,11 +49,11 @@ def main(n: int = 200, concurrency: int = 8) -> None:
     services = build_services(settings)
     holder.app = create_app(services=services)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    auto.engine_award = lambda: (lambda *a, **k: (SimpleNamespace(id=None), True))
     key = SigningKey()
     with services.session() as s:
         platform = make_platform(s, bridge={"openedx": {"webhook_jwks": key.jwks}})
-        make_definition(s, policy={"source": "openedx_webhook", "issuance": "automatic"}, platform_id=platform.id)
+        make_definition(s, policy={"source": "openedx_webhook", "issuance": "automatic"}, platform_id=platform.id,
+                        services=services)
     url = base + "/api/webhooks/openedx"
     http = requests.Session()
 

@@ -71,21 +71,23 @@ def story_lines(tool: str, lms: str, platform) -> list[str]:
     """Where to open each step of the story (printed by the interactive demo)."""
     from plugin.issuance.demo_data import DEMO_SLUG
     start = f"{lms}/start?user="
+    def row(label: str, url: str) -> str:
+        return f"  {label:<60} {url}"
     return [
         f"microcred tool      {tool}  (LTI configuration: {tool}/lti/config)",
         f"sandbox platform    {lms}  (registered as {platform.issuer}, client id {platform.config.client_id})",
         f"awarding body       {tool}/issuers/{DEMO_SLUG}/about  (demo data)",
         "",
         f"Open {lms}/ in a browser: it is the course, and launches open in its iframe. The story:",
-        f"  1. instructor adds the tool to the course (deep linking):  {start}sandbox-instructor&deep_link=1",
+        row("1. instructor adds the tool to the course (deep linking):", f"{start}sandbox-instructor&deep_link=1"),
         "  2. instructor opens the link, reviews the prefilled credential (every Annex I element;",
         "     passed = course grade of at least 50 % sent by the platform's webhook) and presses Enable:",
-        f"                                                              {start}sandbox-instructor&link=sandbox-link-1",
-        f"  3. learner opens the link (not passed yet):                  {start}sandbox-learner-1&link=sandbox-link-1",
+        row("", f"{start}sandbox-instructor&link=sandbox-link-1"),
+        row("3. learner opens the link (not passed yet):", f"{start}sandbox-learner-1&link=sandbox-link-1"),
         f"  4. learner passes: on {lms}/ press \"Grace Hopper passes the course\";",
         "     the platform sends the signed course-passing webhook and the tool issues the credential",
-        f"  5. learner opens the link again and claims it:               {start}sandbox-learner-1&link=sandbox-link-1",
-        f"  6. anyone verifies it (the link is on the learner's page):   {tool}/verify/<credential id>  ·  {tool}/verify",
+        row("5. learner opens the link again and claims it:", f"{start}sandbox-learner-1&link=sandbox-link-1"),
+        row("6. anyone verifies it (the link is on the learner's page):", f"{tool}/verify/<credential id>  ·  {tool}/verify"),
         "",
         "The same story without a browser: microcred demo --headless --out DIR",
         "Press Ctrl-C to stop.",
