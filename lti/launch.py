@@ -54,6 +54,12 @@ ALLOWED_ALGS = ("RS256", "RS384", "RS512")
 HTTP_TIMEOUT = 10
 
 
+def _not_json(name: str) -> t.NoReturn:
+    # Python's json accepts NaN and Infinity, which JSON (RFC 8259) does not: such a body would
+    # be refused later by PostgreSQL's JSON column, so it is refused here as not JSON.
+    raise ValueError(f"{name} is not JSON")
+
+
 def _str(value: t.Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -128,8 +134,8 @@ class HardenedLaunch(MessageLaunch):
         if len(parts) != 3:
             raise LaunchError("the id_token is not a JWT (expected three dot-separated parts)")
         try:
-            header = json.loads(self.urlsafe_b64decode(parts[0]))
-            body = json.loads(self.urlsafe_b64decode(parts[1]))
+            header = json.loads(self.urlsafe_b64decode(parts[0]), parse_constant=_not_json)
+            body = json.loads(self.urlsafe_b64decode(parts[1]), parse_constant=_not_json)
         except Exception:
             raise LaunchError("the id_token is not a JWT (its header or body is not base64url JSON)") from None
         if not isinstance(header, dict) or not isinstance(body, dict):

@@ -50,6 +50,12 @@ def test_not_a_jwt(client, sandbox, registered):
     _refused(post_launch(client, "a.b.c", q["state"], json_errors=True), "not a jwt")
 
 
+def test_infinity_is_not_json(client, sandbox, registered):
+    # Python's encoder writes float("inf") as Infinity, which JSON does not allow (and a
+    # PostgreSQL JSON column refuses): a signed token carrying it is a 400, not a 500.
+    _refused(launch(client, sandbox, name=float("inf")), "not a jwt", "json")
+
+
 @pytest.mark.parametrize("claim", ["iss", "aud", "nonce", "exp", "iat"])
 def test_missing_core_claims(client, sandbox, registered, claim):
     _refused(launch(client, sandbox, **{claim: DROP}), claim)
