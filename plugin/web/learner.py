@@ -188,7 +188,12 @@ def refresh_from_sources(definitions: list[CredentialDefinition], learner: Learn
     for definition_id in due:
         try:
             refresh_learner(services(), definition_id, learner.id)
-        except (BridgeError, PolicyError) as exc:
+        except BridgeError as exc:
+            if exc.code == "not_configured":  # e.g. a webhook policy without the grades API: nothing to ask
+                continue
+            current_app.logger.warning("claim-time check of learner %s for definition %s failed: %s",
+                                       learner.public_id, definition_id, exc)
+        except PolicyError as exc:
             current_app.logger.warning("claim-time check of learner %s for definition %s failed: %s",
                                        learner.public_id, definition_id, exc)
 
