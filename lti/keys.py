@@ -78,12 +78,36 @@ def jwks(session: Session) -> dict:
     return {"keys": [dict(r.public_jwk) for r in rows]}
 
 
-def rotate(session: Session, box: SecretBox) -> ToolSigningKey:
-    """Retire the active keys and make a new one (the old public keys stay published)."""
+def previous_keys(session: Session) -> list[ToolKey]:
+    """Keys that no longer sign but are still published (newest first)."""
+    return list(session.scalars(select(ToolKey).where(ToolKey.active.is_(False)).order_by(ToolKey.id.desc())))
+
+
+def retire_previous(session: Session) -> list[str]:
+    """Stop publishing the keys that no longer sign (their private halves are deleted too).
+
+    Run once the platforms have fetched the new JWKS; a platform that still caches the old
+    set fetches it again when it meets the new ``kid``. Returns the retired kids."""
+    rows = previous_keys(session)
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return [row.kid for row in rows]
+
+
+def rotate(session: Session, box: SecretBox, *, retire_old: bool = False) -> ToolSigningKey:
+    """Make a new signing key; the key it replaces stops signing but stays in the JWKS.
+
+    So that platforms that cached the JWKS keep verifying what was signed just before, the
+    replaced key stays published until :func:`retire_previous` or the next rotation (which
+    drops keys replaced by an earlier one). ``retire_old`` drops every previous key now
+    (a leaked key must not verify anything any more)."""
+    retire_previous(session)
     for row in session.scalars(select(ToolKey).where(ToolKey.active.is_(True))):
         row.active = False
     session.flush()
+    if retire_old:
+        retire_previous(session)
     row = generate_tool_key(session, box)
     return ToolSigningKey(kid=row.kid, private_pem=box.open(row.private_sealed, tool_key_context(row.kid)).decode(),
                           public_jwk=dict(row.public_jwk))
-

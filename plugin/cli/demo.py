@@ -28,7 +28,7 @@ def _headless(ctx, out_dir):
     from plugin.sandbox.story import StoryError, behind_public_url, run_story
     # The tool keeps its configured public URL (MICROCRED_BASE_URL) as its identity, so what it
     # issues verifies later from the same database; it listens on a free loopback port.
-    handle = start_demo(lambda _local_url: ctx.settings(), 0, 0)
+    handle = start_demo(lambda _local_url: ctx.settings(), 0, 0, headless=True)
     behind_public_url(handle)
     out = Path(out_dir) if out_dir else handle.services.settings.instance_dir / "demo"
     click.echo(f"microcred tool      {handle.services.settings.base_url} (listening on {handle.tool_url})")

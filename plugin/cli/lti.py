@@ -32,6 +32,45 @@ def lti_config(ctx):
     click.echo(json.dumps(tool_configuration(ctx.settings().base_url), indent=2))
 
 
+@lti.command("rotate-key")
+@click.option("--retire-old", is_flag=True,
+              help="Also stop publishing the previous keys now (a leaked key). Without it the key being "
+                   "replaced stays in /lti/jwks until the next rotation or 'microcred lti retire-old-keys'.")
+@pass_ctx
+def lti_rotate_key(ctx, retire_old):
+    """Make a new LTI signing key for the tool and print its kid."""
+    from lti.keys import active_key, previous_keys, rotate
+    from plugin.storage.models import AuditLog
+    services = ctx.services()
+    with services.session() as s:
+        old = active_key(s, services.secrets).kid
+        earlier = [k.kid for k in previous_keys(s)]  # replaced by an earlier rotation: dropped now
+        new = rotate(s, services.secrets, retire_old=retire_old)
+        s.add(AuditLog(actor="cli", action="tool_key.rotate", target_type="tool_key", target_id=new.kid,
+                       details={"replaced": old, "retired": earlier + ([old] if retire_old else [])}))
+    click.echo(new.kid)
+    if retire_old:
+        click.echo(f"previous key {old} is no longer published", err=True)
+    else:
+        click.echo(f"previous key {old} stays in /lti/jwks until the next rotation or "
+                   "'microcred lti retire-old-keys'", err=True)
+
+
+@lti.command("retire-old-keys")
+@pass_ctx
+def lti_retire_old_keys(ctx):
+    """Stop publishing the keys that no longer sign (once platforms have the new JWKS)."""
+    from lti.keys import retire_previous
+    from plugin.storage.models import AuditLog
+    services = ctx.services()
+    with services.session() as s:
+        dropped = retire_previous(s)
+        if dropped:
+            s.add(AuditLog(actor="cli", action="tool_key.retire", target_type="tool_key", target_id=dropped[0],
+                           details={"retired": dropped}))
+    click.echo("\n".join(dropped) if dropped else "no previous key was published", err=not dropped)
+
+
 @click.group()
 def platform():
     """LTI 1.3 platform registrations (Open edX, Moodle, any LTI Advantage platform)."""

@@ -389,7 +389,8 @@ class OpenEdxGradesSource(PullSource):
 
 # --------------------------------------------------------------------------- processing
 def handle_passing_event(session: Session, services, claims: dict[str, Any]) -> dict[str, Any]:
-    """Record a verified passing event for every enabled definition of the course that listens to it."""
+    """Record a verified passing event for every definition of the course that listens to it
+    (issued at once by the enabled ones; the others keep it for when they are enabled)."""
     from plugin.evidence.base import definitions_for_course, ensure_learner, find_course
     from plugin.issuance.auto import process_observation
 
@@ -399,10 +400,12 @@ def handle_passing_event(session: Session, services, claims: dict[str, Any]) -> 
     if course is None:
         return {"accepted": True, "course": None, "results": [],
                 "message": "no course with this key has used the tool yet; nothing to do"}
-    definitions = definitions_for_course(session, course.id, "openedx_webhook")
+    # Disabled definitions too: the pass is a fact the platform told us once; it is recorded
+    # (action "disabled") and enabling the credential later issues or offers it.
+    definitions = definitions_for_course(session, course.id, "openedx_webhook", enabled_only=False)
     if not definitions:
         return {"accepted": True, "course": course.id, "results": [],
-                "message": "no enabled credential of this course listens to Open edX passing events"}
+                "message": "no credential of this course listens to Open edX passing events"}
     user = event.user
     external_ids = {"openedx_username": user.username} if user.username else {}
     learner = ensure_learner(session, issuer, user.external_id, external_ids=external_ids,

@@ -179,18 +179,54 @@ def sync_course(services, course_id: int, *, definition_id: int | None = None, p
     return report
 
 
-def refresh_learner(session: Session, services, definition: CredentialDefinition, learner: Learner, *,
-                    issue: bool = True) -> Outcome:
-    """Claim-time check: ask the source about one learner now, record and decide (and issue if automatic)."""
+def _id(value) -> int:
+    return int(getattr(value, "id", value))
+
+
+def observe_learner_now(services, definition, learner):
+    """Ask the definition's source about one learner, outside any write transaction.
+
+    The configuration is read in a short session of its own that is closed before the
+    request goes out: a source may open sessions itself (the AGS client's token cache),
+    which on SQLite (``BEGIN IMMEDIATE``) would wait on the caller's lock and fail.
+    Returns ``(policy, observation)``.
+    """
     from plugin.domain.policy import parse_policy
-    policy = parse_policy(definition.policy)
-    if policy is None:
-        raise BridgeError("this credential has no pass policy", code="no_policy")
-    course = session.get(Course, definition.course_id)
-    source = pull_source_for(session, services, course, policy)
-    obs = source.observe_learner(course, learner, policy)
-    return process_observation(session, services, definition=definition, learner=learner, observation=obs,
-                               policy=policy, issue=issue)
+    with services.session() as s:
+        definition_row = s.get(CredentialDefinition, _id(definition))
+        learner_row = s.get(Learner, _id(learner))
+        if definition_row is None or learner_row is None:
+            raise BridgeError("no such credential or learner", code="unknown")
+        policy = parse_policy(definition_row.policy)
+        if policy is None:
+            raise BridgeError("this credential has no pass policy", code="no_policy")
+        course = s.get(Course, definition_row.course_id)
+        source = pull_source_for(s, services, course, policy)
+        s.expunge_all()  # plain column values only from here on (expire_on_commit is off)
+    return policy, source.observe_learner(course, learner_row, policy)
+
+
+def refresh_learner(services, definition, learner, *, issue: bool = True) -> Outcome:
+    """Claim-time check: ask the source about one learner now, then record and decide (and
+    issue if automatic) in one short transaction, like :func:`sync_course`.
+
+    ``definition`` and ``learner`` are rows or ids. The caller must not hold an open write
+    transaction (on SQLite it would block the source's own sessions and this one).
+    """
+    policy, obs = observe_learner_now(services, definition, learner)
+    with services.session() as s:
+        return process_observation(s, services, definition=s.get(CredentialDefinition, _id(definition)),
+                                   learner=s.get(Learner, _id(learner)), observation=obs, policy=policy, issue=issue)
+
+
+def refresh_is_possible(definition: CredentialDefinition) -> bool:
+    """Whether the definition's policy has a source that can be asked about one learner."""
+    from plugin.domain.policy import parse_policy
+    try:
+        policy = parse_policy(definition.policy)
+    except ValueError:
+        return False
+    return policy is not None and policy.source in BRIDGE_OF_SOURCE
 
 
 # --------------------------------------------------------------------------- jobs
@@ -216,13 +252,10 @@ def run_sync_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
 
 def run_pull_learner_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
     """Job ``pull_learner``: ``{"definition_id", "learner_id"}`` (a platform API may be down: retried)."""
-    with services.session() as s:
-        definition = s.get(CredentialDefinition, int(payload["definition_id"]))
-        learner = s.get(Learner, int(payload["learner_id"]))
-        try:
-            outcome = refresh_learner(s, services, definition, learner)
-        except BridgeError as exc:
-            if exc.retryable:
-                raise
-            raise PermanentJobError(exc.message) from None
-        return {"outcome": outcome.as_dict()}
+    try:
+        outcome = refresh_learner(services, int(payload["definition_id"]), int(payload["learner_id"]))
+    except BridgeError as exc:
+        if exc.retryable:
+            raise
+        raise PermanentJobError(exc.message) from None
+    return {"outcome": outcome.as_dict()}

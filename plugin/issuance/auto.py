@@ -95,3 +95,74 @@ def process_observation(session: Session, services, *, definition: CredentialDef
     outcome.credential_id = getattr(credential, "id", None)
     outcome.action = "issued" if created_cred else "already_issued"
     return outcome
+
+
+# --------------------------------------------------------------------------- passes recorded before enabling
+def passing_backlog(session: Session, definition: CredentialDefinition) -> list[tuple[int, int]]:
+    """``(learner_id, evidence_id)`` of every learner whose latest recorded evidence passes
+    under the definition's *current* policy and who holds no current credential for it.
+
+    A platform may report a pass before the instructor enables the credential (the webhook
+    records it anyway); this is what enabling it owes those learners.
+    """
+    from sqlalchemy import select
+
+    from plugin.domain.policy import PolicyError
+    from plugin.evidence.base import evidence_observation, latest_evidence
+    from plugin.storage.models import CURRENT_STATUSES, IssuedCredential, PassEvidence
+    policy = parse_policy(definition.policy)
+    if policy is None:
+        return []
+    holders = set(session.scalars(select(IssuedCredential.learner_id).where(
+        IssuedCredential.definition_id == definition.id, IssuedCredential.status.in_(CURRENT_STATUSES))))
+    learner_ids = session.scalars(select(PassEvidence.learner_id).where(PassEvidence.definition_id == definition.id)
+                                  .distinct().order_by(PassEvidence.learner_id))
+    due = []
+    for learner_id in learner_ids:
+        if learner_id in holders:
+            continue
+        evidence = latest_evidence(session, definition.id, learner_id)
+        try:
+            passed = evaluate(policy, evidence_observation(evidence)).passed
+        except (PolicyError, ValueError):  # evidence this policy cannot read: not a pass
+            log.warning("evidence %s cannot be evaluated under definition %s's policy", evidence.id, definition.id)
+            continue
+        if passed:
+            due.append((learner_id, evidence.id))
+    return due
+
+
+def queue_backlog(session: Session, services, definition: CredentialDefinition) -> int:
+    """On enabling: queue one ``issue_from_evidence`` job per learner the backlog owes a
+    credential, when the policy issues automatically (``on_claim`` learners simply see
+    "ready to claim"). Jobs join ``session``'s transaction: they exist only if the enable
+    commits. Returns how many were queued."""
+    policy = parse_policy(definition.policy)
+    if policy is None or policy.issuance != "automatic" or not definition.enabled:
+        return 0
+    from plugin.jobs.queue import enqueue
+    due = passing_backlog(session, definition)
+    for learner_id, evidence_id in due:
+        enqueue(services, "issue_from_evidence", {"definition_id": definition.id, "learner_id": learner_id,
+                                                  "evidence_id": evidence_id}, session=session)
+    if due:
+        log_event(log, "backlog queued", definition_id=definition.id, learners=len(due))
+    return len(due)
+
+
+def run_issue_from_evidence_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
+    """Job ``issue_from_evidence``: ``{"definition_id", "learner_id"}``. Decides again at run
+    time (the definition may have been disabled, the policy changed, newer evidence
+    recorded) and issues through the engine's idempotent ``award``: running twice issues once."""
+    with services.session() as s:
+        definition = s.get(CredentialDefinition, int(payload["definition_id"]))
+        learner_id = int(payload["learner_id"])
+        policy = parse_policy(definition.policy) if definition is not None else None
+        if definition is None or not definition.enabled or policy is None or policy.issuance != "automatic":
+            return {"action": "skipped", "reason": "the credential is no longer enabled for automatic issuance"}
+        due = dict(passing_backlog(s, definition))
+        if learner_id not in due:
+            return {"action": "skipped", "reason": "no passing evidence without a current credential"}
+        credential, created = award_credential(s, services, definition_id=definition.id, learner_id=learner_id,
+                                               evidence_id=due[learner_id])
+        return {"action": "issued" if created else "already_issued", "credential_id": getattr(credential, "id", None)}

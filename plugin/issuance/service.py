@@ -183,8 +183,13 @@ def current_version(session: Session, definition: CredentialDefinition) -> Defin
         DefinitionVersion.version == definition.current_version)).first()
 
 
-def set_enabled(session: Session, definition: CredentialDefinition, enabled: bool, *, actor: str) -> None:
-    """Enable (refused while a mandatory Annex I element or the issuer is missing) or disable."""
+def set_enabled(session: Session, definition: CredentialDefinition, enabled: bool, *, actor: str,
+                services=None) -> int:
+    """Enable (refused while a mandatory Annex I element or the issuer is missing) or disable.
+
+    With ``services``, enabling also queues the automatic issuance owed to learners whose
+    pass was recorded while the credential was disabled (:func:`plugin.issuance.auto.queue_backlog`,
+    in this transaction). Returns how many learners were queued (0 when disabling)."""
     if enabled:
         version = current_version(session, definition)
         problems = DefinitionData.from_json(version.data).missing_elements() if version else \
@@ -196,10 +201,15 @@ def set_enabled(session: Session, definition: CredentialDefinition, enabled: boo
             problems += IssuerProfile.from_json(issuer.profile).missing_elements()
         if problems:
             raise IssuanceError("cannot enable this credential: " + "; ".join(problems))
-    if definition.enabled != enabled:
-        definition.enabled = enabled
-        audit(session, actor, "definition.enable" if enabled else "definition.disable", "definition",
-              definition.public_id)
+    if definition.enabled == enabled:
+        return 0
+    definition.enabled = enabled
+    audit(session, actor, "definition.enable" if enabled else "definition.disable", "definition",
+          definition.public_id)
+    if enabled and services is not None:
+        from plugin.issuance.auto import queue_backlog
+        return queue_backlog(session, services, definition)
+    return 0
 
 
 # --------------------------------------------------------------------------- awarding

@@ -47,6 +47,7 @@ JOB_KINDS: dict[str, str] = {
     "sync_course": "plugin.evidence.sync:run_sync_job",
     "pull_learner": "plugin.evidence.sync:run_pull_learner_job",
     "bulk_issue": "plugin.issuance.bulk:run_bulk_issue_job",
+    "issue_from_evidence": "plugin.issuance.auto:run_issue_from_evidence_job",
 }
 
 

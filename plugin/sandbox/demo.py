@@ -100,8 +100,29 @@ def _bind(port: int, slot: _Slot, what: str, option: str):
                         f"choose another with {option}") from None
 
 
-def start_demo(settings_for: Callable[[str], object], port: int = 5000, platform_port: int = 5001) -> DemoHandle:
-    """Start both servers; ``settings_for(base_url)`` builds the tool's settings. Port 0 picks a free port."""
+# The headless demo's sandbox listens on a free port each run; its LTI issuer stays this one,
+# so repeated runs update one registration (login, token and key URLs) instead of adding one
+# per port. Each run tells the story in a course of its own (credentials of earlier runs stay
+# verifiable and untouched).
+HEADLESS_ISSUER = "http://127.0.0.1/microcred-headless-sandbox"
+
+
+def _next_headless_course_in(services) -> tuple[str, str]:
+    from sqlalchemy import func, select
+
+    from plugin.storage.models import Course
+    with services.session() as s:
+        runs = s.scalar(select(func.count()).select_from(Course).where(Course.platform_issuer == HEADLESS_ISSUER))
+    n = (runs or 0) + 1
+    return f"sandbox-course-{n}", f"Sandbox course: Data literacy (headless demo run {n})"
+
+
+def start_demo(settings_for: Callable[[str], object], port: int = 5000, platform_port: int = 5001,
+               *, headless: bool = False) -> DemoHandle:
+    """Start both servers; ``settings_for(base_url)`` builds the tool's settings. Port 0 picks a free port.
+
+    ``headless``: the sandbox keeps :data:`HEADLESS_ISSUER` as its issuer whatever its port,
+    and the story runs in a new course of that platform."""
     from lti.platforms import PlatformInput, register_platform
     from plugin.app import create_app
     from plugin.services import build_services
@@ -118,9 +139,14 @@ def start_demo(settings_for: Callable[[str], object], port: int = 5000, platform
     settings = settings_for(tool_url)
     services = build_services(settings)
     tool_slot.app = create_app(services=services)
+    extra = {}
+    if headless:
+        course_id, course_title = _next_headless_course_in(services)
+        extra = {"issuer": HEADLESS_ISSUER, "course_id": course_id, "course_title": course_title}
     platform = SandboxPlatform(SandboxConfig(base_url=platform_url, tool_base_url=tool_url,
                                              key_file=settings.instance_dir / "sandbox" / "platform-key.pem",
-                                             webhook_key_file=settings.instance_dir / "sandbox" / "webhook-key.pem"))
+                                             webhook_key_file=settings.instance_dir / "sandbox" / "webhook-key.pem",
+                                             **extra))
     platform_slot.app = create_sandbox_app(platform)
     reg = platform.registration()
     with services.session() as s:

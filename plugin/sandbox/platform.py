@@ -50,6 +50,11 @@ class SandboxConfig:
     # The key signing the course-passing webhooks the sandbox sends when a learner passes
     # (as the microcred Open edX plugin would); kept beside the platform key across runs.
     webhook_key_file: Path | None = None
+    # The platform's LTI issuer; default: its base URL. The headless demo listens on a free
+    # port each run but keeps one issuer, so the tool keeps one registration for it.
+    issuer: str | None = None
+    course_id: str = "sandbox-course-1"
+    course_title: str = "Sandbox course: Data literacy"
     users: dict = field(default_factory=lambda: {
         "sandbox-instructor": {"name": "Ada Lovelace", "given_name": "Ada", "family_name": "Lovelace",
                                "email": "ada@sandbox.invalid", "role": "instructor"},
@@ -86,7 +91,7 @@ class SandboxPlatform:
         self.webhook_key = self._load_webhook_key()
         self.private_pem = self.key.export_to_pem(private_key=True, password=None)
         self.lock = threading.RLock()
-        self.course = {"id": "sandbox-course-1", "title": "Sandbox course: Data literacy", "label": "DATA101"}
+        self.course = {"id": self.config.course_id, "title": self.config.course_title, "label": "DATA101"}
         self.links: dict[str, dict] = {
             "sandbox-link-1": {"title": "microcred (default link)", "url": self.tool + "/lti/launch", "custom": {}},
         }
@@ -137,7 +142,7 @@ class SandboxPlatform:
 
     @property
     def issuer(self) -> str:
-        return self.base
+        return (self.config.issuer or self.base).rstrip("/")
 
     def jwks(self) -> dict:
         public = self.key.export_public(as_dict=True)
@@ -428,7 +433,7 @@ def _pass_summary(event: dict) -> str:
         if not actions:
             return "accepted (no credential of this course listens to this platform's passes yet)"
         return "; ".join({"issued": "credential issued", "already_issued": "credential already issued",
-                          "ready_to_claim": "ready to claim", "disabled": "credential not enabled yet",
+                          "ready_to_claim": "ready to claim", "disabled": "pass recorded; the credential is not enabled yet",
                           "not_passed": "not passed"}.get(a, str(a)) for a in actions)
     return f"HTTP {event.get('status') or 'unreachable'}: {body.get('message') or body.get('error') or ''}".strip()
 

@@ -462,7 +462,54 @@ def platforms():
     q = select(Platform).order_by(Platform.name, Platform.id)
     if scope is not None:
         q = q.where(Platform.id == scope)
-    return render_template("admin/platforms.html", platforms=db().scalars(q).all())
+    tool_keys = None
+    if scope is None:  # the tool's key serves every platform: only an instance admin manages it
+        from lti.keys import active_key, previous_keys
+        tool_keys = {"active": active_key(db(), services().secrets).kid,
+                     "previous": [k.kid for k in previous_keys(db())],
+                     "form": KeyActionForm(launch=request.args.get("launch", ""))}
+        db().commit()  # the key made on first use
+    return render_template("admin/platforms.html", platforms=db().scalars(q).all(), tool_keys=tool_keys)
+
+
+def _tool_key_action() -> None:
+    if platform_scope() is not None:
+        abort(403, description=_("The tool's key serves every platform: only an administrator of the "
+                                 "whole instance can change it."))
+    if not KeyActionForm().validate():
+        abort(400, description=_("The form expired; reload the page and try again."))
+
+
+@bp.post("/tool-key/rotate")
+@require_roles("admin")
+def tool_key_rotate():
+    """New LTI signing key; the replaced one stays in /lti/jwks until the next rotation or retirement."""
+    from lti.keys import active_key, previous_keys, rotate
+    _tool_key_action()
+    old = active_key(db(), services().secrets).kid
+    earlier = [k.kid for k in previous_keys(db())]
+    new = rotate(db(), services().secrets)
+    db().add(AuditLog(actor=current_actor().label, action="tool_key.rotate", target_type="tool_key",
+                      target_id=new.kid, details={"replaced": old, "retired": earlier}))
+    db().commit()
+    flash(_("The tool signs with a new key (%(kid)s). The previous key stays published until the next "
+            "rotation, so platforms that cached it keep working.", kid=new.kid), "ok")
+    return redirect(launch_url("admin.platforms"))
+
+
+@bp.post("/tool-key/retire")
+@require_roles("admin")
+def tool_key_retire():
+    """Stop publishing the keys that no longer sign."""
+    from lti.keys import retire_previous
+    _tool_key_action()
+    dropped = retire_previous(db())
+    if dropped:
+        db().add(AuditLog(actor=current_actor().label, action="tool_key.retire", target_type="tool_key",
+                          target_id=dropped[0], details={"retired": dropped}))
+    db().commit()
+    flash(_("The previous keys are no longer published.") if dropped else _("No previous key was published."), "ok")
+    return redirect(launch_url("admin.platforms"))
 
 
 @bp.route("/platforms/new", methods=["GET", "POST"])

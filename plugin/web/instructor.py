@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
                    request)
 from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import func, or_, select, tuple_
@@ -300,13 +300,16 @@ def enable():
                 label=failing[0].name, rules="; ".join(m for _r, m in failing[0].failed)), "error")
         return redirect(launch_url("instructor.preview"))
     try:
-        set_enabled(db(), definition, True, actor=current_actor().label)
+        queued = set_enabled(db(), definition, True, actor=current_actor().label, services=services())
     except IssuanceError as exc:
         db().rollback()
         flash(_("Not enabled: %(why)s", why=str(exc)), "error")
         return redirect(launch_url("instructor.preview"))
     db().commit()
     flash(_("The credential is enabled: learners who pass can now receive it."), "ok")
+    if queued:
+        flash(ngettext("%(num)d learner had already passed: their credential is being issued.",
+                       "%(num)d learners had already passed: their credentials are being issued.", queued), "ok")
     return redirect(launch_url("instructor.home"))
 
 

@@ -168,6 +168,36 @@ def credential_state(definition: CredentialDefinition, learner: Learner) -> dict
     return {"state": "not_passed", "credential": None, "reason": reason}
 
 
+def refresh_from_sources(definitions: list[CredentialDefinition], learner: Learner) -> None:
+    """Ask each pull source (AGS, Open edX grades API, Moodle) about this learner now.
+
+    The request's transaction is ended first: the remote reads happen outside any open
+    transaction (the AGS client keeps its token cache in the database, and on SQLite an
+    open transaction holds the write lock), then each answer is recorded in a short
+    transaction of its own. A platform that cannot be reached leaves the recorded status.
+    """
+    from plugin.domain.policy import PolicyError
+    from plugin.evidence.base import BridgeError
+    from plugin.evidence.sync import refresh_is_possible, refresh_learner
+    due = [d.id for d in definitions
+           if d.enabled and refresh_is_possible(d) and (
+               (row := _latest(d.id, learner.id)) is None or row.status not in ("active", "suspended"))]
+    if not due:
+        return
+    db().commit()
+    for definition_id in due:
+        try:
+            refresh_learner(services(), definition_id, learner.id)
+        except BridgeError as exc:
+            if exc.code == "not_configured":  # e.g. a webhook policy without the grades API: nothing to ask
+                continue
+            current_app.logger.warning("claim-time check of learner %s for definition %s failed: %s",
+                                       learner.public_id, definition_id, exc)
+        except PolicyError as exc:
+            current_app.logger.warning("claim-time check of learner %s for definition %s failed: %s",
+                                       learner.public_id, definition_id, exc)
+
+
 class ClaimForm(FlaskForm):
     launch = HiddenField()
     definition = HiddenField(validators=[DataRequired()])
@@ -193,7 +223,9 @@ def home():
     if learner is None:
         abort(403, description=_("Your platform did not tell us who you are; ask your instructor."))
     items = []
-    for definition in _definitions(actor):
+    definitions = _definitions(actor)
+    refresh_from_sources(definitions, learner)
+    for definition in definitions:
         state = credential_state(definition, learner)
         form = None
         if state["state"] == "ready":
@@ -229,6 +261,7 @@ def claim():
     if not hashed_only and not name:
         flash(_("Please enter the name to appear on the credential."), "error")
         return redirect(url_for("learner.home", launch=actor.launch_id)), 303
+    refresh_from_sources([definition], learner)
     state = credential_state(definition, learner)
     now = datetime.now(timezone.utc)
     try:

@@ -94,12 +94,13 @@ def test_interactive_demo_prints_where_to_open_things_and_stops_on_ctrl_c(tmp_pa
         assert requests.get(tool + "/lti/config", timeout=10).json()["launch_url"] == tool + "/lti/launch"
         assert requests.get(f"{tool}/issuers/demo-university/about", timeout=10).status_code == 200
         # The learner's signed pass reaches the tool and is accepted (the sandbox's key is the
-        # platform's bridge key); the credential is not enabled yet, so nothing is issued.
+        # platform's bridge key); the credential is not enabled yet, so the pass is recorded for
+        # when the instructor enables it, and nothing is issued now.
         passed = requests.post(lms + "/pass", data={"user": "sandbox-learner-1"},
                                headers={"Accept": "application/json"}, timeout=30).json()
         assert passed["status"] == 200, passed
-        assert passed["response"]["results"] == []
-        assert "no credential of this course listens" in requests.get(lms + "/", timeout=10).text
+        assert [r["action"] for r in passed["response"]["results"]] == ["disabled"]
+        assert "pass recorded; the credential is not enabled yet" in requests.get(lms + "/", timeout=10).text
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0, proc.stderr.read()
@@ -110,3 +111,23 @@ def test_interactive_demo_prints_where_to_open_things_and_stops_on_ctrl_c(tmp_pa
             proc.wait()
     with pytest.raises(requests.ConnectionError):
         requests.get(lms + "/", timeout=5)
+
+
+def test_repeated_headless_demos_keep_one_sandbox_registration(settings, services, tmp_path):
+    from sqlalchemy import select
+
+    from plugin.storage.models import Course, IssuedCredential, Platform
+    runs = []
+    for n in (1, 2):
+        result = CliRunner().invoke(cli, ["demo", "--headless", "--out", str(tmp_path / f"out{n}")])
+        assert result.exit_code == 0, result.output
+        runs.append(re.search(r"verify/([0-9a-f-]{36})", result.output).group(1))
+    with services.session() as s:
+        (platform,) = s.scalars(select(Platform).where(Platform.product == "sandbox"))
+        assert platform.auth_login_url.startswith(re.search(r"sandbox platform\s+(\S+)", result.output).group(1))
+        courses = s.scalars(select(Course).where(Course.platform_issuer == platform.issuer)).all()
+        assert len(courses) == 2  # each run tells the story in a course of its own
+        active = set(s.scalars(select(IssuedCredential.public_id).where(IssuedCredential.status == "active")))
+        assert active == set(runs)  # the first run's credential is untouched
+    check = CliRunner().invoke(cli, ["verify", str(tmp_path / "out1" / f"{runs[0]}.json")])
+    assert check.exit_code == 0 and "result: valid" in check.output, check.output

@@ -63,3 +63,23 @@ def test_platform_add_bad_url_is_one_line_on_stderr(services):
 def test_platform_list_empty(services):
     assert json.loads(run("platform", "list", "--json").stdout) == []
     assert "No platform" in run("platform", "list").stdout
+
+
+def test_rotate_key_prints_the_new_kid_and_keeps_the_old_key_published(app, services):
+    client = app.test_client()
+    old = client.get("/lti/jwks").get_json()["keys"][0]["kid"]
+    result = run("lti", "rotate-key")
+    assert result.exit_code == 0, result.output
+    new = result.stdout.strip()
+    assert new and new != old and "stays in /lti/jwks" in result.stderr
+    assert [k["kid"] for k in client.get("/lti/jwks").get_json()["keys"]] == [new, old]
+    from lti.keys import ensure_key
+    assert ensure_key(services).kid == new  # signs from now on
+
+    retired = run("lti", "retire-old-keys")
+    assert retired.exit_code == 0 and retired.stdout.strip() == old
+    assert [k["kid"] for k in client.get("/lti/jwks").get_json()["keys"]] == [new]
+
+    again = run("lti", "rotate-key", "--retire-old")
+    assert again.exit_code == 0
+    assert [k["kid"] for k in client.get("/lti/jwks").get_json()["keys"]] == [again.stdout.strip()]

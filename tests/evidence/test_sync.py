@@ -87,8 +87,7 @@ def test_refresh_learner_at_claim_time(services, course_id, issued):
         definition.policy = {**definition.policy, "issuance": "on_claim"}
         learner = Learner(platform_issuer=MOODLE, sub="5", external_ids={})
         s.add(learner)
-        s.flush()
-        outcome = refresh_learner(s, services, definition, learner)
+    outcome = refresh_learner(services, definition.id, learner.id)
     assert outcome.action == "ready_to_claim" and "75 %" in outcome.reason
     assert issued.all() == []
 

@@ -43,3 +43,25 @@ def test_rotation_keeps_the_old_public_key(services):
     with services.session() as s:
         assert active_key(s, services.secrets).kid == new.kid != old.kid
         assert [k["kid"] for k in jwks(s)["keys"]] == [new.kid, old.kid]
+
+
+def test_a_later_rotation_or_retire_previous_stops_publishing_the_replaced_key(services):
+    from lti.keys import retire_previous
+    with services.session() as s:
+        first = active_key(s, services.secrets)
+        second = rotate(s, services.secrets)
+        third = rotate(s, services.secrets)
+    with services.session() as s:
+        assert [k["kid"] for k in jwks(s)["keys"]] == [third.kid, second.kid]  # first is gone
+        assert first.kid not in {r.kid for r in s.scalars(select(ToolKey))}
+        assert retire_previous(s) == [second.kid]
+    with services.session() as s:
+        assert [k["kid"] for k in jwks(s)["keys"]] == [third.kid]
+
+
+def test_rotation_with_retire_old_publishes_only_the_new_key(services):
+    with services.session() as s:
+        active_key(s, services.secrets)
+        new = rotate(s, services.secrets, retire_old=True)
+    with services.session() as s:
+        assert [k["kid"] for k in jwks(s)["keys"]] == [new.kid]

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from plugin.evidence.sync import sync_course
-from plugin.storage.models import CredentialDefinition, Learner
+from plugin.storage.models import CredentialDefinition, Learner, PassEvidence
 from tests.bridges_support import Issued, make_definition
 
 LEARNER = "sandbox-learner-1"
@@ -81,3 +81,39 @@ def test_ags_score_on_the_tools_line_item_yields_evidence_and_issuance(live):
 
     again = sync_course(live.services, course_id)
     assert (again.issued, again.already_issued) == (0, 1) and len(issued.all()) == 1
+
+
+def test_learner_page_asks_ags_for_the_score_at_claim_time(live):
+    """Opening the learner page reads the learner's score over AGS (its own token, cached in the
+    database) and records it: on the SQLite file too, where an open transaction would lock it out."""
+    platform = live.platform
+    item = platform.add_line_item({"label": "Quiz", "scoreMaximum": 20, "resourceLinkId": "sandbox-link-1"})
+    item_id = item["id"].rsplit("/", 1)[-1]
+    with platform.lock:
+        platform.links["sandbox-link-1"]["lineitem"] = item_id
+    definition_id, _course = _definition(live, {"source": "ags", "rule": "course_grade", "threshold": 60,
+                                                "issuance": "on_claim"})
+    issued = Issued(live.services)
+    assert live.browser().launch(platform, "sandbox-instructor").status_code == 200
+    browser = live.browser()
+    page = browser.launch(platform, LEARNER)
+    assert page.status_code == 200 and "No course grade has been reported for you yet" in page.text, page.text[page.text.find("<main"):][:1500]
+
+    platform.add_score(item_id, {"userId": LEARNER, "scoreGiven": 16, "scoreMaximum": 20,
+                                 "activityProgress": "Completed", "gradingProgress": "FullyGraded",
+                                 "timestamp": datetime.now(timezone.utc).isoformat()})
+    page = browser.get(page.url)  # the learner opens the page again: no sync has run
+    assert page.status_code == 200, page.text[:500]
+    assert 'data-state="ready"' in page.text and "ready to claim" in page.text, page.text[:2000]
+    assert issued.all() == []  # on_claim: ready, not issued
+    with live.services.session() as s:
+        learner = s.scalar(select(Learner).where(Learner.sub == LEARNER))
+        (evidence,) = s.scalars(select(PassEvidence).where(PassEvidence.learner_id == learner.id,
+                                                           PassEvidence.definition_id == definition_id,
+                                                           PassEvidence.passed.is_(True)))
+        assert evidence.score == 80
+
+    claimed = browser.submit(page, identify="name", display_name="Ada Learner", consent="y")
+    assert claimed.status_code == 200, claimed.text[:500]
+    (credential,) = issued.all()
+    assert credential["display_name"] == "Ada Learner"

@@ -317,3 +317,31 @@ def test_lti_admin_cannot_add_label_profiles(client, services):
     token = _csrf(client.get(f"/admin/issuers/new?launch={lid}").get_data(as_text=True))
     resp = client.post(f"/admin/labels?launch={lid}", data={"launch": lid, "csrf_token": token})
     assert resp.status_code == 403
+
+
+def test_admin_rotates_the_tool_key_from_the_platforms_page(admin_client, services):
+    page = admin_client.get("/admin/platforms").get_data(as_text=True)
+    old = re.search(r'id="tool-key-active">([^<]+)<', page).group(1)
+    assert old == admin_client.get("/lti/jwks").get_json()["keys"][0]["kid"]
+    assert 'id="retire-tool-keys"' not in page  # nothing to retire yet
+    resp = admin_client.post("/admin/tool-key/rotate", data={"csrf_token": _csrf(page)}, follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    new = re.search(r'id="tool-key-active">([^<]+)<', html).group(1)
+    assert new != old and f"new key ({new})" in html
+    assert [k["kid"] for k in admin_client.get("/lti/jwks").get_json()["keys"]] == [new, old]
+    with services.session() as s:
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "tool_key.rotate")).target_id == new
+    resp = admin_client.post("/admin/tool-key/retire", data={"csrf_token": _csrf(html)}, follow_redirects=True)
+    assert "no longer published" in resp.get_data(as_text=True)
+    assert [k["kid"] for k in admin_client.get("/lti/jwks").get_json()["keys"]] == [new]
+    assert admin_client.post("/admin/tool-key/rotate", data={}).status_code == 400  # no CSRF token
+
+
+def test_lti_admin_of_one_platform_cannot_rotate_the_tool_key(client, services):
+    mine = make_platform(services, issuer="https://mine.example.edu", name="My LMS")
+    lid = launch(services, ["admin"], platform_id=mine)
+    html = client.get(f"/admin/platforms?launch={lid}").get_data(as_text=True)
+    assert 'id="rotate-tool-key"' not in html
+    form_page = client.get(f"/admin/platforms/{mine}?launch={lid}").get_data(as_text=True)
+    resp = client.post(f"/admin/tool-key/rotate?launch={lid}", data={"csrf_token": _csrf(form_page), "launch": lid})
+    assert resp.status_code == 403 and "whole instance" in resp.get_data(as_text=True)

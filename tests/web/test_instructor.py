@@ -366,3 +366,64 @@ def test_instructor_launch_without_a_course_gets_a_plain_explanation(client, ser
     assert resp.status_code == 200 and 'id="no-course"' in resp.get_data(as_text=True)
     assert "Ouvrez l" in resp.get_data(as_text=True)
     assert client.get(f"/instructor/definition?launch={lid}").status_code == 400
+
+
+def _record(services, learner_id, score):
+    """What a platform reported about the learner (kept even while the credential is disabled)."""
+    from plugin.domain.policy import Observation
+    from plugin.issuance.auto import process_observation
+    with services.session() as s:
+        d = s.scalar(select(CredentialDefinition))
+        outcome = process_observation(s, services, definition=d, learner=s.get(Learner, learner_id),
+                                      observation=Observation(source="moodle", score=score))
+        return outcome.action
+
+
+def test_passes_recorded_before_enabling_are_issued_by_a_job_when_enabled(client, services, course):
+    from plugin.jobs.queue import execute_job
+    from plugin.jobs.worker import EmbeddedWorker
+    lid = course["launch"]
+    assert _post_definition(client, course).status_code == 302  # automatic, pass mark 70, not enabled yet
+    passed, failed = _learner(services), _learner(services, sub="learner-2", email="b@example.edu")
+    assert _record(services, passed, 82) == "disabled" and _record(services, failed, 41) == "not_passed"
+    with services.session() as s:
+        assert s.scalar(select(func.count()).select_from(IssuedCredential)) == 0
+
+    page = client.get(f"/instructor/preview?launch={lid}").get_data(as_text=True)
+    resp = client.post(f"/instructor/enable?launch={lid}", data={"csrf_token": _csrf(page), "launch": lid},
+                       follow_redirects=True)
+    assert "1 learner had already passed" in resp.get_data(as_text=True)
+    with services.session() as s:
+        (job,) = s.scalars(select(Job).where(Job.kind == "issue_from_evidence"))
+        assert job.payload["learner_id"] == passed
+        job_id, payload = job.id, dict(job.payload)
+    assert EmbeddedWorker(services).run_until_empty() >= 1
+    with services.session() as s:
+        (cred,) = s.scalars(select(IssuedCredential))
+        assert cred.learner_id == passed and cred.status == "active"
+        assert s.get(Job, job_id).status == "done"
+
+    from plugin.jobs.queue import enqueue  # the same job again (a retry, a second enable) issues nothing more
+    assert execute_job(services, enqueue(services, "issue_from_evidence", payload)) == "done"
+    disable_page = client.get(f"/instructor/?launch={lid}").get_data(as_text=True)
+    client.post(f"/instructor/disable?launch={lid}", data={"csrf_token": _csrf(disable_page), "launch": lid})
+    page = client.get(f"/instructor/preview?launch={lid}").get_data(as_text=True)
+    again = client.post(f"/instructor/enable?launch={lid}", data={"csrf_token": _csrf(page), "launch": lid},
+                        follow_redirects=True)
+    assert "already passed" not in again.get_data(as_text=True)  # holders are not queued again
+    with services.session() as s:
+        assert s.scalar(select(func.count()).select_from(IssuedCredential)) == 1
+
+
+def test_on_claim_passes_recorded_before_enabling_are_ready_to_claim(client, services, course):
+    from plugin.issuance.explain import explain_status
+    lid = course["launch"]
+    assert _post_definition(client, course, policy_issuance="on_claim").status_code == 302
+    learner_id = _learner(services)
+    assert _record(services, learner_id, 90) == "disabled"
+    page = client.get(f"/instructor/preview?launch={lid}").get_data(as_text=True)
+    client.post(f"/instructor/enable?launch={lid}", data={"csrf_token": _csrf(page), "launch": lid})
+    with services.session() as s:
+        assert s.scalar(select(func.count()).select_from(Job).where(Job.kind == "issue_from_evidence")) == 0
+        status = explain_status(s, s.scalar(select(CredentialDefinition)), s.get(Learner, learner_id))
+        assert status.state == "ready_to_claim"

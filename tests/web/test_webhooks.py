@@ -224,3 +224,27 @@ def test_rsa_key_and_kid_less_registration_verify(client, services, issued):
     wrong_type = SigningKey().sign(passing_claims())
     resp = post(client, wrong_type)
     assert resp.status_code == 401 and resp.get_json()["error"] == "bad_signature"
+
+
+def test_pass_reported_before_the_credential_is_enabled_is_recorded(client, services, key, issued):
+    from plugin.issuance import service as issuance
+    from plugin.jobs.worker import EmbeddedWorker
+    from plugin.storage.models import CredentialDefinition
+    with services.session() as s:
+        platform = make_platform(s, bridge={"openedx": {"webhook_jwks": key.jwks}})
+        definition_id = make_definition(s, policy={"source": "openedx_webhook", "rule": "course_grade",
+                                                   "threshold": 70, "issuance": "automatic"},
+                                        platform_id=platform.id, services=services, enabled=False).id
+    resp = post(client, key.sign(passing_claims()))
+    assert resp.status_code == 200
+    assert resp.get_json()["results"][0]["action"] == "disabled"
+    assert issued.all() == []
+    with services.session() as s:
+        evidence = s.scalar(select(PassEvidence))
+        assert evidence.passed and evidence.definition_id == definition_id
+        queued = issuance.set_enabled(s, s.get(CredentialDefinition, definition_id), True, actor="test",
+                                      services=services)
+    assert queued == 1
+    EmbeddedWorker(services).run_until_empty()
+    (credential,) = issued.all()
+    assert credential["evidence_id"] == evidence.id
