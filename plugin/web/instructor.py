@@ -30,6 +30,7 @@ from plugin.storage.models import (Course, CredentialDefinition, DefinitionVersi
                                    IssuerPlatform, Job, Learner, PassEvidence, Platform)
 from plugin.web.auth import current_actor, launch_url, require_roles
 from plugin.web.context import db, services
+from plugin.web.extensions import tr
 from plugin.web.formatting import install as install_helpers
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
@@ -211,7 +212,7 @@ def edit():
                                       label=failing[0].name, rules="; ".join(m for _r, m in failing[0].failed)))
     except IssuanceError as exc:
         db().rollback()
-        form.form_errors.append(str(exc))
+        form.form_errors.append(tr(exc.args[0] if exc.args else str(exc)))
         return _render_form(form, definition, version, issuers, status=400)
     db().commit()
     flash(_("Saved (version %(n)s).", n=new_version.version), "ok")
@@ -244,7 +245,7 @@ def _preview_document(definition: CredentialDefinition, data: DefinitionData):
                       EvidenceData(source=_("example assessment"), observed_at=now, score=85, score_max=100),
                       f"{base}/credentials/preview", now, base_url=base)
     except CompositionError as exc:
-        return None, issuer, [str(exc)]
+        return None, issuer, [tr(exc.args[0] if exc.args else str(exc))]
     return doc, issuer, []
 
 
@@ -297,13 +298,13 @@ def enable():
     failing = [c for c in label_checks(definition, data) if not c.ok]
     if failing:
         flash(_("Not enabled: the credential claims %(label)s but does not meet: %(rules)s",
-                label=failing[0].name, rules="; ".join(m for _r, m in failing[0].failed)), "error")
+                label=failing[0].name, rules="; ".join(tr(m) for _r, m in failing[0].failed)), "error")
         return redirect(launch_url("instructor.preview"))
     try:
         set_enabled(db(), definition, True, actor=current_actor().label)
     except IssuanceError as exc:
         db().rollback()
-        flash(_("Not enabled: %(why)s", why=str(exc)), "error")
+        flash(_("Not enabled: %(why)s", why=tr(exc.args[0] if exc.args else str(exc))), "error")
         return redirect(launch_url("instructor.preview"))
     db().commit()
     flash(_("The credential is enabled: learners who pass can now receive it."), "ok")

@@ -366,3 +366,38 @@ def test_instructor_launch_without_a_course_gets_a_plain_explanation(client, ser
     assert resp.status_code == 200 and 'id="no-course"' in resp.get_data(as_text=True)
     assert "Ouvrez l" in resp.get_data(as_text=True)
     assert client.get(f"/instructor/definition?launch={lid}").status_code == 400
+
+
+def _french(services, course):
+    """The same course, launched by an instructor whose LMS speaks French (fr-FR)."""
+    fr = launch(services, ["instructor"], platform_id=course["platform"], locale="fr-FR", sub="prof-fr")
+    return dict(course, launch=fr)
+
+
+def test_french_instructor_is_told_in_french_what_is_missing(client, services, course):
+    fr = _french(services, course)
+    lid = fr["launch"]
+    _post_definition(client, fr, title="", quality_assurance="", labels=None)
+    preview = client.get(f"/instructor/preview?launch={lid}").get_data(as_text=True)
+    client.post(f"/instructor/enable?launch={lid}", data={"csrf_token": _csrf(preview), "launch": lid})
+    with services.session() as s:
+        assert not s.scalar(select(CredentialDefinition)).enabled
+    html = client.get(f"/instructor/preview?launch={lid}").get_data(as_text=True)
+    flash = re.search(r"Non activée : impossible d.activer cette certification : ([^<]*)", html)
+    assert flash, html
+    assert "Titre : donnez un titre à la micro-certification" in flash.group(1)
+    assert "Assurance qualité" in flash.group(1)
+    assert "Title: give" not in html and "cannot enable" not in html
+
+
+def test_french_instructor_reads_the_failing_gradeo_rule_in_french(client, services, course):
+    fr = _french(services, course)
+    lid = fr["launch"]
+    _post_definition(client, fr, workload_hours="30", supervision="unsupervised-no-id")
+    preview = client.get(f"/instructor/preview?launch={lid}").get_data(as_text=True)
+    assert "compris entre 100 et 150 heures" in preview and "between 100 and 150 hours" not in preview
+    client.post(f"/instructor/enable?launch={lid}", data={"csrf_token": _csrf(preview), "launch": lid})
+    html = client.get(f"/instructor/preview?launch={lid}").get_data(as_text=True)
+    assert "Non activée : la certification revendique" in html
+    assert "L&#39;identité de l&#39;apprenant doit être vérifiée" in html or \
+        "L'identité de l'apprenant doit être vérifiée" in html
