@@ -75,12 +75,10 @@ def current_data(definition: CredentialDefinition | None) -> tuple[DefinitionDat
 
 
 def allowed_issuers() -> list[Issuer]:
-    """The issuers an admin allowed for the launch's platform."""
+    """The issuers an admin allowed for the launch's platform and course (see plugin.storage.issuer_access)."""
+    from plugin.storage.issuer_access import issuers_for_course
     actor = current_actor()
-    if not actor.platform_id:
-        return []
-    return list(db().scalars(select(Issuer).join(IssuerPlatform, IssuerPlatform.issuer_id == Issuer.id)
-                             .where(IssuerPlatform.platform_id == actor.platform_id).order_by(Issuer.name)))
+    return issuers_for_course(db(), actor.platform_id, actor.course_id)
 
 
 def label_profiles():
@@ -209,7 +207,7 @@ def edit():
             failing = [c for c in label_checks(definition, data_new) if not c.ok]
             if failing:
                 raise IssuanceError(_("this credential is enabled and claims %(label)s, which it would no longer meet: %(rules)s",
-                                      label=failing[0].name, rules="; ".join(m for _r, m in failing[0].failed)))
+                                      label=failing[0].name, rules="; ".join(tr(m) for _r, m in failing[0].failed)))
     except IssuanceError as exc:
         db().rollback()
         form.form_errors.append(tr(exc.args[0] if exc.args else str(exc)))

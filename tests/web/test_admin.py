@@ -317,3 +317,47 @@ def test_lti_admin_cannot_add_label_profiles(client, services):
     token = _csrf(client.get(f"/admin/issuers/new?launch={lid}").get_data(as_text=True))
     resp = client.post(f"/admin/labels?launch={lid}", data={"launch": lid, "csrf_token": token})
     assert resp.status_code == 403
+
+
+def _course(services, platform_id, context_id, title):
+    from plugin.storage.models import Course
+    with services.session() as s:
+        platform = s.get(Platform, platform_id)
+        course = Course(platform_issuer=platform.issuer, context_id=context_id, title=title, platform_id=platform_id)
+        s.add(course)
+        s.flush()
+        return course.id
+
+
+def test_issuer_limited_to_some_courses(admin_client, services):
+    from plugin.storage.models import IssuerCourse
+    pid = make_platform(services)
+    stats = _course(services, pid, "stats-101", "Statistics 101")
+    _course(services, pid, "art-101", "Art history")
+    page = admin_client.get("/admin/issuers/new").get_data(as_text=True)
+    assert "Courses that may use this issuer" in page and "Statistics 101 (stats-101)" in page
+    resp = _issuer_form(admin_client, "/admin/issuers/new", platforms=[str(pid)], courses=[str(stats)])
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    with services.session() as s:
+        issuer = s.scalar(select(Issuer))
+        assert [r.course_id for r in s.scalars(select(IssuerCourse))] == [stats]
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "issuer.courses")).details["courses"] == [stats]
+    edit = admin_client.get(f"/admin/issuers/{issuer.id}").get_data(as_text=True)
+    assert re.search(rf'value="{stats}"[^>]*checked|checked[^>]*value="{stats}"', edit)
+    # unticking every course lifts the restriction
+    resp = _issuer_form(admin_client, f"/admin/issuers/{issuer.id}", platforms=[str(pid)])
+    assert resp.status_code == 302
+    with services.session() as s:
+        assert s.scalar(select(func.count(IssuerCourse.id))) == 0
+
+
+def test_a_course_on_a_platform_the_issuer_is_not_allowed_on_is_refused(admin_client, services):
+    from plugin.storage.models import IssuerCourse
+    allowed = make_platform(services)
+    other = make_platform(services, issuer="https://other.example.edu", name="Other LMS")
+    elsewhere = _course(services, other, "c-9", "Elsewhere")
+    resp = _issuer_form(admin_client, "/admin/issuers/new", platforms=[str(allowed)], courses=[str(elsewhere)])
+    assert resp.status_code == 400
+    assert "not allowed on" in resp.get_data(as_text=True) and "Elsewhere" in resp.get_data(as_text=True)
+    with services.session() as s:
+        assert s.scalar(select(func.count(IssuerCourse.id))) == 0 and s.scalar(select(Issuer)) is None
