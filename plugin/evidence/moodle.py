@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import requests
 
+from plugin.domain.i18n import N_
 from plugin.domain.policy import CoursePolicy, Observation
 from plugin.evidence.base import BridgeError, BridgeNotConfigured, LearnerResult, PullSource, bridge_settings
 from plugin.evidence.bridge_config import open_secret
@@ -72,16 +73,19 @@ class MoodleClient:
         try:
             resp = self.http.post(self.endpoint, params=query, data=_flatten(params), timeout=self.timeout)
         except requests.RequestException as exc:
-            raise MoodleError(f"Moodle at {self.site_url} could not be reached: {type(exc).__name__}",
+            raise MoodleError(N_("Moodle at %(url)s could not be reached: %(error)s",
+                                 url=self.site_url, error=type(exc).__name__),
                               errorcode="unreachable", retryable=True) from None
         if resp.status_code != 200:
-            raise MoodleError(f"Moodle answered HTTP {resp.status_code} for {function} "
-                              f"(is {self.endpoint} the Moodle site root?)", errorcode="http_error",
+            raise MoodleError(N_("Moodle answered HTTP %(status)s for %(function)s (is %(endpoint)s the Moodle "
+                                 "site root?)", status=resp.status_code, function=function, endpoint=self.endpoint),
+                              errorcode="http_error",
                               retryable=resp.status_code >= 500)
         try:
             body = resp.json()
         except ValueError:
-            raise MoodleError(f"Moodle did not answer JSON for {function}: is the REST protocol enabled?",
+            raise MoodleError(N_("Moodle did not answer JSON for %(function)s: is the REST protocol enabled?",
+                                 function=function),
                               errorcode="not_json") from None
         if isinstance(body, dict) and "exception" in body:
             code = body.get("errorcode") or "moodle_error"
@@ -89,7 +93,10 @@ class MoodleClient:
             if hint:
                 hint = hint.format(function=function, courseid=params.get("courseid", "?"))
             text = html.unescape(str(body.get("message") or code))
-            raise MoodleError(f"Moodle refused {function}: {text} ({code})" + (f"; {hint}" if hint else ""),
+            raise MoodleError(N_("Moodle refused %(function)s: %(text)s (%(code)s); %(hint)s", function=function,
+                                 text=text, code=code, hint=hint) if hint else
+                              N_("Moodle refused %(function)s: %(text)s (%(code)s)", function=function, text=text,
+                                 code=code),
                               errorcode=code, exception=body.get("exception"))
         return body
 
@@ -182,8 +189,9 @@ class MoodleSource(PullSource):
     def for_platform(cls, services, platform: Platform, *, http: requests.Session | None = None) -> "MoodleSource":
         conf = bridge_settings(platform, "moodle")
         if not (conf.get("url") and conf.get("token_sealed")):
-            raise BridgeNotConfigured(f"Moodle web services are not configured for {platform.issuer} "
-                                      "(microcred bridge set --moodle-url URL --moodle-token T)")
+            raise BridgeNotConfigured(N_("Moodle web services are not configured for %(platform)s "
+                                         "(microcred bridge set --moodle-url URL --moodle-token T)",
+                                         platform=platform.issuer))
         token = open_secret(services, platform, "moodle", "token_sealed")
         return cls(MoodleClient(conf["url"], token, http=http))
 
@@ -216,6 +224,7 @@ class MoodleSource(PullSource):
     def check(self, course_id: str | None = None) -> str:
         if course_id:
             users = self.client.grade_items(course_id)
-            return f"Moodle web services OK: course {course_id} readable ({len(users)} learners with grades)"
+            return N_("Moodle web services OK: course %(course)s readable (%(count)s learners with grades)",
+                      course=course_id, count=len(users))
         self.client.course_grades()
-        return f"Moodle web services OK: {self.client.site_url} accepted the token"
+        return N_("Moodle web services OK: %(url)s accepted the token", url=self.client.site_url)

@@ -361,3 +361,24 @@ def test_a_course_on_a_platform_the_issuer_is_not_allowed_on_is_refused(admin_cl
     assert "not allowed on" in resp.get_data(as_text=True) and "Elsewhere" in resp.get_data(as_text=True)
     with services.session() as s:
         assert s.scalar(select(func.count(IssuerCourse.id))) == 0 and s.scalar(select(Issuer)) is None
+
+
+def test_connection_test_speaks_french_to_a_french_admin(client, services, fake_moodle):
+    pid = make_platform(services)
+    lid = launch(services, ["admin"], platform_id=pid, locale="fr-FR")
+    url = f"/admin/platforms/{pid}?launch={lid}"
+    token = _csrf(client.get(url).get_data(as_text=True))
+    test = f"/admin/platforms/{pid}/test?launch={lid}"
+    html = client.post(test, data={"csrf_token": token, "launch": lid}).get_data(as_text=True)
+    assert "aucune passerelle n&#39;est configurée" in html or "aucune passerelle n'est configurée" in html
+    client.post(url, data={"csrf_token": token, "launch": lid, "moodle_url": fake_moodle, "moodle_token": "bad"})
+    html = client.post(test, data={"csrf_token": token, "launch": lid}).get_data(as_text=True)
+    assert "services web Moodle" in html
+    assert "Moodle a refusé gradereport_overview_get_course_grades : Invalid token - token not found (invalidtoken)" in html
+    client.post(url, data={"csrf_token": token, "launch": lid, "moodle_url": fake_moodle, "moodle_token": "good"})
+    html = client.post(test, data={"csrf_token": token, "launch": lid}).get_data(as_text=True)
+    assert f"Services web Moodle OK : {fake_moodle} a accepté le jeton" in html
+    assert "accepted the token" not in html
+    with services.session() as s:  # the audit log keeps the English wording
+        rows = s.scalars(select(AuditLog).where(AuditLog.action == "platform.connection_tested")).all()
+        assert rows[-1].details["results"][0]["message"].endswith("accepted the token")
