@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 import requests
 
-from plugin.domain.i18n import N_
+from plugin.domain.i18n import N_, Msg
 from plugin.domain.policy import CoursePolicy, Observation
 from plugin.evidence.base import BridgeError, BridgeNotConfigured, LearnerResult, PullSource, bridge_settings
 from plugin.evidence.bridge_config import open_secret
@@ -31,21 +31,21 @@ from plugin.storage.models import Course, Learner, Platform
 FUNCTIONS = ("core_completion_get_course_completion_status", "gradereport_user_get_grade_items",
              "gradereport_overview_get_course_grades")
 
-# errorcode -> what the admin or instructor should do
+# errorcode -> what the admin or instructor should do (%(function)s, %(courseid)s filled in when raised)
 _HINTS = {
-    "invalidtoken": "the Moodle web-service token is wrong or was deleted: create a new one "
-                    "(Site administration > Server > Web services > Manage tokens) and run microcred bridge set",
-    "accessexception": "the token's web service does not allow this function, or its user lacks the capability: "
-                       "add {function} to the external service and check the token user's role",
-    "servicerequireslogin": "the web service is disabled for this token's user",
-    "invalidrecord": "Moodle does not know this course or user (course id {courseid})",
-    "requireloginerror": "the token's user cannot access this course (enrol it or give it a system role)",
-    "nocriteriaset": "completion tracking has no criteria in this course: set course completion criteria in Moodle",
-    "completionnotenabled": "completion tracking is not enabled for this course in Moodle",
-    "invalidparameter": "Moodle refused the parameters (course or user id not valid)",
-    "webservicesnotenabled": "web services are disabled on this Moodle site (Site administration > Advanced features)",
-    "enablewsdescription": "web services are disabled on this Moodle site (Site administration > Advanced features)",
-    "protocolnotenabled": "the REST protocol is disabled on this Moodle site (Site administration > Server > Web services > Manage protocols)",
+    "invalidtoken": N_("the Moodle web-service token is wrong or was deleted: create a new one "
+                       "(Site administration > Server > Web services > Manage tokens) and run microcred bridge set"),
+    "accessexception": N_("the token's web service does not allow this function, or its user lacks the capability: "
+                          "add %(function)s to the external service and check the token user's role"),
+    "servicerequireslogin": N_("the web service is disabled for this token's user"),
+    "invalidrecord": N_("Moodle does not know this course or user (course id %(courseid)s)"),
+    "requireloginerror": N_("the token's user cannot access this course (enrol it or give it a system role)"),
+    "nocriteriaset": N_("completion tracking has no criteria in this course: set course completion criteria in Moodle"),
+    "completionnotenabled": N_("completion tracking is not enabled for this course in Moodle"),
+    "invalidparameter": N_("Moodle refused the parameters (course or user id not valid)"),
+    "webservicesnotenabled": N_("web services are disabled on this Moodle site (Site administration > Advanced features)"),
+    "enablewsdescription": N_("web services are disabled on this Moodle site (Site administration > Advanced features)"),
+    "protocolnotenabled": N_("the REST protocol is disabled on this Moodle site (Site administration > Server > Web services > Manage protocols)"),
 }
 
 
@@ -89,9 +89,9 @@ class MoodleClient:
                               errorcode="not_json") from None
         if isinstance(body, dict) and "exception" in body:
             code = body.get("errorcode") or "moodle_error"
-            hint = _HINTS.get(code, "")
+            hint = _HINTS.get(code)
             if hint:
-                hint = hint.format(function=function, courseid=params.get("courseid", "?"))
+                hint = Msg(hint.msgid, {"function": function, "courseid": params.get("courseid", "?")})
             text = html.unescape(str(body.get("message") or code))
             raise MoodleError(N_("Moodle refused %(function)s: %(text)s (%(code)s); %(hint)s", function=function,
                                  text=text, code=code, hint=hint) if hint else

@@ -375,6 +375,7 @@ def test_connection_test_speaks_french_to_a_french_admin(client, services, fake_
     html = client.post(test, data={"csrf_token": token, "launch": lid}).get_data(as_text=True)
     assert "services web Moodle" in html
     assert "Moodle a refusé gradereport_overview_get_course_grades : Invalid token - token not found (invalidtoken)" in html
+    assert "le jeton de service web Moodle est faux ou a été supprimé" in html
     client.post(url, data={"csrf_token": token, "launch": lid, "moodle_url": fake_moodle, "moodle_token": "good"})
     html = client.post(test, data={"csrf_token": token, "launch": lid}).get_data(as_text=True)
     assert f"Services web Moodle OK : {fake_moodle} a accepté le jeton" in html
