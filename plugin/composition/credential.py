@@ -27,6 +27,7 @@ from typing import Any
 
 from plugin.domain import vocab
 from plugin.domain.definition import DefinitionData
+from plugin.domain.i18n import N_
 from plugin.domain.issuer import IssuerProfile
 from plugin.signing import contexts as ctx
 
@@ -312,7 +313,7 @@ def compose(issuer_profile: IssuerProfile, issuer_id: str, definition: Definitio
     """
     missing = definition.missing_elements() + issuer_profile.missing_elements()
     if missing:
-        raise CompositionError("cannot issue: " + "; ".join(missing))
+        raise CompositionError(N_("cannot issue: %(missing)s", missing=missing))
     if not base_url:
         raise CompositionError("base_url is needed to reference the extension context")
     if valid_until is None and definition.validity_months:

@@ -31,6 +31,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from plugin.domain import vocab
+from plugin.domain.i18n import N_
 
 ESCO_PREFIX = "http://data.europa.eu/esco/"
 
@@ -121,24 +122,25 @@ class DefinitionData(BaseModel):
 
     # ------------------------------------------------------------------ completeness
     def missing_elements(self) -> list[str]:
-        """The mandatory Annex I elements still missing, each in words an instructor understands."""
+        """The mandatory Annex I elements still missing, each in words an instructor understands
+        (English :class:`~plugin.domain.i18n.Msg`; the web layer translates them)."""
         missing = []
         if not self.title.strip():
-            missing.append("Title: give the micro-credential a title")
+            missing.append(N_("Title: give the micro-credential a title"))
         if not self.learning_outcomes:
-            missing.append("Learning outcomes: add at least one outcome")
+            missing.append(N_("Learning outcomes: add at least one outcome"))
         if self.workload_hours is None and self.ects_credits is None:
-            missing.append("Workload: give the notional workload in hours or in ECTS credits")
+            missing.append(N_("Workload: give the notional workload in hours or in ECTS credits"))
         if self.eqf_level is None and not self.eqf_not_applicable:
-            missing.append("Level: choose the EQF level (1 to 8), or say that no EQF level applies")
+            missing.append(N_("Level: choose the EQF level (1 to 8), or say that no EQF level applies"))
         if not self.assessment_type.strip():
-            missing.append("Type of assessment: say how learners are assessed (e.g. proctored online exam)")
+            missing.append(N_("Type of assessment: say how learners are assessed (e.g. proctored online exam)"))
         if self.participation is None:
-            missing.append("Form of participation: choose online, onsite or blended")
+            missing.append(N_("Form of participation: choose online, onsite or blended"))
         if not self.quality_assurance.strip():
-            missing.append("Quality assurance: describe the type of quality assurance behind the credential")
+            missing.append(N_("Quality assurance: describe the type of quality assurance behind the credential"))
         if self.stackability == "stackable" and not self.stackable_towards.strip():
-            missing.append("Stackability: say which credential this one stacks towards")
+            missing.append(N_("Stackability: say which credential this one stacks towards"))
         return missing
 
     @property

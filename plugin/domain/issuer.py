@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from plugin.domain.i18n import N_
+
 _DATA_URI = re.compile(r"^data:image/(png|jpeg|svg\+xml|gif|webp);base64,[A-Za-z0-9+/=]+$")
 
 IDENTIFIER_SCHEMES = {
@@ -83,11 +85,11 @@ class IssuerProfile(BaseModel):
         """What an admin must still fill in before this body can award credentials."""
         missing = []
         if not self.legal_name.strip():
-            missing.append("Legal name: give the awarding body's official name")
+            missing.append(N_("Legal name: give the awarding body's official name"))
         if not self.country_code:
-            missing.append("Country: give the country of the awarding body (two-letter code, e.g. FR)")
+            missing.append(N_("Country: give the country of the awarding body (two-letter code, e.g. FR)"))
         if not self.url:
-            missing.append("Web site: give the awarding body's web address")
+            missing.append(N_("Web site: give the awarding body's web address"))
         return missing
 
     def to_json(self) -> dict:

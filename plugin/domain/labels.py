@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from plugin.domain.definition import DefinitionData
+from plugin.domain.i18n import N_
 
 PACKAGE_LABELS = Path(__file__).resolve().parent.parent / "data" / "labels"
 _FIELDS = set(DefinitionData.model_fields)
@@ -159,7 +160,7 @@ def check_labels(data: DefinitionData, label_ids: list[str], profiles: dict[str,
     for lid in label_ids:
         profile = profiles.get(lid)
         if profile is None:
-            out.append(LabelCheck(profile_id=lid, name=lid, failed=[("unknown", f"unknown label profile {lid!r}")]))
+            out.append(LabelCheck(profile_id=lid, name=lid, failed=[("unknown", N_("unknown label profile %(label)s", label=repr(lid)))]))
         else:
             out.append(profile.check(data, locale))
     return out

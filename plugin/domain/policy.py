@@ -14,7 +14,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, model_validator
+
+from plugin.domain.i18n import N_
 
 Source = Literal["openedx_webhook", "openedx_grades", "moodle", "ags", "gated_launch"]
 Rule = Literal["course_passed", "course_grade", "assessment_grade", "completion"]
@@ -24,11 +26,11 @@ SOURCES: tuple[str, ...] = ("openedx_webhook", "openedx_grades", "moodle", "ags"
 RULES: tuple[str, ...] = ("course_passed", "course_grade", "assessment_grade", "completion")
 
 SOURCE_LABELS = {
-    "openedx_webhook": "Open edX (course passing event, pushed by the microcred Open edX plugin)",
-    "openedx_grades": "Open edX grades API (pulled by the tool)",
-    "moodle": "Moodle web services (pulled by the tool)",
-    "ags": "the grade posted on this tool's own grade column (LTI Assignment and Grade Services)",
-    "gated_launch": "the launch itself (the platform only shows the link to learners who passed)",
+    "openedx_webhook": N_("Open edX (course passing event, pushed by the microcred Open edX plugin)"),
+    "openedx_grades": N_("Open edX grades API (pulled by the tool)"),
+    "moodle": N_("Moodle web services (pulled by the tool)"),
+    "ags": N_("the grade posted on this tool's own grade column (LTI Assignment and Grade Services)"),
+    "gated_launch": N_("the launch itself (the platform only shows the link to learners who passed)"),
 }
 
 # Which rules each source can decide. Open edX's passing event carries is_passing and,
@@ -97,16 +99,18 @@ class CoursePolicy(BaseModel):
     def describe(self) -> str:
         """One sentence for people: what the learner must do."""
         if self.rule == "course_passed":
-            what = "pass the course"
+            what = N_("pass the course")
         elif self.rule == "course_grade":
-            what = f"reach a course grade of at least {_pct(self.threshold)}"
+            what = N_("reach a course grade of at least %(mark)s", mark=_pct(self.threshold))
         elif self.rule == "assessment_grade":
-            what = f"reach at least {_pct(self.threshold)} in \u201c{self.assessment}\u201d"
+            what = N_("reach at least %(mark)s in \u201c%(assessment)s\u201d", mark=_pct(self.threshold),
+                      assessment=self.assessment)
         else:
-            what = "complete the course"
-        when = ("the credential is issued automatically" if self.issuance == "automatic"
-                else "the learner then claims the credential")
-        return f"Learners must {what}, as reported by {SOURCE_LABELS[self.source]}; {when}."
+            what = N_("complete the course")
+        when = (N_("the credential is issued automatically") if self.issuance == "automatic"
+                else N_("the learner then claims the credential"))
+        return N_("Learners must %(what)s, as reported by %(source)s; %(when)s.",
+                  what=what, source=SOURCE_LABELS[self.source], when=when)
 
 
 def parse_policy(data: dict[str, Any] | None) -> CoursePolicy | None:
@@ -149,7 +153,7 @@ class Observation(BaseModel):
 
 class Decision(BaseModel):
     passed: bool
-    reason: str
+    reason: InstanceOf[str]  # kept as is: a plugin.domain.i18n.Msg, which the web layer translates
     score: float | None = None
     pass_mark: float | None = None
 
@@ -173,51 +177,59 @@ def evaluate(policy: CoursePolicy, obs: Observation) -> Decision:
     label = SOURCE_LABELS[obs.source]
     if obs.source != policy.source:
         return Decision(passed=False, reason=(
-            f"This result comes from {label}, but this credential listens to "
-            f"{SOURCE_LABELS[policy.source]}."))
+            N_("This result comes from %(label)s, but this credential listens to %(expected)s.",
+               label=label, expected=SOURCE_LABELS[policy.source])))
     rule = policy.rule
     if rule == "course_passed":
         if obs.passed is True:
-            return Decision(passed=True, reason="You passed the course.", score=obs.score, pass_mark=obs.pass_mark)
+            return Decision(passed=True, reason=N_("You passed the course."), score=obs.score, pass_mark=obs.pass_mark)
         if obs.passed is None:
             # A source without a verdict can still decide with its own pass mark.
             if obs.score is not None and obs.pass_mark is not None:
                 ok = obs.score >= obs.pass_mark
                 return Decision(passed=ok, score=obs.score, pass_mark=obs.pass_mark, reason=(
-                    "You passed the course." if ok else
-                    f"Your course grade is {_pct(obs.score)}; the pass mark is {_pct(obs.pass_mark)}."))
-            return Decision(passed=False, reason="Your platform has not reported whether you passed the course yet.")
+                    N_("You passed the course.") if ok else
+                    N_("Your course grade is %(score)s; the pass mark is %(mark)s.",
+                       score=_pct(obs.score), mark=_pct(obs.pass_mark))))
+            return Decision(passed=False, reason=N_("Your platform has not reported whether you passed the course yet."))
         if obs.score is not None and obs.pass_mark is not None:
-            reason = f"Your course grade is {_pct(obs.score)}; the pass mark is {_pct(obs.pass_mark)}."
+            reason = N_("Your course grade is %(score)s; the pass mark is %(mark)s.",
+                        score=_pct(obs.score), mark=_pct(obs.pass_mark))
         elif obs.score is not None:
-            reason = f"Your course grade is {_pct(obs.score)}, which is not a passing grade yet."
+            reason = N_("Your course grade is %(score)s, which is not a passing grade yet.", score=_pct(obs.score))
         else:
-            reason = "Your platform reports that you have not passed the course yet."
+            reason = N_("Your platform reports that you have not passed the course yet.")
         return Decision(passed=False, reason=reason, score=obs.score, pass_mark=obs.pass_mark)
     if rule == "course_grade":
         if obs.score is None:
             return Decision(passed=False, pass_mark=policy.threshold, reason=(
-                f"No course grade has been reported for you yet; the pass mark is {_pct(policy.threshold)}."))
+                N_("No course grade has been reported for you yet; the pass mark is %(mark)s.",
+                   mark=_pct(policy.threshold))))
         ok = obs.score >= policy.threshold
         return Decision(passed=ok, score=obs.score, pass_mark=policy.threshold, reason=(
-            f"Your course grade is {_pct(obs.score)}; the pass mark is {_pct(policy.threshold)}."
-            + ("" if ok else f" You need {_pct(policy.threshold - obs.score)} more.")))
+            N_("Your course grade is %(score)s; the pass mark is %(mark)s.",
+               score=_pct(obs.score), mark=_pct(policy.threshold)) if ok else
+            N_("Your course grade is %(score)s; the pass mark is %(mark)s. You need %(gap)s more.",
+               score=_pct(obs.score), mark=_pct(policy.threshold), gap=_pct(policy.threshold - obs.score))))
     if rule == "assessment_grade":
         key, value, _ = _find_assessment(obs, policy.assessment or "")
         if key is None:
             return Decision(passed=False, pass_mark=policy.threshold, reason=(
-                f"The assessment \u201c{policy.assessment}\u201d was not found in your grades."))
+                N_("The assessment \u201c%(assessment)s\u201d was not found in your grades.",
+                   assessment=policy.assessment)))
         if value is None:
             return Decision(passed=False, pass_mark=policy.threshold, reason=(
-                f"\u201c{key}\u201d has not been graded yet; the pass mark is {_pct(policy.threshold)}."))
+                N_("\u201c%(assessment)s\u201d has not been graded yet; the pass mark is %(mark)s.",
+                   assessment=key, mark=_pct(policy.threshold))))
         ok = value >= policy.threshold
         return Decision(passed=ok, score=value, pass_mark=policy.threshold, reason=(
-            f"Your grade in \u201c{key}\u201d is {_pct(value)}; the pass mark is {_pct(policy.threshold)}."))
+            N_("Your grade in \u201c%(assessment)s\u201d is %(score)s; the pass mark is %(mark)s.",
+               assessment=key, score=_pct(value), mark=_pct(policy.threshold))))
     # completion
     if obs.completed is True:
-        return Decision(passed=True, reason="You completed the course.", score=obs.score)
+        return Decision(passed=True, reason=N_("You completed the course."), score=obs.score)
     missing = obs.details.get("missing_criteria") or []
     if missing:
-        return Decision(passed=False, reason="You have not completed the course yet. Still to do: "
-                        + "; ".join(str(m) for m in missing) + ".")
-    return Decision(passed=False, reason="You have not completed the course yet.")
+        return Decision(passed=False, reason=N_("You have not completed the course yet. Still to do: %(todo)s.",
+                                                todo=[str(m) for m in missing]))
+    return Decision(passed=False, reason=N_("You have not completed the course yet."))

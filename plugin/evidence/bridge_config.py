@@ -20,6 +20,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from plugin.domain.i18n import N_
 from plugin.evidence.base import BridgeError
 from plugin.storage.models import Platform
 from plugin.storage.secrets import platform_secret_context
@@ -147,23 +148,24 @@ def check_bridges(services, platform: Platform, course_id: str | None = None) ->
     if oe.get("webhook_jwks_url"):
         try:
             keys = jwt.PyJWKClient(oe["webhook_jwks_url"], cache_jwk_set=False, timeout=10).get_signing_keys()
-            results.append(("openedx webhook key", True,
-                            f"{oe['webhook_jwks_url']} serves {len(keys)} signing key(s): "
-                            + ", ".join(k.key_id or "(no kid)" for k in keys)))
+            results.append((N_("openedx webhook key"), True,
+                            N_("%(url)s serves %(count)s signing key(s): %(kids)s", url=oe["webhook_jwks_url"],
+                               count=len(keys), kids=", ".join(k.key_id or "(no kid)" for k in keys))))
         except jwt.PyJWKClientError as exc:
-            results.append(("openedx webhook key", False, f"{oe['webhook_jwks_url']}: {exc}"))
+            results.append((N_("openedx webhook key"), False, f"{oe['webhook_jwks_url']}: {exc}"))
     elif oe.get("webhook_jwks"):
-        results.append(("openedx webhook key", True, f"{len(oe['webhook_jwks']['keys'])} key(s) registered from a file"))
+        results.append((N_("openedx webhook key"), True, N_("%(count)s key(s) registered from a file",
+                                                             count=len(oe["webhook_jwks"]["keys"]))))
     if oe.get("api_url"):
         try:
-            results.append(("openedx grades API", True, OpenEdxGradesSource.for_platform(services, platform).check(course_id)))
+            results.append((N_("openedx grades API"), True, OpenEdxGradesSource.for_platform(services, platform).check(course_id)))
         except BridgeError as exc:
-            results.append(("openedx grades API", False, exc.message))
+            results.append((N_("openedx grades API"), False, exc.message))
     if (platform.bridge_settings or {}).get("moodle"):
         try:
-            results.append(("moodle web services", True, MoodleSource.for_platform(services, platform).check(course_id)))
+            results.append((N_("moodle web services"), True, MoodleSource.for_platform(services, platform).check(course_id)))
         except BridgeError as exc:
-            results.append(("moodle web services", False, exc.message))
+            results.append((N_("moodle web services"), False, exc.message))
     if not results:
-        results.append(("bridges", False, "no bridge is configured for this registration"))
+        results.append((N_("bridges"), False, N_("no bridge is configured for this registration")))
     return results

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import requests
 
+from plugin.domain.i18n import N_, Msg
 from plugin.domain.policy import CoursePolicy, Observation
 from plugin.evidence.base import BridgeError, BridgeNotConfigured, LearnerResult, PullSource, bridge_settings
 from plugin.evidence.bridge_config import open_secret
@@ -30,21 +31,21 @@ from plugin.storage.models import Course, Learner, Platform
 FUNCTIONS = ("core_completion_get_course_completion_status", "gradereport_user_get_grade_items",
              "gradereport_overview_get_course_grades")
 
-# errorcode -> what the admin or instructor should do
+# errorcode -> what the admin or instructor should do (%(function)s, %(courseid)s filled in when raised)
 _HINTS = {
-    "invalidtoken": "the Moodle web-service token is wrong or was deleted: create a new one "
-                    "(Site administration > Server > Web services > Manage tokens) and run microcred bridge set",
-    "accessexception": "the token's web service does not allow this function, or its user lacks the capability: "
-                       "add {function} to the external service and check the token user's role",
-    "servicerequireslogin": "the web service is disabled for this token's user",
-    "invalidrecord": "Moodle does not know this course or user (course id {courseid})",
-    "requireloginerror": "the token's user cannot access this course (enrol it or give it a system role)",
-    "nocriteriaset": "completion tracking has no criteria in this course: set course completion criteria in Moodle",
-    "completionnotenabled": "completion tracking is not enabled for this course in Moodle",
-    "invalidparameter": "Moodle refused the parameters (course or user id not valid)",
-    "webservicesnotenabled": "web services are disabled on this Moodle site (Site administration > Advanced features)",
-    "enablewsdescription": "web services are disabled on this Moodle site (Site administration > Advanced features)",
-    "protocolnotenabled": "the REST protocol is disabled on this Moodle site (Site administration > Server > Web services > Manage protocols)",
+    "invalidtoken": N_("the Moodle web-service token is wrong or was deleted: create a new one "
+                       "(Site administration > Server > Web services > Manage tokens) and run microcred bridge set"),
+    "accessexception": N_("the token's web service does not allow this function, or its user lacks the capability: "
+                          "add %(function)s to the external service and check the token user's role"),
+    "servicerequireslogin": N_("the web service is disabled for this token's user"),
+    "invalidrecord": N_("Moodle does not know this course or user (course id %(courseid)s)"),
+    "requireloginerror": N_("the token's user cannot access this course (enrol it or give it a system role)"),
+    "nocriteriaset": N_("completion tracking has no criteria in this course: set course completion criteria in Moodle"),
+    "completionnotenabled": N_("completion tracking is not enabled for this course in Moodle"),
+    "invalidparameter": N_("Moodle refused the parameters (course or user id not valid)"),
+    "webservicesnotenabled": N_("web services are disabled on this Moodle site (Site administration > Advanced features)"),
+    "enablewsdescription": N_("web services are disabled on this Moodle site (Site administration > Advanced features)"),
+    "protocolnotenabled": N_("the REST protocol is disabled on this Moodle site (Site administration > Server > Web services > Manage protocols)"),
 }
 
 
@@ -72,24 +73,30 @@ class MoodleClient:
         try:
             resp = self.http.post(self.endpoint, params=query, data=_flatten(params), timeout=self.timeout)
         except requests.RequestException as exc:
-            raise MoodleError(f"Moodle at {self.site_url} could not be reached: {type(exc).__name__}",
+            raise MoodleError(N_("Moodle at %(url)s could not be reached: %(error)s",
+                                 url=self.site_url, error=type(exc).__name__),
                               errorcode="unreachable", retryable=True) from None
         if resp.status_code != 200:
-            raise MoodleError(f"Moodle answered HTTP {resp.status_code} for {function} "
-                              f"(is {self.endpoint} the Moodle site root?)", errorcode="http_error",
+            raise MoodleError(N_("Moodle answered HTTP %(status)s for %(function)s (is %(endpoint)s the Moodle "
+                                 "site root?)", status=resp.status_code, function=function, endpoint=self.endpoint),
+                              errorcode="http_error",
                               retryable=resp.status_code >= 500)
         try:
             body = resp.json()
         except ValueError:
-            raise MoodleError(f"Moodle did not answer JSON for {function}: is the REST protocol enabled?",
+            raise MoodleError(N_("Moodle did not answer JSON for %(function)s: is the REST protocol enabled?",
+                                 function=function),
                               errorcode="not_json") from None
         if isinstance(body, dict) and "exception" in body:
             code = body.get("errorcode") or "moodle_error"
-            hint = _HINTS.get(code, "")
+            hint = _HINTS.get(code)
             if hint:
-                hint = hint.format(function=function, courseid=params.get("courseid", "?"))
+                hint = Msg(hint.msgid, {"function": function, "courseid": params.get("courseid", "?")})
             text = html.unescape(str(body.get("message") or code))
-            raise MoodleError(f"Moodle refused {function}: {text} ({code})" + (f"; {hint}" if hint else ""),
+            raise MoodleError(N_("Moodle refused %(function)s: %(text)s (%(code)s); %(hint)s", function=function,
+                                 text=text, code=code, hint=hint) if hint else
+                              N_("Moodle refused %(function)s: %(text)s (%(code)s)", function=function, text=text,
+                                 code=code),
                               errorcode=code, exception=body.get("exception"))
         return body
 
@@ -182,8 +189,9 @@ class MoodleSource(PullSource):
     def for_platform(cls, services, platform: Platform, *, http: requests.Session | None = None) -> "MoodleSource":
         conf = bridge_settings(platform, "moodle")
         if not (conf.get("url") and conf.get("token_sealed")):
-            raise BridgeNotConfigured(f"Moodle web services are not configured for {platform.issuer} "
-                                      "(microcred bridge set --moodle-url URL --moodle-token T)")
+            raise BridgeNotConfigured(N_("Moodle web services are not configured for %(platform)s "
+                                         "(microcred bridge set --moodle-url URL --moodle-token T)",
+                                         platform=platform.issuer))
         token = open_secret(services, platform, "moodle", "token_sealed")
         return cls(MoodleClient(conf["url"], token, http=http))
 
@@ -216,6 +224,7 @@ class MoodleSource(PullSource):
     def check(self, course_id: str | None = None) -> str:
         if course_id:
             users = self.client.grade_items(course_id)
-            return f"Moodle web services OK: course {course_id} readable ({len(users)} learners with grades)"
+            return N_("Moodle web services OK: course %(course)s readable (%(count)s learners with grades)",
+                      course=course_id, count=len(users))
         self.client.course_grades()
-        return f"Moodle web services OK: {self.client.site_url} accepted the token"
+        return N_("Moodle web services OK: %(url)s accepted the token", url=self.client.site_url)

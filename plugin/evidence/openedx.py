@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from plugin.domain.i18n import N_
 from plugin.domain.policy import CoursePolicy, Observation
 from plugin.evidence.base import (BridgeError, BridgeNotConfigured, LearnerResult, PullSource, bridge_settings,
                                   platforms_for_issuer)
@@ -264,17 +265,20 @@ class OpenEdxGradesClient:
                                              "client_secret": self.client_secret, "token_type": "jwt"},
                                   timeout=self.timeout)
         except requests.RequestException as exc:
-            raise BridgeError(f"Open edX at {self.api_url} could not be reached: {type(exc).__name__}",
+            raise BridgeError(N_("Open edX at %(url)s could not be reached: %(error)s",
+                                 url=self.api_url, error=type(exc).__name__),
                               code="unreachable", retryable=True) from None
         body = _json(resp)
         if resp.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
             err = body.get("error") if isinstance(body, dict) else None
             desc = body.get("error_description") if isinstance(body, dict) else None
             if err == "invalid_client" or resp.status_code == 401:
-                raise BridgeError("Open edX refused the OAuth2 client id or secret (invalid_client): check the "
-                                  "application in /admin/oauth2_provider/application/", code="invalid_client")
-            raise BridgeError(f"Open edX token endpoint answered HTTP {resp.status_code}"
-                              + (f" ({err}: {desc})" if err else ""), code="token_error",
+                raise BridgeError(N_("Open edX refused the OAuth2 client id or secret (invalid_client): check the "
+                                     "application in /admin/oauth2_provider/application/"), code="invalid_client")
+            raise BridgeError(N_("Open edX token endpoint answered HTTP %(status)s (%(error)s: %(detail)s)",
+                                 status=resp.status_code, error=err, detail=desc) if err else
+                              N_("Open edX token endpoint answered HTTP %(status)s", status=resp.status_code),
+                              code="token_error",
                               retryable=resp.status_code >= 500)
         self._token = body["access_token"]
         self._token_type = body.get("token_type") or "JWT"
@@ -288,7 +292,8 @@ class OpenEdxGradesClient:
                                  headers={"Authorization": f"{self._token_type} {self._token}",
                                           "Accept": "application/json"})
         except requests.RequestException as exc:
-            raise BridgeError(f"Open edX at {self.api_url} could not be reached: {type(exc).__name__}",
+            raise BridgeError(N_("Open edX at %(url)s could not be reached: %(error)s",
+                                 url=self.api_url, error=type(exc).__name__),
                               code="unreachable", retryable=True) from None
         body = _json(resp)
         if resp.status_code == 200:
@@ -296,17 +301,22 @@ class OpenEdxGradesClient:
         code = body.get("error_code") if isinstance(body, dict) else None
         message = (body.get("developer_message") or body.get("detail")) if isinstance(body, dict) else None
         if code == "course_does_not_exist" or (resp.status_code == 404 and code is None):
-            raise BridgeError("Open edX does not know this course (course_does_not_exist)", code="unknown_course")
+            raise BridgeError(N_("Open edX does not know this course (course_does_not_exist)"), code="unknown_course")
         if code == "invalid_course_key":
-            raise BridgeError("Open edX says the course id is not a valid course key (invalid_course_key)",
+            raise BridgeError(N_("Open edX says the course id is not a valid course key (invalid_course_key)"),
                               code="unknown_course")
         if code in ("user_does_not_exist", "user_not_enrolled"):
             raise BridgeError(f"Open edX: {message or code} ({code})", code=code)
         if resp.status_code in (401, 403):
-            raise BridgeError(f"Open edX refused access to the grades API (HTTP {resp.status_code}"
-                              + (f": {message}" if message else "") + "); the OAuth2 application's user must be "
-                              "global staff or staff of the course", code="forbidden")
-        raise BridgeError(f"Open edX grades API answered HTTP {resp.status_code}" + (f": {message}" if message else ""),
+            raise BridgeError(N_("Open edX refused access to the grades API (HTTP %(status)s: %(detail)s); the OAuth2 "
+                                 "application's user must be global staff or staff of the course",
+                                 status=resp.status_code, detail=message) if message else
+                              N_("Open edX refused access to the grades API (HTTP %(status)s); the OAuth2 "
+                                 "application's user must be global staff or staff of the course",
+                                 status=resp.status_code), code="forbidden")
+        raise BridgeError(N_("Open edX grades API answered HTTP %(status)s: %(detail)s", status=resp.status_code,
+                             detail=message) if message else
+                          N_("Open edX grades API answered HTTP %(status)s", status=resp.status_code),
                           code="http_error", retryable=resp.status_code >= 500)
 
     def course_url(self, course_id: str) -> str:
@@ -382,9 +392,11 @@ class OpenEdxGradesSource(PullSource):
         self.client._fetch_token()
         if course_id:
             first = next(iter(self.client.course_grades(course_id, page_size=1)), None)
-            return (f"Open edX grades API OK: token issued, course {course_id} readable"
-                    + ("" if first else " (no enrolled learner yet)"))
-        return f"Open edX OAuth2 OK: {self.client.api_url} issued a token to client {self.client.client_id}"
+            return (N_("Open edX grades API OK: token issued, course %(course)s readable", course=course_id) if first
+                    else N_("Open edX grades API OK: token issued, course %(course)s readable (no enrolled learner "
+                            "yet)", course=course_id))
+        return N_("Open edX OAuth2 OK: %(url)s issued a token to client %(client)s", url=self.client.api_url,
+                  client=self.client.client_id)
 
 
 # --------------------------------------------------------------------------- processing

@@ -14,17 +14,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plugin.domain.i18n import N_
 from plugin.domain.policy import SOURCE_LABELS, evaluate, parse_policy
 from plugin.evidence.base import as_utc, evidence_observation, latest_evidence
 from plugin.storage.models import CURRENT_STATUSES, CredentialDefinition, IssuedCredential, Learner
 
 # state: issued | suspended | ready_to_claim | being_issued | not_passed | no_result | not_available
 NO_RESULT = {
-    "openedx_webhook": "Open edX has not reported a result for you yet; it does as soon as your course grade changes.",
-    "openedx_grades": "Your Open edX course grade has not been checked yet.",
-    "moodle": "Your Moodle grades and completion have not been checked yet.",
-    "ags": "No score has been posted for you on this activity yet.",
-    "gated_launch": "Open this tool from the link your course shows once you have passed.",
+    "openedx_webhook": N_("Open edX has not reported a result for you yet; "
+                          "it does as soon as your course grade changes."),
+    "openedx_grades": N_("Your Open edX course grade has not been checked yet."),
+    "moodle": N_("Your Moodle grades and completion have not been checked yet."),
+    "ags": N_("No score has been posted for you on this activity yet."),
+    "gated_launch": N_("Open this tool from the link your course shows once you have passed."),
 }
 
 
@@ -56,14 +58,16 @@ def explain_status(session: Session, definition: CredentialDefinition, learner: 
     if current is not None:
         if current.status == "suspended":
             return StatusExplanation(state="suspended", credential_id=current.id, credential_public_id=current.public_id,
-                                     message="Your credential was issued and is currently suspended by the issuer."
-                                     + (f" Reason: {current.status_reason}" if current.status_reason else ""))
+                                     message=N_("Your credential was issued and is currently suspended by the issuer. "
+                                                "Reason: %(reason)s", reason=current.status_reason)
+                                     if current.status_reason else
+                                     N_("Your credential was issued and is currently suspended by the issuer."))
         return StatusExplanation(state="issued", credential_id=current.id, credential_public_id=current.public_id,
-                                 message="Your credential has been issued.")
+                                 message=N_("Your credential has been issued."))
     policy = parse_policy(definition.policy)
     if policy is None or not definition.enabled:
         return StatusExplanation(state="not_available",
-                                 message="This credential is not open yet: your instructor has not enabled it.")
+                                 message=N_("This credential is not open yet: your instructor has not enabled it."))
     base = {"source": policy.source, "source_label": SOURCE_LABELS[policy.source]}
     evidence = latest_evidence(session, definition.id, learner.id)
     if evidence is None:
@@ -74,7 +78,7 @@ def explain_status(session: Session, definition: CredentialDefinition, learner: 
     if not decision.passed:
         return StatusExplanation(state="not_passed", message=decision.reason, **info)
     if policy.issuance == "automatic":
-        return StatusExplanation(state="being_issued", message=decision.reason
-                                 + " Your credential is being issued; it will appear here shortly.", **info)
+        return StatusExplanation(state="being_issued", message=N_(
+            "%(reason)s Your credential is being issued; it will appear here shortly.", reason=decision.reason), **info)
     return StatusExplanation(state="ready_to_claim", can_claim=True,
-                             message=decision.reason + " You can claim your credential now.", **info)
+                             message=N_("%(reason)s You can claim your credential now.", reason=decision.reason), **info)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plugin.domain.definition import DefinitionData
+from plugin.domain.i18n import N_
 from plugin.domain.issuer import IssuerProfile
 from plugin.issuance import keys as issuer_keys
 from plugin.status import service as status
@@ -160,8 +161,8 @@ def save_definition(session: Session, course: Course, data: DefinitionData, acto
         definition.policy = policy
         audit(session, actor, "definition.policy", "definition", definition.public_id, policy=policy)
     if definition.enabled and data.missing_elements():
-        raise IssuanceError("this credential is enabled, so it must stay complete: "
-                            + "; ".join(data.missing_elements()))
+        raise IssuanceError(N_("this credential is enabled, so it must stay complete: %(missing)s",
+                               missing=data.missing_elements()))
     content = data.to_json()
     latest = current_version(session, definition)
     if latest is not None and latest.data == content:
@@ -193,14 +194,14 @@ def set_enabled(session: Session, definition: CredentialDefinition, enabled: boo
     if enabled:
         version = current_version(session, definition)
         problems = DefinitionData.from_json(version.data).missing_elements() if version else \
-            ["Describe the credential first (no definition saved yet)"]
+            [N_("Describe the credential first (no definition saved yet)")]
         if definition.issuer_id is None:
-            problems.append("Awarding body: choose the issuer that awards this credential")
+            problems.append(N_("Awarding body: choose the issuer that awards this credential"))
         else:
             issuer = session.get(Issuer, definition.issuer_id)
             problems += IssuerProfile.from_json(issuer.profile).missing_elements()
         if problems:
-            raise IssuanceError("cannot enable this credential: " + "; ".join(problems))
+            raise IssuanceError(N_("cannot enable this credential: %(problems)s", problems=problems))
     if definition.enabled == enabled:
         return 0
     definition.enabled = enabled

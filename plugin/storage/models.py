@@ -169,6 +169,20 @@ class IssuerPlatform(Base):
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
 
 
+class IssuerCourse(Base):
+    """Which courses may use an issuer, on top of :class:`IssuerPlatform` (an admin's allow-list).
+
+    Per platform: an issuer with no row for any course of a platform is offered to every
+    course of that (allowed) platform; once it has rows there, only to those courses.
+    """
+    __tablename__ = "issuer_course"
+    __table_args__ = (UniqueConstraint("issuer_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuer.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+
+
 # --------------------------------------------------------------------------- courses and definitions
 class Course(Base):
     """A course (LTI context) on a platform issuer."""

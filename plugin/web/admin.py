@@ -23,8 +23,8 @@ from wtforms import (BooleanField, HiddenField, PasswordField, SelectField,
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, URL, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from plugin.storage.models import (AdminUser, AuditLog, Deployment, Issuer, IssuerKey, IssuerPlatform,
-                                   Platform)
+from plugin.storage.models import (AdminUser, AuditLog, Course, Deployment, Issuer, IssuerCourse, IssuerKey,
+                                   IssuerPlatform, Platform)
 from plugin.web.audit import record
 from plugin.web.auth import current_actor, launch_url, require_roles
 from plugin.web.context import db, services
@@ -180,6 +180,10 @@ class IssuerForm(FlaskForm):
                                   description=_l("Optional: who accredits this body, and for what."))
     platforms = MultiCheckboxField(_l("Platforms that may use this issuer"), coerce=int, validate_choice=False,
                                    description=_l("Instructors on these platforms can choose this issuer."))
+    courses = MultiCheckboxField(
+        _l("Courses that may use this issuer"), coerce=int, validate_choice=False,
+        description=_l("Leave a platform's courses all unticked to let every course of that platform choose this "
+                       "issuer; tick some to offer it only to those courses."))
     logo = FileField(_l("Logo (PNG or JPEG, up to 512 KB)"))
 
 
@@ -203,6 +207,17 @@ def _platform_choices():
     if scope is not None:
         q = q.where(Platform.id == scope)
     return [(p.id, f"{p.name or p.issuer} ({p.client_id})") for p in db().scalars(q)]
+
+
+def _course_choices() -> list[tuple[int, str, int]]:
+    """(course id, label, platform id) of the courses this admin may restrict an issuer to."""
+    scope = platform_scope()
+    q = (select(Course, Platform).join(Platform, Platform.id == Course.platform_id)
+         .order_by(Platform.name, Platform.id, Course.title, Course.context_id))
+    if scope is not None:
+        q = q.where(Course.platform_id == scope)
+    return [(c.id, f"{p.name or p.issuer}: {c.title or c.context_id} ({c.context_id})", p.id)
+            for c, p in db().execute(q)]
 
 
 def _check_logo(storage):
@@ -269,6 +284,9 @@ def _issuer_form(issuer: Issuer | None):
     form = IssuerForm()
     form.country.choices = _country_choices()
     form.platforms.choices = _platform_choices()
+    course_rows = _course_choices()
+    form.courses.choices = [(cid, label) for cid, label, _pid in course_rows]
+    course_platform = {cid: pid for cid, _label, pid in course_rows}
     scope = platform_scope()
     if issuer is not None:
         form.slug.render_kw = {"readonly": True}
@@ -285,12 +303,24 @@ def _issuer_form(issuer: Issuer | None):
             form.quality_assurance.data, form.accreditation.data = p.get("quality_assurance"), p.get("accreditation")
             form.platforms.data = [r.platform_id for r in db().scalars(
                 select(IssuerPlatform).where(IssuerPlatform.issuer_id == issuer.id))]
+            form.courses.data = [r.course_id for r in db().scalars(
+                select(IssuerCourse).where(IssuerCourse.issuer_id == issuer.id)) if r.course_id in course_platform]
         elif scope is not None:
             form.platforms.data = [scope]
     status = 200
     if request.method == "POST":
         logo = None
         ok = form.validate()
+        wanted_courses = {int(c) for c in (form.courses.data or []) if int(c) in course_platform}
+        if ok:
+            chosen_platforms = {int(p) for p in (form.platforms.data or [])} | ({scope} if scope is not None else set())
+            stray = sorted(label for cid, label in form.courses.choices
+                           if cid in wanted_courses and course_platform[cid] not in chosen_platforms)
+            if stray:
+                form.courses.errors.append(_("These courses are on a platform this issuer is not allowed on; "
+                                             "allow the platform too or untick them: %(courses)s",
+                                             courses="; ".join(stray)))
+                ok = False
         if ok and form.logo.data and getattr(form.logo.data, "filename", ""):
             try:
                 logo = _check_logo(form.logo.data)
@@ -343,6 +373,15 @@ def _issuer_form(issuer: Issuer | None):
                 if pid in allowed:
                     db().delete(current[pid])
             record("issuer.platforms", "issuer", issuer.slug, platforms=sorted(wanted), logo_changed=logo is not None)
+            current_courses = {r.course_id: r for r in db().scalars(
+                select(IssuerCourse).where(IssuerCourse.issuer_id == issuer.id))}
+            for cid in wanted_courses - set(current_courses):
+                db().add(IssuerCourse(issuer_id=issuer.id, course_id=cid))
+            for cid in set(current_courses) - wanted_courses:
+                if cid in course_platform:  # a scoped admin never touches another platform's courses
+                    db().delete(current_courses[cid])
+            if wanted_courses != {c for c in current_courses if c in course_platform}:
+                record("issuer.courses", "issuer", issuer.slug, courses=sorted(wanted_courses))
             db().commit()
             flash(_("Issuer saved."), "ok")
             return redirect(launch_url("admin.issuer_keys", issuer_id=issuer.id))

@@ -65,7 +65,17 @@ def init_app(app: Flask) -> None:
                    default_translation_directories=str(PACKAGE_DIR / "translations"))
     app.teardown_appcontext(close_db)
 
+    app.add_template_filter(tr, "tr")
+
     @app.before_request
     def _locale_for_templates():
         from flask_babel import get_locale
         g.locale = str(get_locale() or "en")
+
+
+def tr(value):
+    """A message from pure code (:class:`plugin.domain.i18n.Msg`, or a list of them) in the
+    request's language; plain text (a platform's or a person's words) is returned unchanged."""
+    from flask_babel import gettext
+    from plugin.domain.i18n import translate
+    return translate(value, gettext)

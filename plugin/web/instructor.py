@@ -30,6 +30,7 @@ from plugin.storage.models import (Course, CredentialDefinition, DefinitionVersi
                                    IssuerPlatform, Job, Learner, PassEvidence, Platform)
 from plugin.web.auth import current_actor, launch_url, require_roles
 from plugin.web.context import db, services
+from plugin.web.extensions import tr
 from plugin.web.formatting import install as install_helpers
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
@@ -74,12 +75,10 @@ def current_data(definition: CredentialDefinition | None) -> tuple[DefinitionDat
 
 
 def allowed_issuers() -> list[Issuer]:
-    """The issuers an admin allowed for the launch's platform."""
+    """The issuers an admin allowed for the launch's platform and course (see plugin.storage.issuer_access)."""
+    from plugin.storage.issuer_access import issuers_for_course
     actor = current_actor()
-    if not actor.platform_id:
-        return []
-    return list(db().scalars(select(Issuer).join(IssuerPlatform, IssuerPlatform.issuer_id == Issuer.id)
-                             .where(IssuerPlatform.platform_id == actor.platform_id).order_by(Issuer.name)))
+    return issuers_for_course(db(), actor.platform_id, actor.course_id)
 
 
 def label_profiles():
@@ -208,10 +207,10 @@ def edit():
             failing = [c for c in label_checks(definition, data_new) if not c.ok]
             if failing:
                 raise IssuanceError(_("this credential is enabled and claims %(label)s, which it would no longer meet: %(rules)s",
-                                      label=failing[0].name, rules="; ".join(m for _r, m in failing[0].failed)))
+                                      label=failing[0].name, rules="; ".join(tr(m) for _r, m in failing[0].failed)))
     except IssuanceError as exc:
         db().rollback()
-        form.form_errors.append(str(exc))
+        form.form_errors.append(tr(exc.args[0] if exc.args else str(exc)))
         return _render_form(form, definition, version, issuers, status=400)
     db().commit()
     flash(_("Saved (version %(n)s).", n=new_version.version), "ok")
@@ -244,7 +243,7 @@ def _preview_document(definition: CredentialDefinition, data: DefinitionData):
                       EvidenceData(source=_("example assessment"), observed_at=now, score=85, score_max=100),
                       f"{base}/credentials/preview", now, base_url=base)
     except CompositionError as exc:
-        return None, issuer, [str(exc)]
+        return None, issuer, [tr(exc.args[0] if exc.args else str(exc))]
     return doc, issuer, []
 
 
@@ -297,13 +296,13 @@ def enable():
     failing = [c for c in label_checks(definition, data) if not c.ok]
     if failing:
         flash(_("Not enabled: the credential claims %(label)s but does not meet: %(rules)s",
-                label=failing[0].name, rules="; ".join(m for _r, m in failing[0].failed)), "error")
+                label=failing[0].name, rules="; ".join(tr(m) for _r, m in failing[0].failed)), "error")
         return redirect(launch_url("instructor.preview"))
     try:
         queued = set_enabled(db(), definition, True, actor=current_actor().label, services=services())
     except IssuanceError as exc:
         db().rollback()
-        flash(_("Not enabled: %(why)s", why=str(exc)), "error")
+        flash(_("Not enabled: %(why)s", why=tr(exc.args[0] if exc.args else str(exc))), "error")
         return redirect(launch_url("instructor.preview"))
     db().commit()
     flash(_("The credential is enabled: learners who pass can now receive it."), "ok")

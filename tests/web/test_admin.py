@@ -345,3 +345,53 @@ def test_lti_admin_of_one_platform_cannot_rotate_the_tool_key(client, services):
     form_page = client.get(f"/admin/platforms/{mine}?launch={lid}").get_data(as_text=True)
     resp = client.post(f"/admin/tool-key/rotate?launch={lid}", data={"csrf_token": _csrf(form_page), "launch": lid})
     assert resp.status_code == 403 and "whole instance" in resp.get_data(as_text=True)
+def _course(services, platform_id, context_id, title):
+    from plugin.storage.models import Course
+        platform = s.get(Platform, platform_id)
+        course = Course(platform_issuer=platform.issuer, context_id=context_id, title=title, platform_id=platform_id)
+        s.add(course)
+        s.flush()
+        return course.id
+def test_issuer_limited_to_some_courses(admin_client, services):
+    from plugin.storage.models import IssuerCourse
+    pid = make_platform(services)
+    stats = _course(services, pid, "stats-101", "Statistics 101")
+    _course(services, pid, "art-101", "Art history")
+    page = admin_client.get("/admin/issuers/new").get_data(as_text=True)
+    assert "Courses that may use this issuer" in page and "Statistics 101 (stats-101)" in page
+    resp = _issuer_form(admin_client, "/admin/issuers/new", platforms=[str(pid)], courses=[str(stats)])
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+        issuer = s.scalar(select(Issuer))
+        assert [r.course_id for r in s.scalars(select(IssuerCourse))] == [stats]
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "issuer.courses")).details["courses"] == [stats]
+    edit = admin_client.get(f"/admin/issuers/{issuer.id}").get_data(as_text=True)
+    assert re.search(rf'value="{stats}"[^>]*checked|checked[^>]*value="{stats}"', edit)
+    # unticking every course lifts the restriction
+    resp = _issuer_form(admin_client, f"/admin/issuers/{issuer.id}", platforms=[str(pid)])
+    assert resp.status_code == 302
+        assert s.scalar(select(func.count(IssuerCourse.id))) == 0
+def test_a_course_on_a_platform_the_issuer_is_not_allowed_on_is_refused(admin_client, services):
+    allowed = make_platform(services)
+    other = make_platform(services, issuer="https://other.example.edu", name="Other LMS")
+    elsewhere = _course(services, other, "c-9", "Elsewhere")
+    resp = _issuer_form(admin_client, "/admin/issuers/new", platforms=[str(allowed)], courses=[str(elsewhere)])
+    assert resp.status_code == 400
+    assert "not allowed on" in resp.get_data(as_text=True) and "Elsewhere" in resp.get_data(as_text=True)
+        assert s.scalar(select(func.count(IssuerCourse.id))) == 0 and s.scalar(select(Issuer)) is None
+def test_connection_test_speaks_french_to_a_french_admin(client, services, fake_moodle):
+    lid = launch(services, ["admin"], platform_id=pid, locale="fr-FR")
+    url = f"/admin/platforms/{pid}?launch={lid}"
+    token = _csrf(client.get(url).get_data(as_text=True))
+    test = f"/admin/platforms/{pid}/test?launch={lid}"
+    html = client.post(test, data={"csrf_token": token, "launch": lid}).get_data(as_text=True)
+    assert "aucune passerelle n&#39;est configurée" in html or "aucune passerelle n'est configurée" in html
+    client.post(url, data={"csrf_token": token, "launch": lid, "moodle_url": fake_moodle, "moodle_token": "bad"})
+    assert "services web Moodle" in html
+    assert "Moodle a refusé gradereport_overview_get_course_grades : Invalid token - token not found (invalidtoken)" in html
+    assert "le jeton de service web Moodle est faux ou a été supprimé" in html
+    client.post(url, data={"csrf_token": token, "launch": lid, "moodle_url": fake_moodle, "moodle_token": "good"})
+    assert f"Services web Moodle OK : {fake_moodle} a accepté le jeton" in html
+    assert "accepted the token" not in html
+    with services.session() as s:  # the audit log keeps the English wording
+        rows = s.scalars(select(AuditLog).where(AuditLog.action == "platform.connection_tested")).all()
+        assert rows[-1].details["results"][0]["message"].endswith("accepted the token")

@@ -14,11 +14,11 @@ from tests.web.helpers import launch
 
 PO = REPO / "plugin" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
 
 
 def _source_messages() -> set:
-    """What ``pybabel extract -F babel.cfg -k _l -k lazy_gettext`` finds in the code today."""
+    """What ``pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_`` finds in the code today."""
     from babel.messages.frontend import parse_mapping_cfg
     with open(REPO / "babel.cfg") as fh:
         method_map, options_map = parse_mapping_cfg(fh)

@@ -160,3 +160,14 @@ def test_not_yet_passed_says_why(client, services):
     assert 'data-state="not_passed"' in page.text and "claim-form" not in page.text
     assert "41" in page.text and "50" in page.text
     assert client.post("/learner/claim", data={"launch": st.launch}).status_code in (303, 400)
+
+
+def test_not_yet_passed_says_why_in_french(client, services):
+    from plugin.storage.models import PassEvidence
+    st = story(services, locale="fr")
+    with services.session() as s:
+        s.get(PassEvidence, st.world.evidence_id).score = 41.0
+    page = client.get(f"/learner/?launch={st.launch}")
+    assert 'data-state="not_passed"' in page.text
+    assert re.search(r"Votre note de cours est de 41 %( ; la note de passage est de 50 %)?", page.text), page.text
+    assert "Your course grade" not in page.text

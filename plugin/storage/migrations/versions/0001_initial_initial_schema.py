@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-22 00:40:05.420927
+Create Date: 2026-11-22 01:18:33.519663
 """
 from alembic import op
 import sqlalchemy as sa
@@ -221,6 +221,19 @@ def upgrade() -> None:
     with op.batch_alter_table('credential_definition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_credential_definition_course_id'), ['course_id'], unique=False)
 
+    op.create_table('issuer_course',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('issuer_id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_issuer_course_course_id_course'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['issuer_id'], ['issuer.id'], name=op.f('fk_issuer_course_issuer_id_issuer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_issuer_course')),
+    sa.UniqueConstraint('issuer_id', 'course_id', name=op.f('uq_issuer_course_issuer_id_course_id'))
+    )
+    with op.batch_alter_table('issuer_course', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_issuer_course_course_id'), ['course_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_issuer_course_issuer_id'), ['issuer_id'], unique=False)
+
     op.create_table('definition_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('definition_id', sa.Integer(), nullable=False),
@@ -321,6 +334,11 @@ def downgrade() -> None:
 
     op.drop_table('pass_evidence')
     op.drop_table('definition_version')
+    with op.batch_alter_table('issuer_course', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_issuer_course_issuer_id'))
+        batch_op.drop_index(batch_op.f('ix_issuer_course_course_id'))
+
+    op.drop_table('issuer_course')
     with op.batch_alter_table('credential_definition', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_credential_definition_course_id'))
 
