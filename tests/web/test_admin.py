@@ -347,11 +347,14 @@ def test_lti_admin_of_one_platform_cannot_rotate_the_tool_key(client, services):
     assert resp.status_code == 403 and "whole instance" in resp.get_data(as_text=True)
 def _course(services, platform_id, context_id, title):
     from plugin.storage.models import Course
+    with services.session() as s:
         platform = s.get(Platform, platform_id)
         course = Course(platform_issuer=platform.issuer, context_id=context_id, title=title, platform_id=platform_id)
         s.add(course)
         s.flush()
         return course.id
+
+
 def test_issuer_limited_to_some_courses(admin_client, services):
     from plugin.storage.models import IssuerCourse
     pid = make_platform(services)
@@ -361,6 +364,7 @@ def test_issuer_limited_to_some_courses(admin_client, services):
     assert "Courses that may use this issuer" in page and "Statistics 101 (stats-101)" in page
     resp = _issuer_form(admin_client, "/admin/issuers/new", platforms=[str(pid)], courses=[str(stats)])
     assert resp.status_code == 302, resp.get_data(as_text=True)
+    with services.session() as s:
         issuer = s.scalar(select(Issuer))
         assert [r.course_id for r in s.scalars(select(IssuerCourse))] == [stats]
         assert s.scalar(select(AuditLog).where(AuditLog.action == "issuer.courses")).details["courses"] == [stats]
@@ -369,16 +373,24 @@ def test_issuer_limited_to_some_courses(admin_client, services):
     # unticking every course lifts the restriction
     resp = _issuer_form(admin_client, f"/admin/issuers/{issuer.id}", platforms=[str(pid)])
     assert resp.status_code == 302
+    with services.session() as s:
         assert s.scalar(select(func.count(IssuerCourse.id))) == 0
+
+
 def test_a_course_on_a_platform_the_issuer_is_not_allowed_on_is_refused(admin_client, services):
+    from plugin.storage.models import IssuerCourse
     allowed = make_platform(services)
     other = make_platform(services, issuer="https://other.example.edu", name="Other LMS")
     elsewhere = _course(services, other, "c-9", "Elsewhere")
     resp = _issuer_form(admin_client, "/admin/issuers/new", platforms=[str(allowed)], courses=[str(elsewhere)])
     assert resp.status_code == 400
     assert "not allowed on" in resp.get_data(as_text=True) and "Elsewhere" in resp.get_data(as_text=True)
+    with services.session() as s:
         assert s.scalar(select(func.count(IssuerCourse.id))) == 0 and s.scalar(select(Issuer)) is None
+
+
 def test_connection_test_speaks_french_to_a_french_admin(client, services, fake_moodle):
+    pid = make_platform(services)
     lid = launch(services, ["admin"], platform_id=pid, locale="fr-FR")
     url = f"/admin/platforms/{pid}?launch={lid}"
     token = _csrf(client.get(url).get_data(as_text=True))
@@ -386,10 +398,12 @@ def test_connection_test_speaks_french_to_a_french_admin(client, services, fake_
     html = client.post(test, data={"csrf_token": token, "launch": lid}).get_data(as_text=True)
     assert "aucune passerelle n&#39;est configurée" in html or "aucune passerelle n'est configurée" in html
     client.post(url, data={"csrf_token": token, "launch": lid, "moodle_url": fake_moodle, "moodle_token": "bad"})
+    html = client.post(test, data={"csrf_token": token, "launch": lid}).get_data(as_text=True)
     assert "services web Moodle" in html
     assert "Moodle a refusé gradereport_overview_get_course_grades : Invalid token - token not found (invalidtoken)" in html
     assert "le jeton de service web Moodle est faux ou a été supprimé" in html
     client.post(url, data={"csrf_token": token, "launch": lid, "moodle_url": fake_moodle, "moodle_token": "good"})
+    html = client.post(test, data={"csrf_token": token, "launch": lid}).get_data(as_text=True)
     assert f"Services web Moodle OK : {fake_moodle} a accepté le jeton" in html
     assert "accepted the token" not in html
     with services.session() as s:  # the audit log keeps the English wording

@@ -431,12 +431,15 @@ def _french(services, course):
     """The same course, launched by an instructor whose LMS speaks French (fr-FR)."""
     fr = launch(services, ["instructor"], platform_id=course["platform"], locale="fr-FR", sub="prof-fr")
     return dict(course, launch=fr)
+
+
 def test_french_instructor_is_told_in_french_what_is_missing(client, services, course):
     fr = _french(services, course)
     lid = fr["launch"]
     _post_definition(client, fr, title="", quality_assurance="", labels=None)
     preview = client.get(f"/instructor/preview?launch={lid}").get_data(as_text=True)
     client.post(f"/instructor/enable?launch={lid}", data={"csrf_token": _csrf(preview), "launch": lid})
+    with services.session() as s:
         assert not s.scalar(select(CredentialDefinition)).enabled
     html = client.get(f"/instructor/preview?launch={lid}").get_data(as_text=True)
     flash = re.search(r"Non activée : impossible d.activer cette certification : ([^<]*)", html)
@@ -444,24 +447,37 @@ def test_french_instructor_is_told_in_french_what_is_missing(client, services, c
     assert "Titre : donnez un titre à la micro-certification" in flash.group(1)
     assert "Assurance qualité" in flash.group(1)
     assert "Title: give" not in html and "cannot enable" not in html
+
+
 def test_french_instructor_reads_the_failing_gradeo_rule_in_french(client, services, course):
+    fr = _french(services, course)
+    lid = fr["launch"]
     _post_definition(client, fr, workload_hours="30", supervision="unsupervised-no-id")
+    preview = client.get(f"/instructor/preview?launch={lid}").get_data(as_text=True)
     assert "compris entre 100 et 150 heures" in preview and "between 100 and 150 hours" not in preview
+    client.post(f"/instructor/enable?launch={lid}", data={"csrf_token": _csrf(preview), "launch": lid})
+    html = client.get(f"/instructor/preview?launch={lid}").get_data(as_text=True)
     assert "Non activée : la certification revendique" in html
     assert "L&#39;identité de l&#39;apprenant doit être vérifiée" in html or \
         "L'identité de l'apprenant doit être vérifiée" in html
+
+
 def _issuer_for_courses(services, platform_id, slug, course_ids):
     """An issuer allowed on the platform and restricted to ``course_ids`` there."""
     from plugin.storage.models import IssuerCourse
     issuer_id = make_issuer(services, platform_id, slug=slug)
+    with services.session() as s:
         s.get(Issuer, issuer_id).name = slug
         s.add_all([IssuerCourse(issuer_id=issuer_id, course_id=c) for c in course_ids])
     return issuer_id
+
+
 def test_issuer_choices_honour_the_per_course_allow_list(client, services, course):
     from plugin.storage.models import Course
     pid = course["platform"]
     other_lid = launch(services, ["instructor"], platform_id=pid, context_id="course-2", title="Other course",
                        sub="prof-2")
+    with services.session() as s:
         here = s.scalar(select(Course.id).where(Course.context_id == "course-1"))
         there = s.scalar(select(Course.id).where(Course.context_id == "course-2"))
     _issuer_for_courses(services, pid, "only-course-1", [here])
@@ -472,14 +488,27 @@ def test_issuer_choices_honour_the_per_course_allow_list(client, services, cours
     assert "Université de Lille" in mine and "Université de Lille" in theirs
     assert "only-course-1" in mine and "only-course-2" not in mine
     assert "only-course-2" in theirs and "only-course-1" not in theirs
+
+
 def test_a_course_restriction_on_one_platform_does_not_hide_the_issuer_elsewhere(client, services, course):
+    from plugin.storage.models import Course
     other = make_platform(services, issuer="https://other.example.edu", client_id="client-2", name="Other LMS")
     elsewhere = launch(services, ["instructor"], platform_id=other, context_id="x-1", sub="prof-x")
+    with services.session() as s:
+        here = s.scalar(select(Course.id).where(Course.context_id == "course-1"))
         s.add(IssuerPlatform(issuer_id=course["issuer"], platform_id=other))
+    from plugin.storage.models import IssuerCourse
+    with services.session() as s:
         s.add(IssuerCourse(issuer_id=course["issuer"], course_id=here))
     assert "Université de Lille" in client.get(f"/instructor/definition?launch={elsewhere}").get_data(as_text=True)
+
+
 def test_a_forged_post_choosing_a_disallowed_issuer_is_refused_next_to_the_field(client, services, course):
+    from plugin.storage.models import Course
+    pid = course["platform"]
     launch(services, ["instructor"], platform_id=pid, context_id="course-2", sub="prof-2")
+    with services.session() as s:
+        there = s.scalar(select(Course.id).where(Course.context_id == "course-2"))
     forbidden = _issuer_for_courses(services, pid, "only-course-2", [there])
     resp = _post_definition(client, course, issuer=str(forbidden))
     assert resp.status_code == 400
@@ -488,4 +517,5 @@ def test_a_forged_post_choosing_a_disallowed_issuer_is_refused_next_to_the_field
     assert field, "the issuer field is not marked as wrong"
     assert "Choose one of the awarding bodies your administrator allowed." in field.group(0)
     assert "only-course-2" not in field.group(0)
+    with services.session() as s:
         assert s.scalar(select(CredentialDefinition)) is None
