@@ -48,7 +48,7 @@ SOURCE_RULES: dict[str, tuple[str, ...]] = {
 
 PUSH_SOURCES = ("openedx_webhook", "gated_launch", "ags")
 
-GATED_LAUNCH_WARNING = (
+GATED_LAUNCH_WARNING = N_(
     "Gated launch trusts the learning platform's access rules, not a grade. Every learner "
     "who can open this tool's link from the course is treated as having passed and will "
     "get the credential. Only enable it if the link is hidden behind a restriction that "
@@ -56,8 +56,7 @@ GATED_LAUNCH_WARNING = (
     "Moodle's \"Restrict access: grade of the final exam at least 70 %\", or an Open edX "
     "unit gated by a prerequisite with a minimum score). Anyone who can edit the course "
     "(and any platform administrator) can change that restriction, and the credential "
-    "will record only that the launch happened, with no score."
-)
+    "will record only that the launch happened, with no score.")
 
 
 class PolicyError(ValueError):

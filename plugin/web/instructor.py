@@ -26,6 +26,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from plugin.domain.definition import DefinitionData
+from plugin.domain.policy import GATED_LAUNCH_WARNING
 from plugin.storage.models import (Course, CredentialDefinition, DefinitionVersion, IssuedCredential, Issuer,
                                    IssuerPlatform, Job, Learner, PassEvidence, Platform)
 from plugin.web.auth import current_actor, launch_url, require_roles
@@ -138,7 +139,7 @@ def home():
 @bp.route("/definition", methods=["GET", "POST"])
 @require_roles("instructor")
 def edit():
-    from plugin.web.instructor_forms import GATED_WARNING, DefinitionForm
+    from plugin.web.instructor_forms import DefinitionForm
     course = current_course()
     definition = course_definition(course)
     data, version = current_data(definition)
@@ -162,7 +163,7 @@ def edit():
             form.quality_assurance.data = (chosen.profile or {}).get("quality_assurance", "") if chosen else ""
         form.launch.data = current_actor().launch_id
         return render_template("instructor/definition.html", form=form, definition=definition, version=version,
-                               gated_warning=GATED_WARNING, issuers=issuers), 200
+                               gated_warning=tr(GATED_LAUNCH_WARNING), issuers=issuers), 200
 
     action = request.form.get("action", "save")
     if action == "add_outcome":
@@ -220,9 +221,8 @@ def edit():
 
 
 def _render_form(form, definition, version, issuers, status=200):
-    from plugin.web.instructor_forms import GATED_WARNING
     return render_template("instructor/definition.html", form=form, definition=definition, version=version,
-                           gated_warning=GATED_WARNING, issuers=issuers), status
+                           gated_warning=tr(GATED_LAUNCH_WARNING), issuers=issuers), status
 
 
 # --------------------------------------------------------------------------- preview and enable

@@ -73,31 +73,6 @@ RULES = [
 ISSUANCE = [("automatic", _l("Automatically, as soon as the learner passes")),
             ("on_claim", _l("When the learner claims it (they accept what the credential will show)"))]
 
-# The pass-policy module's warning (plugin.domain.policy.GATED_LAUNCH_WARNING), in words
-# the message catalogue can translate.
-GATED_WARNING = _l(
-    "Gated launch trusts the learning platform's access rules, not a grade. Every learner "
-    "who can open this tool's link from the course is treated as having passed and will "
-    "get the credential. Only enable it if the link is hidden behind a restriction that "
-    "the platform itself enforces and that only a passing learner can meet (for example "
-    "Moodle's \"Restrict access: grade of the final exam at least 70 %\", or an Open edX "
-    "unit gated by a prerequisite with a minimum score). Anyone who can edit the course "
-    "(and any platform administrator) can change that restriction, and the credential "
-    "will record only that the launch happened, with no score.")
-
-# DefinitionData.missing_elements() sentences, listed so the catalogue carries their translation.
-MISSING_SENTENCES = [
-    _l("Title: give the micro-credential a title"),
-    _l("Learning outcomes: add at least one outcome"),
-    _l("Workload: give the notional workload in hours or in ECTS credits"),
-    _l("Level: choose the EQF level (1 to 8), or say that no EQF level applies"),
-    _l("Type of assessment: say how learners are assessed (e.g. proctored online exam)"),
-    _l("Form of participation: choose online, onsite or blended"),
-    _l("Quality assurance: describe the type of quality assurance behind the credential"),
-    _l("Stackability: say which credential this one stacks towards"),
-    _l("Awarding body: choose the issuer that awards this credential"),
-]
-
 LANGUAGE_NAMES = {
     "bg": _l("Bulgarian"), "cs": _l("Czech"), "da": _l("Danish"), "de": _l("German"), "el": _l("Greek"),
     "en": _l("English"), "es": _l("Spanish"), "et": _l("Estonian"), "fi": _l("Finnish"), "fr": _l("French"),

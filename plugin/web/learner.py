@@ -28,6 +28,7 @@ from plugin.storage.models import CredentialDefinition, IssuedCredential, Learne
 from plugin.web.auth import current_actor, require_roles
 from plugin.web.urls import public_url
 from plugin.web.context import db, services
+from plugin.web.extensions import tr
 
 bp = Blueprint("learner", __name__, url_prefix="/learner")
 
@@ -268,7 +269,7 @@ def claim():
         if state["state"] == "claimed":
             row = state["credential"]
         elif state["state"] != "ready":
-            abort(409, description=state["reason"] or _("This credential cannot be claimed yet."))
+            abort(409, description=tr(state["reason"]) or _("This credential cannot be claimed yet."))
         elif state["credential"] is not None:
             row = state["credential"]
             if (row.display_name or None) != (None if hashed_only else name):
