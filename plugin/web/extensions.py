@@ -50,6 +50,12 @@ def _csrf_secret_from_launch() -> None:
     from plugin.web.auth import form_launch_id
     launch_id = request.args.get("launch") or (form_launch_id() if request.method == "POST" else None)
     if launch_id:
+        # Only a launch that exists: a made-up id would otherwise give a token anybody can read
+        # from a public page, accepted for a signed-in local admin (the actor falls back to the session).
+        from plugin.web.auth import current_actor
+        actor = current_actor()
+        if actor is None or actor.launch_id != launch_id:
+            return
         key = current_app.config["SECRET_KEY"].encode()
         session["csrf_token"] = hmac.new(key, b"csrf-launch:" + launch_id.encode(), hashlib.sha256).hexdigest()
 

@@ -409,3 +409,15 @@ def test_connection_test_speaks_french_to_a_french_admin(client, services, fake_
     with services.session() as s:  # the audit log keeps the English wording
         rows = s.scalars(select(AuditLog).where(AuditLog.action == "platform.connection_tested")).all()
         assert rows[-1].details["results"][0]["message"].endswith("accepted the token")
+
+
+def test_a_forged_launch_id_does_not_bypass_csrf_for_a_signed_in_admin(admin_client, app, services):
+    # An attacker gets a CSRF token bound to a made-up launch id from any public page...
+    attacker = app.test_client()
+    forged = "made-up-launch-id"
+    token = _csrf(attacker.get(f"/admin/login?launch={forged}").get_data(as_text=True))
+    before = admin_client.get("/lti/jwks").get_json()["keys"][0]["kid"]
+    # ...and makes the signed-in admin's browser post it cross-site (SameSite=None session cookie).
+    resp = admin_client.post("/admin/tool-key/rotate", data={"csrf_token": token, "launch": forged})
+    assert resp.status_code == 400
+    assert admin_client.get("/lti/jwks").get_json()["keys"][0]["kid"] == before
