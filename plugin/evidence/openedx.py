@@ -177,8 +177,9 @@ def _decode(token: str, key: jwt.PyJWK, alg: str, *, issuer: str, audience: str,
             token, key.key, algorithms=[alg], audience=audience, issuer=issuer,
             leeway=CLOCK_SKEW, options={"require": ["iss", "aud", "iat", "exp", "jti"], "verify_iat": False,
                                         "verify_exp": False})
-    except (jwt.InvalidSignatureError, jwt.InvalidKeyError, jwt.InvalidAlgorithmError):
-        # InvalidKeyError/InvalidAlgorithmError: this registered key is of another type than alg.
+    except (jwt.InvalidSignatureError, jwt.InvalidKeyError, jwt.InvalidAlgorithmError, TypeError):
+        # InvalidKeyError/InvalidAlgorithmError/TypeError: this registered key is of another type than
+        # alg (PyJWT raises TypeError "Expecting a PEM-formatted key" for e.g. an RSA key and ES256).
         raise WebhookRejected(401, "bad_signature", "the signature does not match the platform's registered key") from None
     except jwt.InvalidAudienceError:
         raise WebhookRejected(401, "wrong_audience", f"the token is not addressed to this tool (aud must be {audience})") from None

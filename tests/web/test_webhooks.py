@@ -248,3 +248,25 @@ def test_pass_reported_before_the_credential_is_enabled_is_recorded(client, serv
     EmbeddedWorker(services).run_until_empty()
     (credential,) = issued.all()
     assert credential["evidence_id"] == evidence.id
+
+
+def test_ec_token_is_checked_against_each_registration_of_the_issuer(client, services, issued):
+    """Two registrations of one issuer, one with an RSA webhook key, one with an EC (ES256) key:
+    the RSA key does not fit an ES256 token, which must be a mismatch to skip, not a crash (503)."""
+    import json as _json
+
+    import jwt as pyjwt
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    rsa_jwk = _json.loads(pyjwt.algorithms.RSAAlgorithm.to_jwk(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()))  # no kid
+    ec_private = ec.generate_private_key(ec.SECP256R1())
+    ec_jwk = _json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(ec_private.public_key()))  # no kid
+    with services.session() as s:
+        make_platform(s, client_id="rsa-registration", bridge={"openedx": {"webhook_jwks": {"keys": [rsa_jwk]}}})
+        platform = make_platform(s, client_id="ec-registration", bridge={"openedx": {"webhook_jwks": {"keys": [ec_jwk]}}})
+        make_definition(s, policy={"source": "openedx_webhook", "issuance": "automatic"}, platform_id=platform.id,
+                        services=services)
+    resp = post(client, pyjwt.encode(passing_claims(), ec_private, algorithm="ES256"))
+    assert resp.status_code == 200, resp.get_json()
+    forged = post(client, pyjwt.encode(passing_claims(), ec.generate_private_key(ec.SECP256R1()), algorithm="ES256"))
+    assert forged.status_code == 401 and forged.get_json()["error"] == "bad_signature"
