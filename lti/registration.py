@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -132,7 +133,25 @@ def check_platform_url(name: str, value: Any, *, allow_http_loopback: bool, step
         raise DynamicRegistrationError(
             f"the platform's {name} points to a local or private address ({host}); "
             "a production tool registers only platforms on public addresses", step=step)
+    if not allow_http_loopback:
+        # A public-looking name may resolve to an internal address (intranet names, *.nip.io,
+        # cloud metadata): check what it resolves to now. A name that does not resolve is left
+        # to the request itself, which then fails to connect.
+        for address in _resolved_addresses(host, parts.port or 443):
+            if _is_private_address(address):
+                raise DynamicRegistrationError(
+                    f"the platform's {name} points to a local or private address ({host} is {address}); "
+                    "a production tool registers only platforms on public addresses", step=step)
     return value
+
+
+def _resolved_addresses(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    # IPv6 results carry a scope id ("fe80::1%eth0") in some resolvers: keep the address only.
+    return [str(info[4][0]).split("%", 1)[0] for info in infos]
 
 
 def _excerpt(response: requests.Response) -> str:

@@ -208,6 +208,23 @@ def test_production_accepts_only_https_on_public_addresses():
         check_platform_url("jwks_uri", "http://lms.example.org/jwks", allow_http_loopback=True, step="x")
 
 
+def test_production_refuses_a_public_name_that_resolves_to_an_internal_address(monkeypatch):
+    import socket
+    answers = {"intranet.example.org": "10.1.2.3", "metadata.example.org": "169.254.169.254",
+               "rebound.example.org": "127.0.0.1", "lms.example.org": "93.184.216.34"}
+
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            raise socket.gaierror(-2, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    for host in ("intranet.example.org", "metadata.example.org", "rebound.example.org"):
+        with pytest.raises(DynamicRegistrationError, match="private address"):
+            check_platform_url("openid_configuration URL", f"https://{host}/config", allow_http_loopback=False,
+                               step="x")
+    check_platform_url("jwks_uri", "https://lms.example.org/jwks", allow_http_loopback=False, step="x")
+    check_platform_url("jwks_uri", "https://unknown.example.org/jwks", allow_http_loopback=False, step="x")
+
 # --------------------------------------------------------------------------- fuzzing
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
 
