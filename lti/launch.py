@@ -228,6 +228,8 @@ class HardenedLaunch(MessageLaunch):
                 break
             for key in self._key_set(refresh).get("keys", []):
                 if isinstance(key, dict) and key.get("kid") == kid and key.get("alg", alg) == alg:
+                    if key.get("kty") != "RSA":  # PyJWT would raise InvalidKeyError (a 500) for RS* with it
+                        raise LaunchError(f"the platform key {kid!r} is not an RSA key; {alg} needs one")
                     try:
                         return JWK(**key).export_to_pem(), alg
                     except Exception:

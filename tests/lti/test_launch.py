@@ -272,3 +272,18 @@ def test_login_by_post_and_without_client_id(client, sandbox, registered):
     params_client = q["client_id"]
     assert params_client == sandbox.config.client_id
     _accepted(post_launch(client, sandbox.sign(claims_for(sandbox, q["nonce"])), q["state"]))
+
+
+def test_a_kid_naming_a_non_rsa_platform_key_is_refused_not_a_crash(client, services, sandbox, registered):
+    """A platform key set may hold EC keys too: an RS256 id_token naming one (anybody can read the
+    key set and pick its kid) is a refused launch, not a server error."""
+    from jwcrypto.jwk import JWK
+    from plugin.storage.models import Platform
+    ec_key = JWK.generate(kty="EC", crv="P-256", kid="ec-key-1").export_public(as_dict=True)
+    with services.session() as s:
+        platform = s.get(Platform, registered)
+        platform.key_set, platform.key_set_url = {"keys": [ec_key]}, None
+        s.commit()
+    q = do_login(client, sandbox)
+    token = sandbox.sign(claims_for(sandbox, q["nonce"]), headers={"kid": "ec-key-1"})
+    _refused(post_launch(client, token, q["state"], json_errors=True), "ec-key-1")
