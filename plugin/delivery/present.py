@@ -403,7 +403,8 @@ def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity) 
         description=_text(ach.get("description"), locale),
         issuer_id=str(issuer.get("id") or ""),
         issuer_name=_text(issuer.get("name"), locale),
-        issuer_url=issuer.get("url") if isinstance(issuer.get("url"), str) else None,
+        # Shown as a link: only http(s), never javascript: from an uploaded credential.
+        issuer_url=_link(issuer.get("url")) if isinstance(issuer.get("url"), str) else None,
         issuer_country=country_text,
         issuer_identifiers=identifiers,
         learner=learner,

@@ -141,3 +141,12 @@ def test_french_pdf(client, services, app):
     pdf = client.get(f"/learner/credentials/{public_id}/download/pdf?launch={launch}")
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(BytesIO(pdf.data)).pages).split())
     assert "Il est certifié que" in text and "Date de délivrance" in text and "Relevé" in text
+
+
+def test_an_uploaded_credential_cannot_put_a_script_link_on_the_report(client, services, app):
+    _, doc, _ = _issued(services)
+    doc["issuer"]["url"] = "javascript:fetch('/admin/')"
+    app.config["WTF_CSRF_ENABLED"] = False
+    page = client.post("/verify", data={"text": json.dumps(doc)})
+    assert page.status_code == 200 and "Not authentic" in page.text
+    assert "javascript:" not in page.text
