@@ -145,6 +145,25 @@ def check_platform_url(name: str, value: Any, *, allow_http_loopback: bool, step
     return value
 
 
+def internal_address(url: str, *, allow_loopback: bool) -> str | None:
+    """The local/private address ``url``'s host is or resolves to (``None`` when public).
+
+    Loopback is let through with ``allow_loopback`` (development and tests)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    if is_loopback(host):
+        return None if allow_loopback else host
+    for address in [host] if _is_private_address(host) else _resolved_addresses(host, port or 443):
+        if _is_private_address(address) and not (allow_loopback and is_loopback(address)):
+            return address
+    return None
+
+
 def _resolved_addresses(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)

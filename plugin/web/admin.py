@@ -667,8 +667,31 @@ def _save_bridges(platform: Platform, form: BridgeForm, oe: dict, moodle: dict) 
         elif url:
             form.moodle_token.errors.append(_("Give the web-service token too."))
             ok = False
+    if ok and platform_scope() is not None:
+        ok = _bridge_urls_are_public(platform, form, oe, moodle)
     if ok:
         record("platform.bridge_updated", "platform", platform.id, changed=changed)  # names only, never values
+    return ok
+
+
+def _bridge_urls_are_public(platform: Platform, form: BridgeForm, oe: dict, moodle: dict) -> bool:
+    """A platform's own administrator (an LTI launch; anybody can register a platform through
+    Dynamic Registration) may not point the tool's server-side calls at internal addresses:
+    the connection test would show what answers there. An instance administrator may."""
+    from lti.registration import internal_address
+    new = platform.bridge_settings or {}
+    checks = ((form.openedx_webhook_jwks_url, (new.get("openedx") or {}).get("webhook_jwks_url"), oe.get("webhook_jwks_url")),
+              (form.openedx_api_url, (new.get("openedx") or {}).get("api_url"), oe.get("api_url")),
+              (form.moodle_url, (new.get("moodle") or {}).get("url"), moodle.get("url")))
+    ok = True
+    for field, url, before in checks:
+        if not url or url == before:
+            continue
+        address = internal_address(url, allow_loopback=not services().settings.is_production)
+        if address is not None:
+            field.errors.append(_("This address is local or private (%(address)s); ask the tool's administrator "
+                                  "to set it.", address=address))
+            ok = False
     return ok
 
 

@@ -421,3 +421,28 @@ def test_a_forged_launch_id_does_not_bypass_csrf_for_a_signed_in_admin(admin_cli
     resp = admin_client.post("/admin/tool-key/rotate", data={"csrf_token": token, "launch": forged})
     assert resp.status_code == 400
     assert admin_client.get("/lti/jwks").get_json()["keys"][0]["kid"] == before
+
+
+def test_a_platform_admin_cannot_point_bridges_at_internal_addresses(client, admin_client, app, services, monkeypatch):
+    import socket
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *a, **k: (
+        [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", port))] if host == "moodle.intranet.example.org"
+        else real(host, port, *a, **k)))
+    pid = make_platform(services)
+    lid = launch(services, ["admin"], platform_id=pid)
+    lti_admin = app.test_client()
+    url = f"/admin/platforms/{pid}?launch={lid}"
+    token = _csrf(lti_admin.get(url).get_data(as_text=True))
+    for target in ("https://169.254.169.254/latest", "https://10.0.0.5/moodle", "https://moodle.intranet.example.org"):
+        resp = lti_admin.post(url, data={"csrf_token": token, "launch": lid, "moodle_url": target, "moodle_token": "t"})
+        assert resp.status_code == 400 and "local or private" in resp.get_data(as_text=True), target
+        resp = lti_admin.post(url, data={"csrf_token": token, "launch": lid, "openedx_webhook_jwks_url": target})
+        assert resp.status_code == 400 and "local or private" in resp.get_data(as_text=True), target
+    with services.session() as s:
+        assert s.get(Platform, pid).bridge_settings in (None, {})
+    # The instance's own administrator may (a Moodle on the campus network).
+    page = admin_client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
+    resp = admin_client.post(f"/admin/platforms/{pid}", data={"csrf_token": _csrf(page),
+                                                               "moodle_url": "https://10.0.0.5/moodle", "moodle_token": "t"})
+    assert resp.status_code == 302
