@@ -209,7 +209,7 @@ def canonical_proof_config(config: dict[str, Any], store: ctx.ContextStore | Non
             and isinstance(config["created"], str) and isinstance(config["verificationMethod"], str)
             and _iri_ok(config["verificationMethod"]) and not _CONTROL.search(config["created"])
             and '"' not in config["created"] and "\\" not in config["created"]
-            and "\n" not in config["created"] and "\r" not in config["created"]):
+            and not any(c in config["created"] for c in "\t\n\r")):
         s = store or ctx.default_store()
         for url in contexts:  # every context must still be pinned and loadable
             try:

@@ -249,6 +249,15 @@ def test_direct_proof_config_quads_equal_pyld(plain_store, created, vm, contexts
     assert fast == di.canonicalize_pyld(config, plain_store) == di.canonicalize(config, plain_store)
 
 
+def test_a_tab_in_created_is_escaped_as_pyld_does(plain_store):
+    # Found by the property test above: the direct path wrote the tab raw, pyld writes "\\t".
+    config = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": "2020\t01",
+              "verificationMethod": "did:web:x.example:a", "proofPurpose": "assertionMethod",
+              "@context": ["https://www.w3.org/ns/credentials/v2"]}
+    assert di.canonical_proof_config(config, plain_store) == di.canonicalize_pyld(config, plain_store)
+    assert '"2020\\t01"' in di.canonical_proof_config(config, plain_store)
+
+
 def test_a_proof_naming_an_rsa_key_is_refused(plain_store):
     from plugin.signing.keys import generate_rsa
     key, d, _ = _key_and_did()
