@@ -5,13 +5,13 @@ sources, so a typo in vocab.py fails."""
 from datetime import datetime, timezone
 
 import pytest
-from pyld import jsonld
 
 from plugin.composition.credential import LearnerIdentity, compose
 from plugin.domain import vocab
 from plugin.domain.definition import DefinitionData, LearningOutcome
 from plugin.domain.issuer import IssuerProfile
 from plugin.signing.contexts import ContextStore
+from tests.composition.test_credential import _expanded_values as _values
 from tests.conftest import CONTEXTS_DIR
 
 ELM = "http://data.europa.eu/snb/model/elm/"
@@ -48,22 +48,6 @@ def _credential(**changes):
     return compose(issuer_profile=profile, issuer_id="did:web:tool.test:issuers:uni", definition=d,
                    learner=learner, evidence=None, credential_id="urn:uuid:3f1e0c8a-0000-4000-8000-000000000009",
                    valid_from=when, status_entries=[], base_url="http://tool.test")
-
-
-def _values(doc, store, prop):
-    out = []
-
-    def walk(node):
-        if isinstance(node, list):
-            for x in node:
-                walk(x)
-        elif isinstance(node, dict):
-            for k, v in node.items():
-                if k == prop:
-                    out.extend(x.get("@id", x.get("@value")) if isinstance(x, dict) else x for x in v)
-                walk(v)
-    walk(jsonld.expand(doc, {"documentLoader": store.loader}))
-    return out
 
 
 @pytest.mark.parametrize("value,uri", sorted(PARTICIPATION_URIS.items()))
