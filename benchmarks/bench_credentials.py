@@ -51,8 +51,10 @@ JS_PACKAGES = ["@digitalbazaar/vc@7", "@digitalbazaar/eddsa-rdfc-2022-cryptosuit
 
 
 def contexts_dir() -> Path:
+    """The contexts the package ships (or the MICROCRED_CONTEXTS_DIR override)."""
+    from plugin.signing.contexts import BUNDLED_DIR
     env = os.environ.get("MICROCRED_CONTEXTS_DIR")
-    return Path(env) if env else REPO.parent / "shared" / "jsonld" / "contexts"
+    return Path(env) if env else BUNDLED_DIR
 
 
 # --------------------------------------------------------------------------- fixtures

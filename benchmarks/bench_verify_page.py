@@ -134,13 +134,10 @@ def main() -> None:
     port = free_port()
     db_url, db_name = make_database(args.pg)
     instance = tempfile.mkdtemp(prefix="mc-bench-")
-    contexts = REPO.parent / "shared" / "jsonld" / "contexts"
     env = dict(os.environ, MICROCRED_ENV="development", DATABASE_URL=db_url,
                MICROCRED_BASE_URL=f"http://127.0.0.1:{port}", MICROCRED_SECRET_KEY="b" * 48,
                MICROCRED_KEK=generate_kek(), MICROCRED_INSTANCE_DIR=instance, MICROCRED_LOG_LEVEL="WARNING",
                MICROCRED_CONTEXTS_FETCH="false", MICROCRED_MAIL_BACKEND="file")
-    if contexts.is_dir():
-        env["MICROCRED_CONTEXTS_DIR"] = str(contexts)
     os.environ.update(env)
     server = None
     results: dict = {"clients": args.clients, "workers": args.workers, "threads": args.threads,

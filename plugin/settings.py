@@ -42,15 +42,14 @@ def _int(name: str, value: str | None, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {value!r}") from None
 
 
-def schemas_dir_from_env(e: dict[str, str], env: str = "development") -> Path | None:
-    """``MICROCRED_SCHEMAS_DIR`` (the OB 3.0 JSON Schema for verification), or, outside
-    production, the ``../shared/schemas`` folder beside a checkout (like the contexts)."""
+def schemas_dir_from_env(e: dict[str, str]) -> Path:
+    """``MICROCRED_SCHEMAS_DIR`` (an override of the OB 3.0 JSON Schema, still pinned), or the
+    copy bundled in the package."""
     sdir = e.get("MICROCRED_SCHEMAS_DIR")
-    if not sdir and env != "production":
-        candidate = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas"
-        if (candidate / "index.json").is_file():
-            sdir = str(candidate)
-    return Path(sdir).expanduser().resolve() if sdir else None
+    if sdir:
+        return Path(sdir).expanduser().resolve()
+    from plugin.paths import DATA_DIR
+    return DATA_DIR / "schemas"
 
 
 @dataclass
@@ -62,8 +61,8 @@ class Settings:
     # Secrets stay out of repr(), so a settings object that ends up in a log or a traceback does not leak them.
     secret_key: str = field(default="", repr=False)
     kek: list[str] = field(default_factory=list, repr=False)
-    contexts_dir: Path | None = None
-    contexts_fetch: bool = True
+    contexts_dir: Path | None = None  # an override; the pinned contexts ship in the package
+    contexts_fetch: bool = False
     schemas_dir: Path | None = None
     redis_url: str | None = None
     embedded_worker: bool = False  # run the embedded job worker in a thread of the web app
@@ -100,16 +99,12 @@ class Settings:
         s.base_url = (e.get("MICROCRED_BASE_URL") or s.base_url).rstrip("/")
         s.secret_key = e.get("MICROCRED_SECRET_KEY", "")
         s.kek = [k.strip() for k in (e.get("MICROCRED_KEK") or "").split(",") if k.strip()]
+        # Every pinned context ships in the package; MICROCRED_CONTEXTS_DIR only adds an
+        # override folder (still checked against the pins).
         cdir = e.get("MICROCRED_CONTEXTS_DIR")
-        if not cdir and env != "production":
-            # Development convenience: a checkout next to the team's shared/ folder uses its
-            # standard contexts, so the demo and the tests need no network.
-            candidate = Path(__file__).resolve().parent.parent.parent / "shared" / "jsonld" / "contexts"
-            if (candidate / "index.json").is_file():
-                cdir = str(candidate)
         s.contexts_dir = Path(cdir).expanduser().resolve() if cdir else None
-        s.contexts_fetch = _bool(e.get("MICROCRED_CONTEXTS_FETCH"), True, "MICROCRED_CONTEXTS_FETCH")
-        s.schemas_dir = schemas_dir_from_env(e, env)
+        s.contexts_fetch = _bool(e.get("MICROCRED_CONTEXTS_FETCH"), False, "MICROCRED_CONTEXTS_FETCH")
+        s.schemas_dir = schemas_dir_from_env(e)
         s.redis_url = e.get("MICROCRED_REDIS_URL") or None
         s.embedded_worker = _bool(e.get("MICROCRED_EMBEDDED_WORKER"),
                                   env == "development" and not s.redis_url, "MICROCRED_EMBEDDED_WORKER")

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("MICROCRED_SHARED_DIR", REPO.parent / "shared")).resolve()
-CONTEXTS_DIR = SHARED / "jsonld" / "contexts"
+# Test vectors and samples, each with its source and licence in fixtures/SOURCES.md.
+FIXTURES = REPO / "tests" / "fixtures"
+# The pinned contexts the package ships (the suite reads nothing outside the repository).
+CONTEXTS_DIR = REPO / "plugin" / "data" / "contexts"
 PG_URL = os.environ.get("MICROCRED_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -84,7 +86,6 @@ def settings(tmp_path, database_url, monkeypatch):
         "MICROCRED_BASE_URL": "http://tool.test",
         "MICROCRED_SECRET_KEY": "x" * 40,
         "MICROCRED_KEK": generate_kek(),
-        "MICROCRED_CONTEXTS_DIR": str(CONTEXTS_DIR),
         "MICROCRED_CONTEXTS_FETCH": "false",
         "MICROCRED_MAIL_BACKEND": "file",
     }

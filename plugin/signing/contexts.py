@@ -5,11 +5,14 @@ document names. Both produce credentials that other verifiers reject, so every
 context the signer or the verifier uses comes from here:
 
 * the URL must be listed in ``plugin/data/context-pins.json`` (URL -> SHA-256 of the file);
-* the bytes come from ``settings.contexts_dir`` (an ``index.json`` maps URL -> file), from the
-  cache ``<instance_dir>/contexts/``, or, when ``settings.contexts_fetch`` is true, from the URL
-  itself, fetched once with a timeout and cached;
+* the bytes come from an override folder when one is configured (``MICROCRED_CONTEXTS_DIR``:
+  an ``index.json`` maps URL -> file), else from the copies **bundled in the package**
+  (``plugin/data/contexts/``, sources and licences in ``SOURCES.md`` there), so a fresh
+  install signs and verifies with no network and no setting; only a pinned URL that neither
+  holds comes from the cache ``<instance_dir>/contexts/`` or, when
+  ``MICROCRED_CONTEXTS_FETCH`` is true (default false), from the URL itself, once, and cached;
 * the bytes must hash to the pinned digest, otherwise the context is refused with an
-  error naming the URL.
+  error naming the URL (an override folder holding an altered copy is refused, not skipped).
 
 Our own extension context ships with the package (``plugin/data/contexts/``) and is
 served by the tool at ``<base_url>/contexts/microcred/v1.jsonld``; any URL whose path ends
@@ -34,6 +37,7 @@ from plugin.paths import DATA_DIR
 PINS_FILE = DATA_DIR / "context-pins.json"
 EXTENSION_PATH = "/contexts/microcred/v1.jsonld"
 EXTENSION_FILE = DATA_DIR / "contexts" / "microcred-v1.jsonld"
+BUNDLED_DIR = DATA_DIR / "contexts"
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3P0 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -94,17 +98,11 @@ class ContextStore:
         if sha256_hex(self._extension_bytes) != self._extension_pin:
             raise ContextError(f"the bundled extension context {EXTENSION_FILE} does not match its pinned "
                                f"SHA-256 in {PINS_FILE}")
-        self.directory = Path(directory) if directory else None
-        self._index: dict[str, str] = {}
-        if self.directory is not None:
-            index = self.directory / "index.json"
-            if not index.is_file():
-                raise ContextError(f"JSON-LD contexts directory {self.directory} has no index.json "
-                                   "(check MICROCRED_CONTEXTS_DIR)")
-            try:
-                self._index = json.loads(index.read_text(encoding="utf-8"))
-            except ValueError as exc:
-                raise ContextError(f"{index} is not valid JSON: {exc}") from None
+        self.directory = Path(directory) if directory else None  # the override, if any
+        # Folders to look in, in order: the override, then the copies bundled in the package.
+        self._folders: list[tuple[Path, dict[str, str]]] = []
+        for folder in ([self.directory] if self.directory is not None else []) + [BUNDLED_DIR]:
+            self._folders.append((folder, _read_index(folder)))
         self.fetch = fetch
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.timeout = timeout
@@ -153,15 +151,16 @@ class ContextStore:
         if pin is None:
             raise ContextError(f"JSON-LD context {url} is not pinned: refusing to load it "
                                f"(only contexts listed in {PINS_FILE.name} are used)")
-        # 1. the configured directory
-        if url in self._index:
-            path = self.directory / self._index[url]
-            if path.is_file():
-                data = path.read_bytes()
-                if sha256_hex(data) != pin:
-                    raise ContextError(f"JSON-LD context {url} from {path} does not match its pinned SHA-256 "
-                                       f"(expected {pin}, got {sha256_hex(data)})")
-                return data
+        # 1. the override folder, then the bundled copies
+        for folder, index in self._folders:
+            if url in index:
+                path = folder / index[url]
+                if path.is_file():
+                    data = path.read_bytes()
+                    if sha256_hex(data) != pin:
+                        raise ContextError(f"JSON-LD context {url} from {path} does not match its pinned SHA-256 "
+                                           f"(expected {pin}, got {sha256_hex(data)})")
+                    return data
         # 2. the instance cache (written after a checked fetch)
         cached = self.cache_dir / f"{pin}.jsonld" if self.cache_dir else None
         if cached is not None and cached.is_file():
@@ -170,8 +169,8 @@ class ContextStore:
                 return data
         # 3. the network, once
         if not self.fetch:
-            where = f"in {self.directory}" if self.directory else "(no MICROCRED_CONTEXTS_DIR)"
-            raise ContextError(f"JSON-LD context {url} is not available {where} and fetching is off "
+            where = " or ".join(str(folder) for folder, _ in self._folders)
+            raise ContextError(f"JSON-LD context {url} is not available in {where} and fetching is off "
                                "(MICROCRED_CONTEXTS_FETCH=false)")
         data = self._download(url)
         if sha256_hex(data) != pin:
@@ -215,6 +214,20 @@ class ContextStore:
             self.get(url)
 
 
+def _read_index(folder: Path) -> dict[str, str]:
+    index = folder / "index.json"
+    if not index.is_file():
+        raise ContextError(f"JSON-LD contexts directory {folder} has no index.json "
+                           "(check MICROCRED_CONTEXTS_DIR)")
+    try:
+        data = json.loads(index.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ContextError(f"{index} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        raise ContextError(f"{index} must map context URLs to file names")
+    return data
+
+
 def store_from_settings(settings) -> ContextStore:
     cache = Path(settings.instance_dir) / "contexts" if getattr(settings, "instance_dir", None) else None
     return ContextStore(directory=settings.contexts_dir, fetch=bool(settings.contexts_fetch), cache_dir=cache)
@@ -235,15 +248,11 @@ _DEFAULT: list[ContextStore] = []
 def default_store() -> ContextStore:
     """A process-wide store for library use outside the app (CLI verify, benchmarks).
 
-    Reads ``MICROCRED_CONTEXTS_DIR`` (or the development ``../shared/jsonld/contexts``)
-    and ``MICROCRED_CONTEXTS_FETCH`` (default false here: library calls stay offline).
+    The bundled contexts, with ``MICROCRED_CONTEXTS_DIR`` as an override and
+    ``MICROCRED_CONTEXTS_FETCH`` (default false: library calls stay offline).
     """
     if not _DEFAULT:
-        cdir = os.environ.get("MICROCRED_CONTEXTS_DIR")
-        if not cdir:
-            candidate = Path(__file__).resolve().parents[3] / "shared" / "jsonld" / "contexts"
-            if (candidate / "index.json").is_file():
-                cdir = str(candidate)
+        cdir = os.environ.get("MICROCRED_CONTEXTS_DIR") or None
         fetch = (os.environ.get("MICROCRED_CONTEXTS_FETCH") or "false").strip().lower() in ("1", "true", "yes", "on")
         _DEFAULT.append(ContextStore(directory=cdir, fetch=fetch))
     return _DEFAULT[0]

@@ -1,11 +1,11 @@
 """The official Open Badges 3.0 AchievementCredential JSON Schema, loaded at run time.
 
-The schema is not copied into the package: it is read from ``MICROCRED_SCHEMAS_DIR``
-(an ``index.json`` maps the canonical URL to a file, like the contexts folder), or in
-development from ``../shared/schemas`` beside the checkout. The file must match the
-pinned SHA-256 below, so a modified schema is never used. When no schema is available,
-:func:`load_schema` returns ``None`` and the verifier reports the ``schema`` check as
-*skipped* (see :mod:`plugin.verification.verify`).
+The schema ships inside the package (``plugin/data/schemas/``, with its source in
+``SOURCES.md`` there), so every install checks credentials against it with no network.
+``MICROCRED_SCHEMAS_DIR`` may point at another folder (an ``index.json`` maps the canonical
+URL to a file, like the contexts folder); whichever folder is used, the file must match
+the pinned SHA-256 below, so a modified schema is never used: a folder whose schema does
+not match is an error, not a silent fallback.
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from plugin.paths import DATA_DIR
+
 SCHEMA_URL = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 SCHEMA_SHA256 = "859e405b592d93c3261fe899362f4128801140d4d20c01502a066b3540483d95"
 
@@ -24,9 +26,12 @@ class SchemaUnavailable(RuntimeError):
     pass
 
 
-def default_schemas_dir() -> Path | None:
+BUNDLED_SCHEMAS_DIR = DATA_DIR / "schemas"
+
+
+def default_schemas_dir() -> Path:
     from plugin.settings import schemas_dir_from_env
-    return schemas_dir_from_env(dict(os.environ), (os.environ.get("MICROCRED_ENV") or "development").lower())
+    return schemas_dir_from_env(dict(os.environ))
 
 
 @lru_cache(maxsize=8)
@@ -46,15 +51,17 @@ def _load(directory: str) -> dict[str, Any]:
     return json.loads(data)
 
 
-def load_schema(directory: Path | str | None = None) -> dict[str, Any] | None:
-    """The OB 3.0 schema, or ``None`` when it is not available (or does not match its pin)."""
+def load_schema(directory: Path | str | None = None) -> dict[str, Any]:
+    """The pinned OB 3.0 schema from ``directory`` (default: ``MICROCRED_SCHEMAS_DIR`` or the
+    bundled copy). Raises :class:`SchemaUnavailable` when that folder has no schema or one
+    that does not match its pin."""
     directory = directory or default_schemas_dir()
-    if not directory:
-        return None
     try:
         return _load(str(directory))
-    except (SchemaUnavailable, OSError, ValueError):
-        return None
+    except OSError as exc:
+        raise SchemaUnavailable(f"cannot read the OB 3.0 schema in {directory}: {exc}") from None
+    except ValueError as exc:
+        raise SchemaUnavailable(f"the OB 3.0 schema in {directory} is not valid JSON: {exc}") from None
 
 
 @lru_cache(maxsize=4)

@@ -12,11 +12,10 @@
                     the resolver, its own proof and issuer checked, the entry read;
 ``schema``          the official OB 3.0 JSON Schema.
 
-``report.ok`` is true only when every check that ran passed. The ``schema`` check is the
-one check that may be *skipped*: when the schema is not available (no
-``MICROCRED_SCHEMAS_DIR`` and no ``../shared/schemas``) it reports "skipped: schema not
-available" and does not count against ``ok``, because the signature already proves the
-content came unchanged from the issuer; every other check must run and pass.
+``report.ok`` is true only when every check passed. The schema ships inside the package,
+so the ``schema`` check always runs; a schema override (``MICROCRED_SCHEMAS_DIR``) that is
+missing or does not match its pin fails the check with that reason. Only a library caller
+that passes ``schema=None`` explicitly turns it off (reported as skipped).
 
 ``report.status`` is ``valid``, ``revoked``, ``suspended``, ``expired``, ``not-yet-valid`` or
 ``invalid`` (any failed format, key, proof, status-list or schema check).
@@ -304,11 +303,17 @@ def _verify(data, resolver, *, now, schema) -> VerificationReport:
         add(Check("status", False, f"the status could not be checked ({type(exc).__name__})"))
 
     # schema
+    schema_problem = None
     if schema == AUTO:
-        from plugin.verification.schema import load_schema
-        schema = load_schema()
-    if schema is None:
-        add(Check("schema", None, "skipped: schema not available"))
+        from plugin.verification.schema import SchemaUnavailable, load_schema
+        try:
+            schema = load_schema()
+        except SchemaUnavailable as exc:
+            schema, schema_problem = None, str(exc)
+    if schema_problem:
+        add(Check("schema", False, f"the OB 3.0 JSON Schema could not be loaded: {schema_problem}"))
+    elif schema is None:
+        add(Check("schema", None, "skipped: turned off by the caller"))
     else:
         from plugin.verification.schema import schema_errors
         errors = schema_errors(credential, schema)

@@ -16,14 +16,12 @@ import requests
 from click.testing import CliRunner
 
 from plugin.cli import cli
-from tests.conftest import CONTEXTS_DIR
 
 
 def _env(tmp_path) -> dict:
     """The embedded default in a fresh instance folder, offline."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MICROCRED_") and k != "DATABASE_URL"}
-    env.update(MICROCRED_INSTANCE_DIR=str(tmp_path / "instance"), MICROCRED_CONTEXTS_FETCH="false",
-               MICROCRED_CONTEXTS_DIR=str(CONTEXTS_DIR))
+    env.update(MICROCRED_INSTANCE_DIR=str(tmp_path / "instance"))
     return env
 
 

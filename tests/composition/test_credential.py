@@ -14,7 +14,7 @@ from plugin.signing import data_integrity as di
 from plugin.signing.contexts import ContextStore
 from plugin.signing.did import did_document, issuer_did
 from plugin.signing.keys import generate_ed25519
-from tests.conftest import CONTEXTS_DIR, SHARED
+from tests.conftest import CONTEXTS_DIR, FIXTURES, REPO
 
 BASE = "http://tool.test"
 ISSUER = issuer_did(BASE, "uni")
@@ -31,7 +31,7 @@ def store():
 
 @pytest.fixture(scope="module")
 def schema():
-    return json.loads((SHARED / "schemas" / "ob_v3p0_achievementcredential_schema.json").read_text())
+    return json.loads((REPO / "plugin" / "data" / "schemas" / "ob_v3p0_achievementcredential_schema.json").read_text())
 
 
 def profile():

@@ -9,9 +9,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from plugin.delivery.didauth import DidAuthError, proof_hash, verify_did_auth, verify_ed25519_proof
 
-from tests.conftest import CONTEXTS_DIR, SHARED
+from tests.conftest import CONTEXTS_DIR, FIXTURES
 
-VECTORS = SHARED / "testvectors" / "eddsa-rdfc-2022"
+VECTORS = FIXTURES / "testvectors" / "eddsa-rdfc-2022"
 EXAMPLES_V2 = {"@context": {"@vocab": "https://www.w3.org/ns/credentials/examples#"}}
 
 

@@ -62,18 +62,37 @@ def test_altered_context_file_is_refused(tmp_path):
     assert store.get(ctx.OB_V3P0)
 
 
+def test_default_store_uses_the_contexts_bundled_in_the_package(monkeypatch):
+    """No directory, no network: every pinned context loads from the package."""
+    import requests
+    monkeypatch.setattr(requests, "get", lambda *a, **k: (_ for _ in ()).throw(AssertionError("network")))
+    store = ContextStore(fetch=True)
+    assert store.directory is None
+    for url in ctx.load_pins()["contexts"]:
+        assert "@context" in store.get(url)
+
+
+def test_an_override_folder_wins_and_is_still_pinned(tmp_path):
+    copy = tmp_path / "contexts"
+    copy.mkdir()
+    (copy / "index.json").write_text(json.dumps({ctx.DID_V1: "did.jsonld"}))
+    (copy / "did.jsonld").write_bytes((CONTEXTS_DIR / "did-v1.jsonld").read_bytes().replace(b"service", b"servise", 1))
+    store = ContextStore(directory=copy)
+    with pytest.raises(ContextError, match="did/v1 from .*did.jsonld does not match its pinned SHA-256"):
+        store.get(ctx.DID_V1)
+    assert store.get(ctx.CREDENTIALS_V2)  # not in the override: the bundled copy
+
+
 def test_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(ContextError, match="no index.json"):
         ContextStore(directory=tmp_path / "nowhere")
 
 
-def test_missing_file_without_fetch_says_fetching_is_off(tmp_path):
-    copy = tmp_path / "contexts"
-    shutil.copytree(CONTEXTS_DIR, copy)
-    (copy / "did-v1.jsonld").unlink()
-    store = ContextStore(directory=copy, fetch=False)
-    with pytest.raises(ContextError, match="https://www.w3.org/ns/did/v1.*fetching is off"):
-        store.get(ctx.DID_V1)
+def test_a_pinned_url_nowhere_on_disk_without_fetch_says_fetching_is_off():
+    url = "https://example.org/pinned-but-not-shipped.jsonld"
+    store = ContextStore(pins={url: "0" * 64}, fetch=False)
+    with pytest.raises(ContextError, match="pinned-but-not-shipped.*fetching is off"):
+        store.get(url)
 
 
 class _Resp:
@@ -94,13 +113,15 @@ def test_fetch_checks_digest_and_caches_once(tmp_path, monkeypatch):
         return _Resp(real)
     monkeypatch.setattr(requests, "get", fake_get)
     cache = tmp_path / "instance" / "contexts"
-    store = ContextStore(directory=None, fetch=True, cache_dir=cache, timeout=3)
-    assert store.get(ctx.DID_V1)["@context"]
-    assert calls == [(ctx.DID_V1, 3)]
+    url = "https://example.org/not-shipped/did.jsonld"  # pinned, but not in the package
+    pins = {url: hashlib.sha256(real).hexdigest()}
+    store = ContextStore(pins=pins, fetch=True, cache_dir=cache, timeout=3)
+    assert store.get(url)["@context"]
+    assert calls == [(url, 3)]
     assert list(cache.iterdir())
     # a new process (new store) uses the cache, not the network
-    store2 = ContextStore(directory=None, fetch=True, cache_dir=cache)
-    assert store2.get(ctx.DID_V1) == store.get(ctx.DID_V1)
+    store2 = ContextStore(pins=pins, fetch=True, cache_dir=cache)
+    assert store2.get(url) == store.get(url)
     assert len(calls) == 1
 
 
@@ -108,9 +129,11 @@ def test_fetched_context_with_wrong_digest_is_refused(tmp_path, monkeypatch):
     import requests
     monkeypatch.setattr(requests, "get", lambda url, timeout=None, headers=None: _Resp(b'{"@context": {}}'))
     cache = tmp_path / "contexts"
-    store = ContextStore(directory=None, fetch=True, cache_dir=cache)
-    with pytest.raises(ContextError, match="https://www.w3.org/ns/did/v1 fetched from the network does not match"):
-        store.get(ctx.DID_V1)
+    url = "https://example.org/not-shipped/did.jsonld"
+    store = ContextStore(pins={url: hashlib.sha256((CONTEXTS_DIR / "did-v1.jsonld").read_bytes()).hexdigest()},
+                         fetch=True, cache_dir=cache)
+    with pytest.raises(ContextError, match="not-shipped/did.jsonld fetched from the network does not match"):
+        store.get(url)
     assert not cache.exists() or not list(cache.iterdir())
 
 

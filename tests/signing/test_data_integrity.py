@@ -9,10 +9,10 @@ from plugin.signing import data_integrity as di
 from plugin.signing.contexts import ContextStore
 from plugin.signing.did import did_document, issuer_did
 from plugin.signing.keys import SigningKey, generate_ed25519, multibase_encode
-from tests.conftest import CONTEXTS_DIR, SHARED
+from tests.conftest import CONTEXTS_DIR, FIXTURES
 
-W3C = SHARED / "testvectors" / "eddsa-rdfc-2022"
-OB3 = SHARED / "testvectors" / "ob3"
+W3C = FIXTURES / "testvectors" / "eddsa-rdfc-2022"
+OB3 = FIXTURES / "testvectors" / "ob3"
 # Test only: the W3C vector's examples context (public content), never pinned for production.
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 EXAMPLES = {"@context": {"@vocab": "https://www.w3.org/ns/credentials/examples#"}}

@@ -4,9 +4,9 @@ import pytest
 
 from plugin.signing import keys
 from plugin.signing.keys import KeyFormatError, SigningKey, generate_ed25519, generate_rsa
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 
-VECTORS = SHARED / "testvectors" / "eddsa-rdfc-2022"
+VECTORS = FIXTURES / "testvectors" / "eddsa-rdfc-2022"
 
 
 def test_w3c_key_pair_decodes_to_the_same_public_multikey():

@@ -13,9 +13,9 @@ from plugin.signing.jwt import sign_vc_jwt
 from plugin.signing.keys import generate_ed25519, generate_rsa
 from plugin.status import service as status_service
 from plugin.status.bitstring import Bitstring
-from plugin.verification.schema import load_schema
+from plugin.verification.schema import SchemaUnavailable, load_schema
 from plugin.verification.verify import Resolver, verify
-from tests.conftest import SHARED, CONTEXTS_DIR
+from tests.conftest import CONTEXTS_DIR, FIXTURES
 
 DID = "did:web:tool.test:issuers:acme"
 LIST_URL = "http://tool.test/status/list-1"
@@ -102,7 +102,7 @@ def test_every_form_verifies(signed, store):
         assert report.status == "valid"
         assert [c.name for c in report.checks] == ["format", "issuer_key", "proof", "validity_dates", "status",
                                                    "schema"]
-        assert report.check("schema").ok is True  # the shared OB 3.0 schema is beside the checkout
+        assert report.check("schema").ok is True  # the OB 3.0 schema bundled in the package
     assert verify(di, _resolver(documents, store), now=NOW).format == "json"
 
 
@@ -206,14 +206,33 @@ def test_schema_is_checked_and_may_be_skipped(keys, store, signed):
     assert report.status == "invalid" and report.failed[0].name == "schema" and "criteria" in report.failed[0].message
     report = verify(di, _resolver(documents, store), now=NOW, schema=None)
     assert report.ok and report.check("schema").ok is None
-    assert report.check("schema").message == "skipped: schema not available"
+    assert report.check("schema").message == "skipped: turned off by the caller"
 
 
 def test_schema_loads_only_the_pinned_file(tmp_path):
-    assert load_schema(SHARED / "schemas")["$schema"].startswith("https://json-schema.org/draft/2019-09")
+    assert load_schema()["$schema"].startswith("https://json-schema.org/draft/2019-09")
     (tmp_path / "ob_v3p0_achievementcredential_schema.json").write_text('{"type": "object"}')
-    assert load_schema(tmp_path) is None
-    assert load_schema(tmp_path / "nowhere") is None
+    with pytest.raises(SchemaUnavailable, match="pinned SHA-256"):
+        load_schema(tmp_path)
+    with pytest.raises(SchemaUnavailable, match="no OB 3.0 schema"):
+        load_schema(tmp_path / "nowhere")
+
+
+def test_schema_check_runs_in_a_default_install(signed, store, monkeypatch):
+    """No environment variable: the bundled schema is used, never skipped."""
+    monkeypatch.delenv("MICROCRED_SCHEMAS_DIR", raising=False)
+    di, _token, documents = signed
+    report = verify(di, _resolver(documents, store), now=NOW)
+    assert report.ok and report.check("schema").ok is True
+
+
+def test_a_broken_schema_override_fails_the_check_with_its_reason(signed, store, monkeypatch, tmp_path):
+    (tmp_path / "ob_v3p0_achievementcredential_schema.json").write_text('{"type": "object"}')
+    monkeypatch.setenv("MICROCRED_SCHEMAS_DIR", str(tmp_path))
+    di, _token, documents = signed
+    report = verify(di, _resolver(documents, store), now=NOW)
+    assert not report.ok and report.check("schema").ok is False
+    assert "pinned SHA-256" in report.check("schema").message
 
 
 @pytest.mark.parametrize("garbage", [b"", b"hello", b"{not json", b"[1,2]", b"\x89PNG\r\n\x1a\nxx", b"a.b.c",
