@@ -113,3 +113,16 @@ def app(services):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def js_verify():
+    """The independent JavaScript verifiers (see tests/js_verifiers.py); skips when not installed,
+    fails instead when MICROCRED_REQUIRE_JS=1 (CI)."""
+    from tests.js_verifiers import REQUIRE_JS, js_available, run_js_verifiers
+    missing = js_available()
+    if missing:
+        if REQUIRE_JS:
+            pytest.fail(f"MICROCRED_REQUIRE_JS=1 but {missing}")
+        pytest.skip(missing)
+    return run_js_verifiers

@@ -28,6 +28,7 @@ def _fake_ci_checkout(tmp_path, pytest_status: int):
     import shutil
     repo = tmp_path / "clone"
     (repo / ".ci").mkdir(parents=True)
+    (repo / "tests" / "js").mkdir(parents=True)
     shutil.copy(REPO / ".ci" / "run", repo / ".ci" / "run")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -40,6 +41,8 @@ def _fake_ci_checkout(tmp_path, pytest_status: int):
         "pg_isready": "#!/bin/sh\nexit 0\n",
         "chromium": "#!/bin/sh\nexit 0\n",
         "chromedriver": "#!/bin/sh\nexit 0\n",
+        "node": "#!/bin/sh\nexit 0\n",
+        "npm": "#!/bin/sh\nexit 0\n",
     }
     for name, body in scripts.items():
         (bin_dir / name).write_text(body)
