@@ -18,7 +18,10 @@ Credentials of one definition differ only in their string values, so:
 3. **Canonical labels.** RDFC-1.0 issues blank-node labels in the order of their
    first-degree hashes; when every hash is unique (the "simple" case, which is every
    credential we compose) this is done here on pre-serialised strings; any tie falls
-   back to pyld's full URDNA2015 (n-degree hashing).
+   back to pyld's full URDNA2015 (n-degree hashing), given the RDF dataset itself (the
+   template's pyld terms with the real values put back), never N-Quads text: pyld's
+   N-Quads parser unescapes ``\\n`` as a backslash and a newline, which signed
+   ``C:\\new folder`` as something other verifiers do not read.
 
 ``tests/signing/test_fastcanon.py`` checks byte equality with ``jsonld.normalize`` on
 generated credentials, ties and shape changes included. No library offers this:
@@ -35,6 +38,7 @@ from collections import OrderedDict
 from typing import Any
 
 from pyld import jsonld
+from pyld.canon import URDNA2015
 from pyld.nquads import escape
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -106,10 +110,11 @@ class _Template:
     (RDFC-1.0 4.6), where everything but a substituted value is fixed by the shape: a
     constant line, or ``(quad index, position, prefix, suffix)``.
     """
-    __slots__ = ("quads", "iri_slots", "terms", "first_degree", "bnode_positions")
+    __slots__ = ("quads", "terms_rdf", "iri_slots", "terms", "first_degree", "bnode_positions")
 
-    def __init__(self, quads, iri_slots, terms):
+    def __init__(self, quads, iri_slots, terms, terms_rdf=None):
         self.quads = quads          # list of (s, p, o) where each is str | ("iri", i) | ("lit", i, suffix)
+        self.terms_rdf = terms_rdf  # the same quads as pyld's term dicts (placeholders in "value")
         self.iri_slots = iri_slots  # placeholder indexes used as IRIs
         self.terms = terms
         self.first_degree: dict[str, list] | None = {}
@@ -181,6 +186,7 @@ def build_template(skeleton: dict, n_values: int, expanded: list, store) -> _Tem
     from plugin.signing.data_integrity import _dataset
     dataset = _dataset(expanded)
     quads = []
+    terms_rdf = []
     iri_slots: set[int] = set()
     lit_slots: set[int] = set()
     for graph_name, triples in dataset.items():
@@ -194,19 +200,16 @@ def build_template(skeleton: dict, n_values: int, expanded: list, store) -> _Tem
                 if isinstance(c, tuple):
                     (iri_slots if c[0] == "iri" else lit_slots).add(c[1])
             quads.append((s, p, o))
+            terms_rdf.append((t["subject"], t["predicate"], t["object"]))
     if iri_slots & lit_slots:
         raise NotTemplatable("a value is both a literal and an IRI")
     # Values that vanish in expansion (e.g. under @json or null-mapped terms) are not supported.
     if len(iri_slots | lit_slots) != n_values:
         raise NotTemplatable("some values do not reach the RDF dataset")
-    return _Template(quads, frozenset(iri_slots), _context_terms(skeleton.get("@context"), store))
+    return _Template(quads, frozenset(iri_slots), _context_terms(skeleton.get("@context"), store), terms_rdf)
 
 
 # --------------------------------------------------------------------------- canonical labels
-def _serialize(q) -> str:
-    return f"{q[0]} {q[1]} {q[2]} .\n"
-
-
 def canonical_simple(quads: list[tuple[str, str, str]]) -> str | None:
     """RDFC-1.0 when every blank node has a unique first-degree hash; ``None`` on a tie."""
     mentions: dict[str, list] = {}
@@ -242,15 +245,33 @@ def canonical_simple(quads: list[tuple[str, str, str]]) -> str | None:
     return "".join(out)
 
 
-def canonical_pyld(quads: list[tuple[str, str, str]]) -> str:
-    nquads = "".join(_serialize(q) for q in quads)
-    return jsonld.normalize(nquads, {"algorithm": "URDNA2015", "inputFormat": "application/n-quads",
-                                     "format": "application/n-quads"})
+def _filled(term: dict, spec: Any, values: list[str]) -> dict:
+    """pyld's term dict with the placeholder's real value (constants as they are)."""
+    if type(spec) is str:
+        return dict(term)
+    return {**term, "value": values[spec[1]]}
 
 
-def canonical_from_quads(quads: list[tuple[str, str, str]]) -> str:
-    result = canonical_simple(quads)
-    return canonical_pyld(quads) if result is None else result
+def canonical_from_template(template: _Template, quads: list[tuple[str, str, str]], values: list[str]) -> str:
+    """RDFC-1.0 of the substituted template, for any blank-node structure.
+
+    ``quads`` are the serialised quads in template order. Quads that serialise alike are
+    one quad (pyld merges nodes that two placeholders named the same). The simple labelling
+    is tried first; on a tie, pyld's URDNA2015 runs on the RDF dataset built from the
+    template's terms, so no value is ever re-parsed from N-Quads text.
+    """
+    unique: dict[tuple[str, str, str], int] = {}
+    for i, q in enumerate(quads):
+        unique.setdefault(q, i)
+    result = canonical_simple(list(unique))
+    if result is not None:
+        return result
+    triples = []
+    for q, i in unique.items():
+        (ts, tp, to), (ss, _sp, so) = template.terms_rdf[i], template.quads[i]
+        triples.append({"subject": _filled(ts, ss, values), "predicate": dict(tp),
+                        "object": _filled(to, so, values)})
+    return URDNA2015().main({"@default": triples}, {"format": "application/n-quads"})
 
 
 # --------------------------------------------------------------------------- cache
@@ -312,4 +333,4 @@ class TemplateCache:
                 return result
         # Two placeholders stood for the same node (pyld merges it: drop the duplicate quads),
         # or blank nodes tie: the generic path.
-        return canonical_from_quads(list(dict.fromkeys(quads)))
+        return canonical_from_template(template, quads, values)
