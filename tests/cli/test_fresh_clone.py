@@ -1,7 +1,7 @@
 """The README's promise: a clone with nothing beside it, no ``MICROCRED_*`` variable and no
 network issues and verifies credentials (``microcred demo --headless``).
 
-The project's tracked files are copied into an empty folder (no ``../shared`` or anything else
+The project's tracked files are copied into an empty folder (no shared folder or anything else
 beside it) and the demo runs from that copy, in a subprocess whose environment holds no
 ``MICROCRED_*`` variable and no ``DATABASE_URL``: the embedded default (SQLite, generated keys)
 and the contexts and schema shipped in the package. Every file it writes must verify, with
