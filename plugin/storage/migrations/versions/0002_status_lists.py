@@ -34,6 +34,7 @@ def downgrade() -> None:
             "WHERE sequence_schema = current_schema() AND sequence_name LIKE 'status\\_list\\_pos\\_%'")).scalars().all()
         for name in names:
             op.execute(sa.text(f'DROP SEQUENCE IF EXISTS "{name}"'))
-    with op.batch_alter_table("status_list", schema=None) as batch_op:
-        batch_op.drop_column("next_position")
-        batch_op.drop_column("shuffle_key")
+    # A plain DROP COLUMN (SQLite >= 3.35 has it): batch mode would copy and drop the table,
+    # which SQLite refuses while status_list_slot rows point at it.
+    op.drop_column("status_list", "next_position")
+    op.drop_column("status_list", "shuffle_key")
