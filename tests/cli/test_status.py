@@ -1,22 +1,10 @@
 """``microcred status lists|migrate`` as an operator runs them."""
-import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from plugin.cli import cli
 from plugin.issuance import service as issuance
 from plugin.storage.models import IssuedCredential
 from tests.engine_helpers import add_learner, make_world
 from tests.status.legacy import award_legacy
-
-
-@pytest.fixture
-def run(settings):
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(cli, list(map(str, args)), catch_exceptions=False)
-    return invoke
 
 
 def test_migrate_dry_run_then_for_real_then_nothing_left(run, services):

@@ -153,29 +153,45 @@ def test_a_list_without_a_key_takes_no_new_credential(services):
         assert s.get(StatusList, _slot(s, other).status_list_id).sequence == 2
 
 
-def test_concurrent_reservations_never_share_an_index(services):
-    world = make_world(services)
-    barrier = threading.Barrier(4, timeout=60)
+def _race(services, issuer_id, *, threads=4, rounds=5, n=10) -> list[tuple[int, int]]:
+    """``threads`` workers, each reserving ``n`` indexes in ``rounds`` transactions, all at once."""
+    barrier = threading.Barrier(threads, timeout=60)
     got, errors = [], []
 
     def run():
         try:
             barrier.wait()
-            for _ in range(5):
+            for _ in range(rounds):
                 with services.session() as s:
-                    got.extend((r.status_list_id, r.index) for r in status.allocate_many(s, world.issuer_id, 10))
+                    got.extend((r.status_list_id, r.index) for r in status.allocate_many(s, issuer_id, n))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for t in workers:
         t.start()
-    for t in threads:
+    for t in workers:
         t.join(120)
     assert not errors, errors
+    return got
+
+
+def test_concurrent_reservations_never_share_an_index(services):
+    world = make_world(services)
+    got = _race(services, world.issuer_id)
     assert len(got) == 200 and len(set(got)) == 200
     with services.session() as s:
         assert len(s.scalars(select(StatusList)).all()) == 1
+
+
+def test_concurrent_reservations_across_full_lists_open_each_list_once(services, monkeypatch):
+    world = make_world(services)
+    monkeypatch.setattr(status, "LIST_ENTRIES", 8)
+    got = _race(services, world.issuer_id, n=3)
+    assert len(got) == 60 and len(set(got)) == 60
+    with services.session() as s:
+        sequences = s.scalars(select(StatusList.sequence).order_by(StatusList.sequence)).all()
+    assert sequences == list(range(1, len(sequences) + 1)) and len(sequences) >= 8  # 60 / 8 entries
 
 
 def test_rolled_back_reservations_are_skipped_not_reused(services):
