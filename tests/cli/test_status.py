@@ -1,4 +1,6 @@
 """``microcred status lists|migrate`` as an operator runs them."""
+import json
+
 from sqlalchemy import select
 
 from plugin.issuance import service as issuance
@@ -7,7 +9,7 @@ from tests.engine_helpers import add_learner, make_world
 from tests.status.legacy import award_legacy
 
 
-def test_migrate_dry_run_then_for_real_then_nothing_left(run, services):
+def test_migrate_dry_run_then_for_real_then_nothing_left(run, services, tmp_path):
     world = make_world(services)
     with services.session() as s:
         for sub in ("a", "b", "c"):
@@ -33,6 +35,16 @@ def test_migrate_dry_run_then_for_real_then_nothing_left(run, services):
     assert "#1 revocation: 3/131072 used, 0 revoked, 3 current  http://tool.test/status/" in listing
     again = run("status", "migrate")
     assert again.exit_code == 0 and "nothing to migrate" in again.output
+    with services.session() as s:
+        old = s.scalars(select(IssuedCredential).where(IssuedCredential.status == "superseded")).first()
+        new = s.scalars(select(IssuedCredential).where(IssuedCredential.replaces_id == old.id)).one()
+        (tmp_path / "old.json").write_text(json.dumps(old.document))
+        (tmp_path / "new.jwt").write_text(new.jwt)
+    result = run("verify", tmp_path / "old.json")  # documents from the tool's database
+    assert result.exit_code == 1 and "result: superseded" in result.output
+    assert "replaced by a newer version" in result.output
+    result = run("verify", tmp_path / "new.jwt")
+    assert result.exit_code == 0 and "result: valid" in result.output
 
 
 def test_status_commands_refuse_an_unknown_issuer_in_one_line(run, services):
