@@ -31,7 +31,7 @@ def add_learner(session, definition_id: int, sub: str = "learner-1", email: str 
     return learner.id, evidence.id
 
 
-def make_world(services, slug: str = "acme") -> World:
+def make_world(services, slug: str = "acme", learner_sub: str = "learner-1") -> World:
     with services.session() as s:
         issuer = issuance.create_issuer(s, services, slug, demo_profile(), actor="test")
         course = Course(platform_issuer="https://lms.example", context_id=f"course-{slug}", title="Data policy")
@@ -40,5 +40,5 @@ def make_world(services, slug: str = "acme") -> World:
         version = issuance.save_definition(s, course, demo_definition(), "test", issuer)
         definition = version.definition
         issuance.set_enabled(s, definition, True, actor="test")
-        learner_id, evidence_id = add_learner(s, definition.id)
+        learner_id, evidence_id = add_learner(s, definition.id, sub=learner_sub)
         return World(issuer.id, definition.id, learner_id, evidence_id)

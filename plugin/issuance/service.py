@@ -277,8 +277,7 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
             raise
         return existing, False
     try:
-        slot = status.allocate(session, row)
-        entry = status.entry(services.settings.base_url, session.get(status.StatusList, slot.status_list_id), slot)
+        entry = status.entry(services.settings.base_url, status.allocate(session, row))
         unsigned = compose_for(session, services, definition=definition, version=version, issuer=issuer,
                                learner=learner, evidence=evidence, display_name=display_name,
                                credential_id=row.credential_id, issued_at=issued_at, status_entry=entry)

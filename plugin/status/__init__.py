@@ -1,1 +1,2 @@
-"""Credential status: W3C Bitstring Status Lists for revocation and suspension."""
+"""Credential status: one-bit Bitstring Status Lists for revocation (with a 2-bit state list
+beside each for our verifier), the legacy 2-bit lists, and index reservation."""

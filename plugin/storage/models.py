@@ -317,7 +317,12 @@ class IssuedCredential(Base):
 
 
 class StatusList(Base):
-    """A Bitstring Status List of one issuer for one purpose (revocation or suspension)."""
+    """A Bitstring Status List of one issuer: purpose ``revocation`` (1 bit per credential,
+    issued since migration 0002) or ``message`` (legacy, 2 bits); see :mod:`plugin.status`.
+
+    ``shuffle_key`` keys the permutation that turns a position (the n-th credential put on
+    the list) into its index; ``next_position`` counts positions on SQLite (PostgreSQL uses
+    the sequence ``status_list_pos_<id>``). A list without a key takes no new credential."""
     __tablename__ = "status_list"
     __table_args__ = (UniqueConstraint("issuer_id", "purpose", "sequence"),)
 
@@ -327,6 +332,8 @@ class StatusList(Base):
     purpose: Mapped[str] = mapped_column(String(16))
     sequence: Mapped[int] = mapped_column(Integer, default=1)
     size: Mapped[int] = mapped_column(Integer, default=131072)
+    shuffle_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    next_position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

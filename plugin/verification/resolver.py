@@ -2,9 +2,10 @@
 
 :func:`tool_source` answers for URLs and DIDs under the tool's own base URL: issuer
 did:web documents (and their ``/issuers/<slug>/did.json`` URL), HTTPS issuer profiles,
-status list credentials, issued credentials and the extension context. The public
-endpoints (:mod:`plugin.web.public`), ``documents.json`` (:mod:`plugin.delivery.export`)
-and the in-tool verifier all use it, so they serve the same thing.
+status list credentials (and the state list beside each revocation list), issued
+credentials and the extension context. The public endpoints (:mod:`plugin.web.public`),
+``documents.json`` (:mod:`plugin.delivery.export`) and the in-tool verifier all use it, so
+they serve the same thing.
 """
 from __future__ import annotations
 
@@ -46,9 +47,9 @@ def lookup(session: Session, services, url: str) -> dict[str, Any] | None:
     if len(rest) == 3 and rest[0] == "issuers" and rest[2] == "did.json":
         issuer = issuance.issuer_by_slug(session, rest[1])
         return issuance.did_document_for(session, services, issuer) if issuer else None
-    if len(rest) == 2 and rest[0] == "status":
+    if rest[0] == "status" and (len(rest) == 2 or (len(rest) == 3 and rest[2] == "states")):
         sl = status.list_by_public_id(session, rest[1])
-        return status.list_credential(session, services, sl) if sl else None
+        return status.list_credential(session, services, sl, "states" if len(rest) == 3 else "list") if sl else None
     if len(rest) == 2 and rest[0] == "credentials":
         row = session.scalars(select(IssuedCredential).where(IssuedCredential.public_id == rest[1])).first()
         return row.document if row else None
@@ -87,6 +88,9 @@ def referenced_urls(document: dict[str, Any]) -> list[str]:
     for entry in status if isinstance(status, list) else [status] if status else []:
         if isinstance(entry, dict) and isinstance(entry.get("statusListCredential"), str):
             out.append(entry["statusListCredential"])
+        if isinstance(entry, dict):  # our revocation entries name their state list here
+            refs = entry.get("statusReference")
+            out += [r for r in (refs if isinstance(refs, list) else [refs]) if isinstance(r, str)]
     return list(dict.fromkeys(out))
 
 

@@ -9,7 +9,9 @@
 ``proof``           the Data Integrity ``eddsa-rdfc-2022`` proof, or the JWT signature;
 ``validity_dates``  ``validFrom`` <= now <= ``validUntil``;
 ``status``          the Bitstring Status List entry: the list credential is fetched through
-                    the resolver, its own proof and issuer checked, the entry read;
+                    the resolver, its own proof and issuer checked, the entry read; for our
+                    ``revocation`` entries, the state list named in ``statusReference`` too
+                    (suspended, superseded), when the resolver has it;
 ``schema``          the official OB 3.0 JSON Schema.
 
 ``report.ok`` is true only when every check passed. The schema ships inside the package,
@@ -17,8 +19,9 @@ so the ``schema`` check always runs; a schema override (``MICROCRED_SCHEMAS_DIR`
 missing or does not match its pin fails the check with that reason. Only a library caller
 that passes ``schema=None`` explicitly turns it off (reported as skipped).
 
-``report.status`` is ``valid``, ``revoked``, ``suspended``, ``expired``, ``not-yet-valid`` or
-``invalid`` (any failed format, key, proof, status-list or schema check).
+``report.status`` is ``valid``, ``revoked``, ``suspended``, ``superseded`` (replaced by a newer
+version), ``expired``, ``not-yet-valid`` or ``invalid`` (any failed format, key, proof,
+status-list or schema check).
 
 Nothing here uses the network: documents (DID documents, issuer profiles, status list
 credentials) come from a :class:`Resolver`, built from a ``documents.json`` mapping and,
@@ -413,9 +416,54 @@ def _check_status(credential: dict, issuer: str | None, resolver: Resolver, stor
     return Check("status", True, "; ".join(messages))
 
 
-def _check_entry(entry: Any, issuer, resolver: Resolver, store, now) -> Check | tuple[str, str]:
+class _ListProblem(ValueError):
+    """A status list that cannot be used. ``kind``: ``missing`` (the resolver does not have
+    it), ``other`` (not a status list), ``purpose`` (a list for another purpose) or ``bad``
+    (forged, malformed, expired...)."""
+
+    def __init__(self, message: str, kind: str = "bad"):
+        super().__init__(message)
+        self.kind = kind
+
+
+def _read_list(url: Any, purpose: str, issuer, resolver: Resolver, store, now, what: str = "status list"):
+    """The authentic bits of the list at ``url``, or :class:`_ListProblem` saying what is wrong."""
     from plugin.signing.data_integrity import verify as di_verify
     from plugin.status.bitstring import StatusListError, decode
+
+    if not isinstance(url, str):
+        raise _ListProblem(f"the status entry names no {what}")
+    slc = resolver.get(url)
+    if not isinstance(slc, dict):
+        raise _ListProblem(f"the {what} {url} is not available to this verifier", kind="missing")
+    types = slc.get("type")
+    if "BitstringStatusListCredential" not in (types if isinstance(types, list) else [types]):
+        raise _ListProblem(f"the {what} {url} is not a BitstringStatusListCredential", kind="other")
+    res = di_verify(slc, documents=resolver.documents, sources=[resolver.get], store=store)
+    if not res.ok:
+        raise _ListProblem(f"the {what} {url} is not authentic: {res.reason}")
+    if _issuer_id(slc) != issuer or res.controller != issuer:
+        raise _ListProblem(f"the {what} {url} was not issued by the credential's issuer")
+    if slc.get("id") not in (None, url):
+        raise _ListProblem(f"the {what} served at {url} says it is {slc.get('id')}")
+    try:
+        if slc.get("validUntil") and now > _parse_time(slc["validUntil"]):
+            raise _ListProblem(f"the {what} {url} has expired")
+    except ValueError:
+        raise _ListProblem(f"the {what} {url} has a malformed validUntil") from None
+    subject = slc.get("credentialSubject") or {}
+    list_purposes = subject.get("statusPurpose")
+    list_purposes = list_purposes if isinstance(list_purposes, list) else [list_purposes]
+    if purpose not in list_purposes:
+        raise _ListProblem(f"the {what} {url} is for {list_purposes}, not {purpose!r}", kind="purpose")
+    try:
+        return decode(subject.get("encodedList"), min_entries=131_072)
+    except StatusListError as exc:
+        raise _ListProblem(f"the {what} {url} is malformed: {exc}") from None
+
+
+def _check_entry(entry: Any, issuer, resolver: Resolver, store, now) -> Check | tuple[str, str]:
+    from plugin.status.states import get_value
 
     def fail(msg):
         return Check("status", False, msg)
@@ -423,7 +471,6 @@ def _check_entry(entry: Any, issuer, resolver: Resolver, store, now) -> Check | 
     if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
         return fail("unsupported credentialStatus type (only BitstringStatusListEntry is checked)")
     purpose = entry.get("statusPurpose")
-    url = entry.get("statusListCredential")
     try:
         index = int(entry.get("statusListIndex"))
         size = int(entry.get("statusSize", 1))
@@ -431,57 +478,77 @@ def _check_entry(entry: Any, issuer, resolver: Resolver, store, now) -> Check | 
         return fail("the status entry has no valid statusListIndex/statusSize")
     if index < 0 or not 1 <= size <= 8:
         return fail("the status entry's index or size is out of range")
-    if not isinstance(url, str):
-        return fail("the status entry names no statusListCredential")
-    slc = resolver.get(url)
-    if not isinstance(slc, dict):
-        return fail(f"the status list {url} is not available to this verifier")
-    res = di_verify(slc, documents=resolver.documents, sources=[resolver.get], store=store)
-    if not res.ok:
-        return fail(f"the status list {url} is not authentic: {res.reason}")
-    if _issuer_id(slc) != issuer or res.controller != issuer:
-        return fail(f"the status list {url} was not issued by the credential's issuer")
-    if slc.get("id") not in (None, url):
-        return fail(f"the status list served at {url} says it is {slc.get('id')}")
+    if purpose not in ("revocation", "suspension", "message"):
+        return fail(f"unsupported status purpose {purpose!r}")
     try:
-        if slc.get("validUntil") and now > _parse_time(slc["validUntil"]):
-            return fail(f"the status list {url} has expired")
-    except ValueError:
-        return fail(f"the status list {url} has a malformed validUntil")
-    subject = slc.get("credentialSubject") or {}
-    list_purposes = subject.get("statusPurpose")
-    list_purposes = list_purposes if isinstance(list_purposes, list) else [list_purposes]
-    if purpose not in list_purposes:
-        return fail(f"the status list {url} is for {list_purposes}, not {purpose!r}")
-    try:
-        bits = decode(subject.get("encodedList"), min_entries=131_072)
-    except StatusListError as exc:
-        return fail(f"the status list {url} is malformed: {exc}")
+        bits = _read_list(entry.get("statusListCredential"), purpose, issuer, resolver, store, now)
+    except _ListProblem as exc:
+        return fail(str(exc))
     if (index + 1) * size > bits.size:
         return fail(f"status index {index} is outside the status list")
-    value = 0
-    for b in range(size):
-        value = (value << 1) | int(bits.get(index * size + b))
+    value = get_value(bits, index, size)
     if purpose == "revocation":
-        return ("revoked", "revoked by the issuer") if value else ("valid", "not revoked")
+        if value:
+            return ("revoked", "revoked by the issuer")
+        return _state_from_reference(entry, index, bits.size // size, issuer, resolver, store, now)
     if purpose == "suspension":
         return ("suspended", "suspended by the issuer") if value else ("valid", "not suspended")
-    if purpose == "message":
-        table = {}
-        for m in entry.get("statusMessage") or []:
-            if isinstance(m, dict) and isinstance(m.get("status"), str):
-                try:
-                    table[int(m["status"], 16)] = str(m.get("message", ""))
-                except ValueError:
-                    pass
-        text = table.get(value)
-        if text is None:
-            return fail(f"status value 0x{value:x} has no statusMessage")
-        if value == 0 or text.lower() in ("valid", "active"):
-            return ("valid", f"status: {text}")
-        state = text.lower() if text.lower() in ("revoked", "suspended") else "revoked"
-        return (state, f"status: {text}" + ("" if state == text.lower() else " (no longer valid)"))
-    return fail(f"unsupported status purpose {purpose!r}")
+    # "message": the 2-bit entry of credentials issued before revocation lists (still read)
+    table = {}
+    for m in entry.get("statusMessage") or []:
+        if isinstance(m, dict) and isinstance(m.get("status"), str):
+            try:
+                table[int(m["status"], 16)] = str(m.get("message", ""))
+            except ValueError:
+                pass
+    text = table.get(value)
+    if text is None:
+        return fail(f"status value 0x{value:x} has no statusMessage")
+    word = text.lower()
+    if value == 0 or word in ("valid", "active"):
+        return ("valid", f"status: {text}")
+    if word == "superseded":
+        return ("superseded", "status: superseded (replaced by a newer version of this credential)")
+    state = word if word in ("revoked", "suspended") else "revoked"
+    return (state, f"status: {text}" + ("" if state == word else " (no longer valid)"))
+
+
+def _state_from_reference(entry: dict, index: int, entries: int, issuer, resolver: Resolver, store,
+                          now) -> Check | tuple[str, str]:
+    """A credential that is not revoked: is it suspended or replaced? Our revocation entries
+    name a 2-bit state list (same indexes) in ``statusReference``; see plugin/status/states.py."""
+    from plugin.status.states import STATE_OF_VALUE, get_value
+
+    refs = entry.get("statusReference")
+    refs = [r for r in (refs if isinstance(refs, list) else [refs]) if isinstance(r, str)]
+    unavailable = []
+    for ref in refs:
+        try:
+            bits = _read_list(ref, "message", issuer, resolver, store, now, what="state list")
+        except _ListProblem as exc:
+            if exc.kind == "missing":
+                unavailable.append(ref)
+                continue
+            if exc.kind in ("other", "purpose"):
+                continue  # material of another kind, not a state list
+            return Check("status", False, str(exc))
+        width = bits.size // entries
+        if bits.size % entries or not 1 <= width <= 8:
+            return Check("status", False, f"the state list {ref} does not match the revocation list")
+        state = STATE_OF_VALUE.get(get_value(bits, index, width))
+        if state == "valid":
+            return ("valid", "not revoked, suspended or replaced")
+        if state == "suspended":
+            return ("suspended", "suspended by the issuer (not revoked)")
+        if state == "superseded":
+            return ("superseded", "replaced by a newer version of this credential (not revoked)")
+        if state == "revoked":
+            return Check("status", False, f"the issuer's state list {ref} says revoked, its revocation list does not")
+        return Check("status", False, f"the state list {ref} holds an unknown value")
+    if unavailable:
+        return ("valid", f"not revoked (the state list {unavailable[0]} is not available here, so suspension "
+                         "and replacement were not checked)")
+    return ("valid", "not revoked")
 
 
 def _set_status(report: VerificationReport) -> None:

@@ -435,7 +435,7 @@ def credential_action(public_id: str, action: str):
             message = _("Revoked. Verifiers now see it as revoked; the learner may be awarded a new one later.")
         elif action == "suspend":
             engine.suspend(db(), cred, reason, actor)
-            message = _("Suspended. Verifiers see it as suspended until you reinstate it.")
+            message = _("Suspended until you reinstate it. Its verification page says so; other verifiers and wallets only check revocation and still show it as not revoked.")
         elif action == "reinstate":
             engine.reinstate(db(), cred, actor, reason or None)
             message = _("Reinstated.")

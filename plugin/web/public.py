@@ -3,7 +3,8 @@
 * ``/issuers/<slug>/did.json``: the issuer's did:web document (every key, retired included);
 * ``/issuers/<slug>``: the issuer profile, JSON-LD for machines, a page for people;
 * ``/contexts/microcred/v1.jsonld``: the project's JSON-LD extension context;
-* ``/status/<id>``: a signed ``BitstringStatusListCredential``;
+* ``/status/<id>``: a signed ``BitstringStatusListCredential``; ``/status/<id>/states``: the
+  2-bit state list beside a revocation list (see :mod:`plugin.status.service`);
 * ``/credentials/<id>``: an issued credential (JSON, for machines).
 
 Each document is what :func:`plugin.verification.resolver.lookup` returns, so the files
@@ -80,6 +81,13 @@ def extension_context():
 def status_list(public_id):
     doc = _found(_url(f"/status/{public_id}"), "status list")
     # Verifiers may cache briefly; a revocation shows within a minute.
+    return _json(doc, "application/vc+ld+json", 60)
+
+
+@bp.get(f"/status/{PUBLIC_ID}/states")
+def status_states(public_id):
+    """The 2-bit state list beside a revocation list (suspended, superseded: read by our verifier)."""
+    doc = _found(_url(f"/status/{public_id}/states"), "state list")
     return _json(doc, "application/vc+ld+json", 60)
 
 

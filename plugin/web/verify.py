@@ -94,6 +94,7 @@ STATUS_TEXT = {
     "valid": ("ok", _l("Valid")),
     "revoked": ("bad", _l("Revoked")),
     "suspended": ("warn", _l("Suspended")),
+    "superseded": ("warn", _l("Replaced by a newer version")),
     "expired": ("warn", _l("Expired")),
     "not-yet-valid": ("warn", _l("Not yet valid")),
     "not_yet_valid": ("warn", _l("Not yet valid")),

@@ -2,18 +2,6 @@
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from plugin.cli import cli
-
-
-@pytest.fixture
-def run(settings):
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(cli, list(map(str, args)), catch_exceptions=False)
-    return invoke
 
 
 @pytest.fixture

@@ -123,6 +123,14 @@ async function digitalbazaar(credential) {
   };
 }
 
+function schemaResult(additionalInformation) {
+  const entry = (additionalInformation || []).find(e => e.id === 'schema_check');
+  if(!entry || !Array.isArray(entry.results)) {
+    return null;
+  }
+  return entry.results.every(r => r.result && r.result.valid === true);
+}
+
 async function verifierCore(credential) {
   const {verifyCredential} = await import('@digitalcredentials/verifier-core');
   const result = await verifyCredential({credential, knownDIDRegistries: []});
@@ -138,6 +146,10 @@ async function verifierCore(credential) {
     // verifier-core reports "valid: true" when the bit is NOT set.
     revocation: step('revocation_status'),
     suspension: step('suspension_status'),
+    // a status list it could not use (not found, bad signature, wrong purpose...)
+    statusError: ((log.find(e => e.error && /_status$/.test(e.id)) || {}).error || {}).message || null,
+    // the OB 3.0 JSON Schema check it runs (true when every listed schema validates)
+    schema: schemaResult(result.additionalInformation),
     log: log.map(e => ({id: e.id, valid: e.valid}))
   };
 }

@@ -92,3 +92,43 @@ def test_models_and_migrations_agree(settings):
     finally:
         engine.dispose()
     assert diff == [], f"models differ from the migration; run python -m plugin.storage.regen_initial: {diff}"
+
+
+def test_status_lists_migration_keeps_existing_credentials_and_lists(services):
+    """0002 (status_lists) down to 0001 and up again on a database holding credentials of both
+    kinds: every credential still verifies, and a list whose counter was lost takes no more."""
+    from sqlalchemy import select
+
+    from plugin.issuance import service as issuance
+    from plugin.storage.models import IssuedCredential, StatusList
+    from plugin.verification.resolver import tool_resolver
+    from plugin.verification.verify import verify
+    from tests.engine_helpers import add_learner, make_world
+    from tests.status.legacy import award_legacy
+
+    world = make_world(services)
+    with services.session() as s:
+        learner, ev = add_learner(s, world.definition_id, sub="old", email="old@example.org")
+        legacy = award_legacy(s, services, definition_id=world.definition_id, learner_id=learner, evidence_id=ev)[0]
+        issuance.suspend(s, legacy, "check", "admin")
+        modern = issuance.award(s, services, definition_id=world.definition_id, learner_id=world.learner_id,
+                                evidence_id=world.evidence_id)[0]
+        ids = (legacy.id, modern.id)
+    url = services.settings.database_url
+    services.engine.dispose()
+    migrate.downgrade(url, "0001_initial")
+    assert revision(url) == "0001_initial"
+    migrate.upgrade(url)
+    assert revision(url) == migrate.head_revision()
+    with services.session() as s:
+        lists = s.scalars(select(StatusList).order_by(StatusList.id)).all()
+        assert [(sl.purpose, sl.shuffle_key, sl.next_position) for sl in lists] == \
+            [("message", None, 0), ("revocation", None, 0)]
+        documents = [s.get(IssuedCredential, i).document for i in ids]
+        learner, ev = add_learner(s, world.definition_id, sub="new", email="new@example.org")
+        fresh = issuance.award(s, services, definition_id=world.definition_id, learner_id=learner, evidence_id=ev)[0]
+        documents.append(fresh.document)
+        newest = s.scalars(select(StatusList).order_by(StatusList.id.desc())).first()
+        assert newest.sequence == 2 and newest.shuffle_key
+    resolver = tool_resolver(services)
+    assert [verify(d, resolver).status for d in documents] == ["suspended", "valid", "valid"]

@@ -136,15 +136,96 @@ def test_any_changed_byte_is_rejected_with_the_failing_check_named(signed, store
         assert report.failed[0].name in ("format", "issuer_key", "proof", "schema")
 
 
-def test_revoked_and_suspended_and_superseded(signed, keys, store):
+def test_legacy_message_entry_revoked_suspended_superseded(signed, keys, store):
+    """Credentials issued before revocation lists (2-bit "message" entry) are still read right."""
     di, token, documents = signed
     ed, _ = keys
-    for value, status in ((1, "revoked"), (2, "suspended"), (3, "revoked")):
+    for value, status in ((1, "revoked"), (2, "suspended"), (3, "superseded")):
         docs = dict(documents, **{LIST_URL: _status_list(ed, store, value)})
         for data in (di, token):
             report = verify(data, _resolver(docs, store), now=NOW)
             assert not report.ok and report.status == status
             assert report.failed[0].name == "status"
+
+
+STATES_URL = LIST_URL + "/states"
+
+
+def _revocation_credential(di_key, rsa_key, store):
+    entry = {"id": f"{LIST_URL}#77", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+             "statusListIndex": "77", "statusListCredential": LIST_URL, "statusReference": STATES_URL}
+    cred = _credential(credentialStatus=entry)
+    return (data_integrity.sign(cred, di_key, di_key.verification_method(DID), store=store),
+            sign_vc_jwt(cred, rsa_key, rsa_key.verification_method(DID)))
+
+
+def _signed_list(key, store, url, purpose, bits, issuer=DID):
+    doc = {"@context": [ctx.CREDENTIALS_V2], "id": url,
+           "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": issuer,
+           "validFrom": "2026-01-01T00:00:00Z",
+           "credentialSubject": {"id": url + "#list", "type": "BitstringStatusList", "statusPurpose": purpose,
+                                 "encodedList": bits.encode()}}
+    return data_integrity.sign(doc, key, key.verification_method(issuer), store=store)
+
+
+def _lists(key, store, revoked: bool, state: int, neighbours: bool = True):
+    revocation, states = Bitstring(131072), Bitstring(131072 * 2)
+    if neighbours:  # the entries on each side are revoked / superseded: they must not leak
+        for i in (76, 78):
+            revocation.set(i)
+            status_service.set_value(states, i, 3)
+    revocation.set(77, revoked)
+    status_service.set_value(states, 77, state)
+    return {LIST_URL: _signed_list(key, store, LIST_URL, "revocation", revocation),
+            STATES_URL: _signed_list(key, store, STATES_URL, "message", states)}
+
+
+@pytest.mark.parametrize("revoked,state,expected", [
+    (False, 0, "valid"), (True, 1, "revoked"), (False, 2, "suspended"), (False, 3, "superseded")])
+def test_revocation_entry_and_its_state_list(keys, store, revoked, state, expected):
+    ed, rsa = keys
+    documents = {DID: did_document(DID, [ed, rsa]), **_lists(ed, store, revoked, state)}
+    for data in _revocation_credential(ed, rsa, store):
+        report = verify(data, _resolver(documents, store), now=NOW)
+        assert report.status == expected, report.to_dict()
+        assert report.ok is (expected == "valid")
+        assert report.check("schema").ok is True  # one credentialStatus object, as OB 3.0 wants
+        if expected != "valid":
+            assert report.failed[0].name == "status" and "not revoked" in report.check("status").message \
+                or expected == "revoked"
+
+
+def test_revocation_entry_without_its_state_list_reads_the_bit_only(keys, store):
+    ed, rsa = keys
+    di, _token = _revocation_credential(ed, rsa, store)
+    lists = _lists(ed, store, False, 2)
+    documents = {DID: did_document(DID, [ed, rsa]), LIST_URL: lists[LIST_URL]}
+    report = verify(di, _resolver(documents, store), now=NOW)
+    assert report.ok and report.status == "valid"
+    assert "not available here" in report.check("status").message
+    lists = _lists(ed, store, True, 1)
+    report = verify(di, _resolver({DID: did_document(DID, [ed, rsa]), LIST_URL: lists[LIST_URL]}, store), now=NOW)
+    assert report.status == "revoked"
+
+
+def test_state_list_must_be_authentic_from_the_issuer_and_agree(keys, store):
+    ed, rsa = keys
+    di, _token = _revocation_credential(ed, rsa, store)
+    base = {DID: did_document(DID, [ed, rsa]), **_lists(ed, store, False, 0)}
+    forged = json.loads(json.dumps(_lists(ed, store, False, 2)[STATES_URL]))
+    forged["validFrom"] = "2026-01-02T00:00:00Z"
+    report = verify(di, _resolver(dict(base, **{STATES_URL: forged}), store), now=NOW)
+    assert report.status == "invalid" and "state list" in report.failed[0].message \
+        and "not authentic" in report.failed[0].message
+    other, other_did = generate_ed25519(), "did:web:evil.test"
+    states = Bitstring(131072 * 2)
+    foreign = _signed_list(other, store, STATES_URL, "message", states, issuer=other_did)
+    docs = dict(base, **{STATES_URL: foreign, other_did: did_document(other_did, [other])})
+    report = verify(di, _resolver(docs, store), now=NOW)
+    assert report.status == "invalid" and "not issued by" in report.failed[0].message
+    disagree = dict(base, **{STATES_URL: _lists(ed, store, False, 1)[STATES_URL]})
+    report = verify(di, _resolver(disagree, store), now=NOW)
+    assert report.status == "invalid" and "says revoked" in report.failed[0].message
 
 
 def test_status_list_must_be_authentic_and_from_the_issuer(signed, store):

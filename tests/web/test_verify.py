@@ -55,6 +55,33 @@ def test_revocation_shows_at_once_despite_the_cache(client, services):
     assert "Revoked" in page.text
 
 
+def test_suspended_and_superseded_on_the_page_and_the_api(client, services):
+    """Our page and API tell suspended and replaced apart from valid (wallets see 'not revoked')."""
+    public_id, doc, jwt = _issued(services)
+    verify_cache.clear()
+    with services.session() as s:
+        row = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == public_id)).one()
+        issuance.suspend(s, row, "identity check", actor="test")
+    assert client.get(f"/verify/{public_id}?format=json").get_json()["status"] == "suspended"
+    assert client.post("/api/verify", data=jwt).get_json()["status"] == "suspended"
+    with services.session() as s:
+        row = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == public_id)).one()
+        new = issuance.reissue(s, services, row, display_name="Ada L.", actor="test")
+        new_id = new.public_id
+    body = client.get(f"/verify/{public_id}?format=json").get_json()
+    assert body["status"] == "superseded" and body["authentic"] is True and body["ok"] is False
+    status_check = next(c for c in body["checks"] if c["id"] == "status")
+    assert "replaced by a newer version" in status_check["message"] and "not revoked" in status_check["message"]
+    api = client.post("/api/verify", data=json.dumps(doc), content_type="application/json").get_json()
+    assert api["status"] == "superseded"
+    page = client.get(f"/verify/{public_id}")
+    assert 'data-status="superseded"' in page.text and "Replaced by a newer version" in page.text
+    assert "Revoked" not in page.text
+    assert "Remplacée par une version plus récente" in client.get(f"/verify/{public_id}?lang=fr").text
+    # the replacement carries the suspension over
+    assert client.get(f"/verify/{new_id}?format=json").get_json()["status"] == "suspended"
+
+
 def test_no_learner_data_beyond_the_credential(client, services):
     public_id, doc, _ = _issued(services, display_name=None)
     page = client.get(f"/verify/{public_id}").text
