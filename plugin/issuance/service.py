@@ -224,6 +224,11 @@ def credential_url(services, public_id: str) -> str:
     return f"{services.settings.base_url.rstrip('/')}/credentials/{public_id}"
 
 
+def badge_image_url(credential_id: str) -> str:
+    """``achievement.image`` of a credential: its picture, served by :mod:`plugin.web.public`."""
+    return f"{credential_id}/image.png"
+
+
 def award(session: Session, services, *, definition_id: int, learner_id: int, evidence_id: int | None = None,
           display_name: str | None = None, actor: str = "system", replaces: IssuedCredential | None = None,
           now: datetime | None = None) -> tuple[IssuedCredential, bool]:
@@ -316,7 +321,8 @@ def compose_for(session: Session, services, *, definition, version, issuer, lear
                           narrative=str(details.get("narrative") or ""))
     return compose(IssuerProfile.from_json(issuer.profile), issuer_keys.issuer_identifier(services, issuer),
                    DefinitionData.from_json(version.data), identity, ev, credential_id, issued_at,
-                   status_entries=[status_entry], base_url=services.settings.base_url)
+                   status_entries=[status_entry], base_url=services.settings.base_url,
+                   image=badge_image_url(credential_id))
 
 
 # --------------------------------------------------------------------------- status changes

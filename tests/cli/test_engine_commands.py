@@ -21,6 +21,7 @@ def demo(run, tmp_path):
     out = tmp_path / "out"
     result = run("demo", "--headless", "--out", out)
     assert result.exit_code == 0, result.output
+    assert "a wallet shows the badge picture the credential names" in result.output  # fetched: 200, a PNG
     cred_id = next(p.stem for p in out.glob("*.jwt"))
     return out, cred_id
 
