@@ -372,6 +372,23 @@ def reissue(session: Session, services, credential: IssuedCredential, *, display
     return new
 
 
+def replacement_of(session: Session, credential: IssuedCredential) -> IssuedCredential | None:
+    """The newest credential issued in place of ``credential``, following re-issues
+    (``replaces_id``); ``None`` when it was never replaced. Read from the database only,
+    whatever the status lists encode. A re-issue keeps the learner, so the learner index
+    finds successors without an index on ``replaces_id``."""
+    newest, seen = None, {credential.id}
+    current = credential
+    while True:
+        successor = session.scalars(select(IssuedCredential).where(
+            IssuedCredential.learner_id == current.learner_id, IssuedCredential.replaces_id == current.id)
+            .order_by(IssuedCredential.id.desc()).limit(1)).first()
+        if successor is None or successor.id in seen:
+            return newest
+        newest = current = successor
+        seen.add(successor.id)
+
+
 def credential_by_any_id(session: Session, ident: str) -> IssuedCredential | None:
     """Find a credential by its public id, its VC id (URL) or its row id."""
     ident = (ident or "").strip()

@@ -334,7 +334,8 @@ def credential(public_id: str):
     access_link = public_url("learner.credential", public_id=row.public_id, access=access)
     replacement = None
     if row.status == "superseded":
-        replacement = db().scalars(select(IssuedCredential).where(IssuedCredential.replaces_id == row.id)).first()
+        from plugin.issuance.service import replacement_of
+        replacement = replacement_of(db(), row)
     return render_template("learner/credential.html", row=row, summary=summary, verify_url=vurl,
                            linkedin=linkedin, access_link=access_link, note=status_note(row),
                            verify_qr=_svg_data_uri(vurl), downloads=DOWNLOADS, replacement=replacement,
