@@ -12,6 +12,9 @@ Use the ``js_verify`` fixture::
     results[0]["digitalbazaar"]["verified"], results[0]["verifier-core"]["revocation"]
     results[1]["jose"]["verified"]
 
+``jose`` passes options to npm jose's ``jwtVerify`` (``typ``, ``issuer``, ``subject``,
+``requiredClaims``...), which then checks them as well as the signature and ``nbf``/``exp``.
+
 ``documents`` maps URLs and DIDs to what the tool serves (DID documents, status list
 credentials, its extension context), e.g. ``documents.json`` written by
 ``microcred export`` / the headless demo; nothing reaches the network.
@@ -41,10 +44,13 @@ def js_available() -> str | None:
 
 def run_js_verifiers(credentials: Iterable[Any], documents: dict[str, Any], *,
                      verifiers: Iterable[str] = ("digitalbazaar", "verifier-core", "jose"),
-                     now: str | None = None, timeout: float = 300) -> list[dict[str, Any]]:
+                     now: str | None = None, jose: dict[str, Any] | None = None,
+                     timeout: float = 300) -> list[dict[str, Any]]:
     payload = {"credentials": list(credentials), "documents": documents, "verifiers": list(verifiers)}
     if now:
         payload["now"] = now
+    if jose:
+        payload["jose"] = jose
     proc = subprocess.run(["node", str(SCRIPT)], input=json.dumps(payload), capture_output=True, text=True,
                           timeout=timeout, cwd=JS_DIR)
     if proc.returncode != 0:

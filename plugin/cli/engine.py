@@ -46,8 +46,11 @@ def issuer():
 @click.option("--legal-id", "legal_ids", multiple=True, metavar="SCHEME:VALUE",
               help="Legal identifier, e.g. SIREN:130000000 (SIREN, SIRET, UAI, VAT, EIDAS, LEI, NATIONAL, OTHER).")
 @click.option("--quality-assurance", default="", help="Quality-assurance statement.")
+@click.option("--linkedin-organization-id", "linkedin", default="", metavar="DIGITS",
+              help="LinkedIn organisation id (the number in linkedin.com/company/<number>/admin/): "
+                   "learners' 'Add to profile' links then name that LinkedIn page.")
 @pass_ctx
-def issuer_create(ctx, slug, name, country, url, email, region, locality, legal_ids, quality_assurance):
+def issuer_create(ctx, slug, name, country, url, email, region, locality, legal_ids, quality_assurance, linkedin):
     """Create an issuer with new signing keys (Ed25519 and RSA), sealed with the KEK."""
     from pydantic import ValidationError
 
@@ -63,7 +66,7 @@ def issuer_create(ctx, slug, name, country, url, email, region, locality, legal_
     try:
         profile = IssuerProfile(legal_name=name, url=url, email=email, country_code=country, region=region,
                                 locality=locality, legal_identifiers=identifiers,
-                                quality_assurance=quality_assurance)
+                                quality_assurance=quality_assurance, linkedin_organization_id=linkedin)
     except ValidationError as exc:
         raise click.ClickException("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
                                              for e in exc.errors())) from None

@@ -3,14 +3,25 @@
 Two renderings of the same layout: SVG text (for ``<id>.svg``) and a PNG drawn with
 Pillow (for ``<id>.png``). Pillow >= 10.1 ships a scalable default font
 (``ImageFont.load_default(size=...)``), so no font file is bundled.
+
+Every credential names its picture in ``achievement.image``: the PNG drawn from the
+signed credential itself (:func:`badge_facts`), served at ``/credentials/<id>/image.png``
+(:mod:`plugin.web.public`). The picture can therefore never show another title or
+issuer than the credential it belongs to.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import textwrap
+from functools import lru_cache
+from typing import Any
 from xml.sax.saxutils import escape
 
 SIZE = 512
+EQF_PREFIX = "http://data.europa.eu/snb/eqf/"
+# Part of the picture's ETag: change it when the drawing changes, so caches fetch it again.
+RENDERING = "seal-1"
 NAVY = (0, 51, 153)      # EU blue
 GOLD = (255, 204, 0)     # EU yellow
 WHITE = (255, 255, 255)
@@ -81,3 +92,33 @@ def render_png(title: str, issuer: str, eqf_level: int | None = None) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
     return buf.getvalue()
+
+
+def badge_facts(document: dict[str, Any]) -> tuple[str, str, int | None]:
+    """(title, issuer name, EQF level) read from a credential, for its picture."""
+    subject = document.get("credentialSubject") or {}
+    if isinstance(subject, list):
+        subject = subject[0] if subject else {}
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    achievement = achievement if isinstance(achievement, dict) else {}
+    title = achievement.get("name") or document.get("name") or "Micro-credential"
+    issuer = document.get("issuer")
+    issuer_name = issuer.get("name", "") if isinstance(issuer, dict) else ""
+    level = None
+    for alignment in achievement.get("alignment") or []:
+        url = (alignment or {}).get("targetUrl", "") if isinstance(alignment, dict) else ""
+        if isinstance(url, str) and url.startswith(EQF_PREFIX) and url[len(EQF_PREFIX):].isdigit():
+            level = int(url[len(EQF_PREFIX):])
+    return str(title), str(issuer_name), level
+
+
+def picture_etag(facts: tuple[str, str, int | None]) -> str:
+    """A strong validator of the PNG drawn from ``facts``, known without drawing it."""
+    return hashlib.sha256(repr((RENDERING, *facts)).encode("utf-8")).hexdigest()[:32]
+
+
+@lru_cache(maxsize=512)
+def picture_png(facts: tuple[str, str, int | None]) -> bytes:
+    """The PNG of ``(title, issuer, level)``; drawn once per process for each achievement
+    (every learner's credential of a course shows the same picture)."""
+    return render_png(*facts)

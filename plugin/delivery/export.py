@@ -12,25 +12,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from plugin.delivery.badge_image import render_png, render_svg
+from plugin.delivery.badge_image import badge_facts, render_png, render_svg
 from plugin.delivery.baking import bake_png, bake_svg
-
-EQF_PREFIX = "http://data.europa.eu/snb/eqf/"
-
-
-def badge_facts(document: dict[str, Any]) -> tuple[str, str, int | None]:
-    """(title, issuer name, EQF level) read from a credential, for its picture."""
-    subject = document.get("credentialSubject") or {}
-    achievement = subject.get("achievement") or {}
-    title = achievement.get("name") or document.get("name") or "Micro-credential"
-    issuer = document.get("issuer")
-    issuer_name = issuer.get("name", "") if isinstance(issuer, dict) else ""
-    level = None
-    for alignment in achievement.get("alignment") or []:
-        url = (alignment or {}).get("targetUrl", "")
-        if isinstance(url, str) and url.startswith(EQF_PREFIX) and url[len(EQF_PREFIX):].isdigit():
-            level = int(url[len(EQF_PREFIX):])
-    return title, issuer_name, level
 
 
 def baked_files(document: dict[str, Any]) -> tuple[bytes, str]:

@@ -22,6 +22,18 @@ IDENTIFIER_SCHEMES = {
 }
 
 
+_LINKEDIN_ADMIN_URL = re.compile(r"^(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/company/([0-9]{1,20})(?:[/?#].*)?$",
+                                 re.IGNORECASE)
+
+
+def linkedin_organization_id(value: str | None) -> str:
+    """The id as typed, trimmed; an admin-view address pasted whole gives its number
+    (``https://www.linkedin.com/company/12345678/admin/`` -> ``12345678``)."""
+    value = (value or "").strip()
+    found = _LINKEDIN_ADMIN_URL.match(value)
+    return found.group(1) if found else value
+
+
 class LegalIdentifier(BaseModel):
     model_config = ConfigDict(extra="forbid")
     scheme: Literal["SIREN", "SIRET", "UAI", "VAT", "EIDAS", "LEI", "NATIONAL", "OTHER"]
@@ -49,6 +61,10 @@ class IssuerProfile(BaseModel):
     accreditation: str = ""       # e.g. accrediting agency and decision
     logo: str | None = None       # data URI (PNG/JPEG/SVG)
     description: str = ""
+    # The awarding body's LinkedIn organisation (company page) id: the learners' "Add to
+    # profile" link then names the page (logo, link) instead of a free-text name. Not in
+    # the credential.
+    linkedin_organization_id: str = ""
 
     @field_validator("country_code")
     @classmethod
@@ -72,6 +88,15 @@ class IssuerProfile(BaseModel):
         v = v.strip()
         if v and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v):
             raise ValueError("not an email address")
+        return v
+
+    @field_validator("linkedin_organization_id")
+    @classmethod
+    def _linkedin(cls, v: str) -> str:
+        v = linkedin_organization_id(v)
+        if v and not re.fullmatch(r"[0-9]{1,20}", v):
+            raise ValueError("the LinkedIn organisation ID is digits only: the number in the address of the "
+                             "page's admin view, linkedin.com/company/<number>/admin/")
         return v
 
     @field_validator("logo")

@@ -224,6 +224,11 @@ def credential_url(services, public_id: str) -> str:
     return f"{services.settings.base_url.rstrip('/')}/credentials/{public_id}"
 
 
+def badge_image_url(credential_id: str) -> str:
+    """``achievement.image`` of a credential: its picture, served by :mod:`plugin.web.public`."""
+    return f"{credential_id}/image.png"
+
+
 def award(session: Session, services, *, definition_id: int, learner_id: int, evidence_id: int | None = None,
           display_name: str | None = None, actor: str = "system", replaces: IssuedCredential | None = None,
           now: datetime | None = None) -> tuple[IssuedCredential, bool]:
@@ -315,7 +320,8 @@ def compose_for(session: Session, services, *, definition, version, issuer, lear
                           narrative=str(details.get("narrative") or ""))
     return compose(IssuerProfile.from_json(issuer.profile), issuer_keys.issuer_identifier(services, issuer),
                    DefinitionData.from_json(version.data), identity, ev, credential_id, issued_at,
-                   status_entries=[status_entry], base_url=services.settings.base_url)
+                   status_entries=[status_entry], base_url=services.settings.base_url,
+                   image=badge_image_url(credential_id))
 
 
 # --------------------------------------------------------------------------- status changes
@@ -363,6 +369,23 @@ def reissue(session: Session, services, credential: IssuedCredential, *, display
     if was_suspended:
         suspend(session, new, "carried over from the replaced credential", actor)
     return new
+
+
+def replacement_of(session: Session, credential: IssuedCredential) -> IssuedCredential | None:
+    """The newest credential issued in place of ``credential``, following re-issues
+    (``replaces_id``); ``None`` when it was never replaced. Read from the database only,
+    whatever the status lists encode. A re-issue keeps the learner, so the learner index
+    finds successors without an index on ``replaces_id``."""
+    newest, seen = None, {credential.id}
+    current = credential
+    while True:
+        successor = session.scalars(select(IssuedCredential).where(
+            IssuedCredential.learner_id == current.learner_id, IssuedCredential.replaces_id == current.id)
+            .order_by(IssuedCredential.id.desc()).limit(1)).first()
+        if successor is None or successor.id in seen:
+            return newest
+        newest = current = successor
+        seen.add(successor.id)
 
 
 def credential_by_any_id(session: Session, ident: str) -> IssuedCredential | None:

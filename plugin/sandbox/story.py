@@ -258,5 +258,15 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     if not (body.get("ok") and body.get("status") == "valid"):
         raise StoryError(f"the public verification says {body.get('status')}")
     step("employer opens the public verification page: authentic and valid", f"{tool}/verify/{public_id}")
+
+    # 8. A wallet shows the badge picture the credential names (achievement.image).
+    achievement = ((body.get("credential") or {}).get("credentialSubject") or {}).get("achievement") or {}
+    picture_url = (achievement.get("image") or {}).get("id")
+    if not picture_url:
+        raise StoryError("the credential names no badge picture (achievement.image)")
+    picture = _ok(employer.get(picture_url, timeout=60), "the badge picture")
+    if picture.headers.get("Content-Type") != "image/png" or not picture.content.startswith(b"\x89PNG"):
+        raise StoryError(f"the badge picture at {picture_url} is not a PNG image")
+    step("a wallet shows the badge picture the credential names (achievement.image)", picture_url)
     summary.update(credential=public_id, files=files, verification=body["status"], link=link)
     return summary

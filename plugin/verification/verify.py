@@ -203,11 +203,10 @@ def _parse(data: bytes | str | dict, report: VerificationReport) -> tuple[dict |
         payload = _jwt_payload(text)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         return None, text, f"the JWT payload is not JSON ({type(exc).__name__})"
-    vc = payload.get("vc")
-    if not isinstance(vc, dict):
-        vc = payload if "@context" in payload else None  # VC-JOSE: the payload is the credential
+    from plugin.signing.jwt import credential_of
+    vc, _form = credential_of(payload)  # the payload itself (OB 3.0 §8.2.4) or its vc claim (older tokens)
     if vc is None:
-        return None, text, "the JWT holds no credential (no vc claim)"
+        return None, text, "the JWT holds no credential (no vc claim, and the payload is not a credential)"
     return vc, text, where
 
 

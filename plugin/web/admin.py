@@ -30,6 +30,7 @@ from plugin.web.auth import current_actor, launch_url, require_roles
 from plugin.web.context import db, services
 from plugin.web.extensions import limiter
 from plugin.web.formatting import install as install_helpers
+from plugin.web.issuer_fields import linkedin_organization_field
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PUBLIC_ENDPOINTS = {"admin.login"}
@@ -163,6 +164,7 @@ class IssuerForm(FlaskForm):
                        description=_l("Used in the issuer's web address (did:web). Cannot change once keys exist."))
     url = URLField(_l("Web site"), validators=[DataRequired(), URL(require_tld=False)])
     email = StringField(_l("Contact e-mail"), validators=[Optional(), Email()])
+    linkedin_organization_id = linkedin_organization_field()
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     country = SelectField(_l("Country"), validators=[DataRequired(message=_l("Choose the issuer's country."))],
                           description=_l("Annex I element 3: the country of the awarding body."))
@@ -248,6 +250,7 @@ def _profile_from_form(form: IssuerForm, logo_data_uri: str | None):
         "region": (form.region.data or "").strip(), "legal_identifiers": _parse_identifiers(form.legal_identifiers.data),
         "quality_assurance": form.quality_assurance.data.strip(),
         "accreditation": (form.accreditation.data or "").strip(), "logo": logo_data_uri,
+        "linkedin_organization_id": form.linkedin_organization_id.data or "",
     }
     try:
         return IssuerProfile.model_validate(raw)
@@ -255,7 +258,8 @@ def _profile_from_form(form: IssuerForm, logo_data_uri: str | None):
         fields = {"legal_name": form.name, "url": form.url, "email": form.email, "country_code": form.country,
                   "region": form.region, "legal_identifiers": form.legal_identifiers,
                   "quality_assurance": form.quality_assurance, "accreditation": form.accreditation,
-                  "logo": form.logo, "description": form.description}
+                  "logo": form.logo, "description": form.description,
+                  "linkedin_organization_id": form.linkedin_organization_id}
         for err in exc.errors():
             target = fields.get(err["loc"][0] if err["loc"] else "", form.name)
             target.errors.append(err["msg"].removeprefix("Value error, "))
@@ -296,6 +300,7 @@ def _issuer_form(issuer: Issuer | None):
             p = issuer.profile or {}
             form.name.data, form.slug.data = issuer.name, issuer.slug
             form.url.data, form.email.data = p.get("url"), p.get("email")
+            form.linkedin_organization_id.data = p.get("linkedin_organization_id")
             form.description.data = p.get("description")
             form.country.data, form.region.data = p.get("country_code"), p.get("region")
             form.legal_identifiers.data = "\n".join(f"{i.get('label') or i['scheme']}: {i['value']}"

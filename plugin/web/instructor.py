@@ -241,7 +241,7 @@ def _preview_document(definition: CredentialDefinition, data: DefinitionData):
                       LearnerIdentity(key="preview", name=_("Ada Lovelace (example learner)"),
                                       email="learner@example.org"),
                       EvidenceData(source=_("example assessment"), observed_at=now, score=85, score_max=100),
-                      f"{base}/credentials/preview", now, base_url=base)
+                      f"{base}/credentials/preview", now, base_url=base, image=f"{base}/credentials/preview/image.png")
     except CompositionError as exc:
         return None, issuer, [tr(exc.args[0] if exc.args else str(exc))]
     return doc, issuer, []

@@ -329,12 +329,14 @@ def credential(public_id: str):
     vurl = verify_url(row)
     linkedin = linkedin_add_url(name=summary.title, organization_name=summary.issuer_name,
                                 issued=summary.issued, expires=summary.valid_until, cert_url=vurl,
-                                cert_id=row.public_id)
+                                cert_id=row.public_id,
+                                organization_id=(row.issuer.profile or {}).get("linkedin_organization_id"))
     access = make_access_token(_secret(), learner.public_id)
     access_link = public_url("learner.credential", public_id=row.public_id, access=access)
     replacement = None
     if row.status == "superseded":
-        replacement = db().scalars(select(IssuedCredential).where(IssuedCredential.replaces_id == row.id)).first()
+        from plugin.issuance.service import replacement_of
+        replacement = replacement_of(db(), row)
     return render_template("learner/credential.html", row=row, summary=summary, verify_url=vurl,
                            linkedin=linkedin, access_link=access_link, note=status_note(row),
                            verify_qr=_svg_data_uri(vurl), downloads=DOWNLOADS, replacement=replacement,

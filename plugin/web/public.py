@@ -5,7 +5,9 @@
 * ``/contexts/microcred/v1.jsonld``: the project's JSON-LD extension context;
 * ``/status/<id>``: a signed ``BitstringStatusListCredential``; ``/status/<id>/states``: the
   2-bit state list beside a revocation list (see :mod:`plugin.status.service`);
-* ``/credentials/<id>``: an issued credential (JSON, for machines).
+* ``/credentials/<id>``: an issued credential (JSON, for machines);
+* ``/credentials/<id>/image.png``: its badge picture (``achievement.image``), drawn from
+  the signed credential, what wallets such as the Learner Credential Wallet show.
 
 Each document is what :func:`plugin.verification.resolver.lookup` returns, so the files
 written next to exported credentials (``documents.json``) hold exactly what is served.
@@ -15,9 +17,11 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, abort, render_template, request
+from sqlalchemy import select
 
 from plugin.issuance import service as issuance
 from plugin.signing import contexts as ctx
+from plugin.storage.models import IssuedCredential
 from plugin.verification.resolver import lookup
 from plugin.web.context import db, services
 
@@ -95,3 +99,28 @@ def status_states(public_id):
 def credential(public_id):
     doc = _found(_url(f"/credentials/{public_id}"), "credential")
     return _json(doc, "application/vc+ld+json", 60)
+
+
+# The picture only changes if its drawing code does (the ETag then changes too): cache for
+# a month, revalidate cheaply after that.
+IMAGE_MAX_AGE = 30 * 24 * 3600
+
+
+@bp.get(f"/credentials/{PUBLIC_ID}/image.png")
+def credential_image(public_id):
+    from plugin.delivery.badge_image import badge_facts, picture_etag, picture_png
+    document = db().scalars(select(IssuedCredential.document)
+                            .where(IssuedCredential.public_id == public_id)).first()
+    if document is None:
+        abort(404, description="There is no credential here. Check the address.")
+    facts = badge_facts(document)
+    resp = Response(mimetype="image/png")
+    resp.set_etag(picture_etag(facts))
+    resp.headers["Cache-Control"] = f"public, max-age={IMAGE_MAX_AGE}"
+    resp.headers["Access-Control-Allow-Origin"] = "*"  # wallets and verifiers draw it in web views
+    resp.headers["Content-Disposition"] = f'inline; filename="badge-{public_id}.png"'
+    if request.if_none_match.contains(resp.get_etag()[0]):
+        resp.status_code = 304
+        return resp
+    resp.set_data(picture_png(facts))
+    return resp

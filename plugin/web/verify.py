@@ -58,6 +58,7 @@ CHECK_LABELS = {
     "schema": _l("Open Badges 3.0 schema"),
 }
 AUTHENTICITY_CHECKS = ("format", "issuer_key", "proof")
+SUPERSEDED_LABEL = _l("Current version")
 
 
 def report_dict(report) -> dict:
@@ -81,7 +82,7 @@ def _verify_upload(data: bytes) -> dict:
         fmt = next((c for c in report["checks"] if c["id"] == "format"), None)
         raise InputError(_("No credential could be read from this file: %(why)s",
                            why=fmt["message"] if fmt else _("unknown format")))
-    return report
+    return with_replacement(report, _our_row(report) if report["authentic"] else None)
 
 
 # ------------------------------------------------------------------------ view helpers
@@ -92,6 +93,7 @@ def _wants_json() -> bool:
 
 STATUS_TEXT = {
     "valid": ("ok", _l("Valid")),
+    "superseded": ("warn", _l("Replaced by a newer version")),
     "revoked": ("bad", _l("Revoked")),
     "suspended": ("warn", _l("Suspended")),
     "superseded": ("warn", _l("Replaced by a newer version")),
@@ -105,6 +107,36 @@ STATUS_TEXT = {
 def status_text(status: str) -> tuple[str, str]:
     cls, text = STATUS_TEXT.get(status, ("bad", status.replace("_", " ").capitalize()))
     return cls, _(text)
+
+
+def with_replacement(report: dict, row: IssuedCredential | None) -> dict:
+    """A credential re-issued in its place (e.g. after a change of name) is *replaced*, not
+    revoked: say so, with the newest version. The database decides (``status ==
+    "superseded"`` and ``replaces_id``), whatever its status list encodes. Returns a new
+    dict (the cached report is shared); unchanged unless the credential is authentic."""
+    if row is None or row.status != "superseded" or not report.get("authentic"):
+        return report
+    from plugin.issuance.service import replacement_of
+    newer = replacement_of(db(), row)
+    replaced_by = None
+    if newer is not None:
+        replaced_by = {"id": newer.public_id, "credential_id": newer.credential_id,
+                       "issued": newer.issued_at.isoformat().replace("+00:00", "Z"),
+                       "verification_url": public_url("verify.public", public_id=newer.public_id)}
+    when = row.status_changed_at.date().isoformat() if row.status_changed_at else None
+    message = (_("replaced by a newer version on %(date)s: this version is no longer the current one", date=when)
+               if when else _("replaced by a newer version: this version is no longer the current one"))
+    checks = [{**c, "ok": False, "state": "superseded", "label": SUPERSEDED_LABEL, "message": message}
+              if c["id"] == "status" else c for c in report["checks"]]
+    return {**report, "ok": False, "status": "superseded", "checks": checks, "replaced_by": replaced_by}
+
+
+def _our_row(report: dict) -> IssuedCredential | None:
+    """Our own credential an uploaded file holds (by its ``id``), if any."""
+    cred_id = (report.get("credential") or {}).get("id")
+    if not isinstance(cred_id, str) or len(cred_id) > 512:
+        return None
+    return db().scalars(select(IssuedCredential).where(IssuedCredential.credential_id == cred_id)).first()
 
 
 def _render_report(report: dict, *, public_url: str | None = None, credential_row=None):
@@ -138,7 +170,7 @@ def public(public_id: str):
     row = db().scalars(select(IssuedCredential).where(IssuedCredential.public_id == public_id)).first()
     if row is None:
         abort(404, description=_("No credential has this verification address."))
-    report = public_report(row)
+    report = with_replacement(public_report(row), row)
     if _wants_json():
         return jsonify({**report, "verification_url": public_url("verify.public", public_id=public_id)})
     resp = Response(_render_report(report, public_url=public_url("verify.public", public_id=public_id), credential_row=row))

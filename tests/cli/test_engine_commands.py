@@ -9,6 +9,7 @@ def demo(run, tmp_path):
     out = tmp_path / "out"
     result = run("demo", "--headless", "--out", out)
     assert result.exit_code == 0, result.output
+    assert "a wallet shows the badge picture the credential names" in result.output  # fetched: 200, a PNG
     cred_id = next(p.stem for p in out.glob("*.jwt"))
     return out, cred_id
 
@@ -118,3 +119,18 @@ def test_issue_command_writes_files(run, demo, tmp_path, services):
     assert result.exit_code == 0 and "already held" in result.output
     assert len(list((tmp_path / "issued").glob("*.png"))) == 1
     assert run("issue", "--definition", "nope", "--learner", learner).exit_code == 1
+
+
+def test_issuer_create_takes_the_linkedin_organization_id(run, services):
+    from sqlalchemy import select
+
+    from plugin.storage.models import Issuer
+    bad = run("issuer", "create", "--slug", "univ-d", "--name", "D", "--country", "FR", "--url", "https://d.example",
+              "--linkedin-organization-id", "univ-d")
+    assert bad.exit_code == 1 and "digits only" in bad.output and "Traceback" not in bad.output
+    good = run("issuer", "create", "--slug", "univ-d", "--name", "D", "--country", "FR", "--url", "https://d.example",
+               "--linkedin-organization-id", "12345678")
+    assert good.exit_code == 0, good.output
+    with services.session() as s:
+        assert s.scalars(select(Issuer).where(Issuer.slug == "univ-d")).one().profile["linkedin_organization_id"] \
+            == "12345678"

@@ -1,7 +1,8 @@
 import json
 
 from plugin.delivery.baking import unbake
-from plugin.delivery.export import badge_facts, write_credential_files
+from plugin.delivery.badge_image import badge_facts
+from plugin.delivery.export import write_credential_files
 from plugin.issuance import service as issuance
 from plugin.verification.resolver import documents_for
 from plugin.verification.verify import Resolver, verify

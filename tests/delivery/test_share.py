@@ -32,3 +32,14 @@ def test_wallet_links_hold_the_dcc_request():
         request = json.loads(parse_qs(urlsplit(links[kind]).query)["request"][0])
         assert request == {"credentialRequestOrigin": "https://tool.test",
                            "protocols": {"vcapi": "https://tool.test/api/exchanges/e1"}}
+
+
+def test_linkedin_link_names_the_organization_page_when_its_id_is_known():
+    """With organizationId LinkedIn shows the organisation's page (logo, link) on the certification."""
+    url = linkedin_add_url(name="Données ouvertes", organization_name="Université d'Exemple",
+                           issued=datetime(2026, 3, 14, tzinfo=timezone.utc), expires=None,
+                           cert_url="https://tool.test/verify/abc", cert_id="abc", organization_id="12345678")
+    q = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert q["organizationId"] == "12345678" and "organizationName" not in q
+    assert q["name"] == "Données ouvertes" and q["certUrl"] == "https://tool.test/verify/abc"
+    assert "organizationId=12345678&issueYear=2026" in url

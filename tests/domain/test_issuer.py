@@ -28,3 +28,18 @@ def test_missing_elements_in_plain_words():
 def test_invalid_values_are_rejected(bad):
     with pytest.raises(ValidationError):
         IssuerProfile.model_validate({"legal_name": "X", **bad})
+
+
+@pytest.mark.parametrize("typed, stored", [("12345678", "12345678"), (" 12345678 ", "12345678"), ("", ""),
+                                           ("https://www.linkedin.com/company/12345678/admin/", "12345678"),
+                                           ("linkedin.com/company/12345678/admin/dashboard/", "12345678"),
+                                           ("https://fr.linkedin.com/company/987/", "987")])
+def test_linkedin_organization_id_is_kept_as_digits(typed, stored):
+    assert IssuerProfile(linkedin_organization_id=typed).linkedin_organization_id == stored
+
+
+@pytest.mark.parametrize("bad", ["univ-lille", "https://www.linkedin.com/company/univ-lille/", "12 34", "-5",
+                                 "1" * 21, "١٢٣"])
+def test_linkedin_organization_id_other_than_digits_is_refused(bad):
+    with pytest.raises(ValidationError, match="digits only"):
+        IssuerProfile(linkedin_organization_id=bad)

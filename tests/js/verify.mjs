@@ -3,7 +3,8 @@
 // stdin: {"credentials": [<credential JSON or compact VC-JWT string>, ...],
 //         "documents": {<URL or DID>: <document>, ...},
 //         "verifiers": ["digitalbazaar", "verifier-core", "jose"],
-//         "now": "<ISO date, optional>"}
+//         "now": "<ISO date, optional>",
+//         "jose": {<jwtVerify options, optional: typ, issuer, subject, requiredClaims...>}}
 // stdout: {"results": [{"digitalbazaar": {...}, "verifier-core": {...}, "jose": {...}}, ...]}
 //
 // Nothing reaches the network: JSON-LD contexts come from the package's pinned copies
@@ -155,7 +156,9 @@ async function verifierCore(credential) {
 }
 
 async function jose(token) {
-  const {compactVerify, decodeProtectedHeader, importJWK, decodeJwt} = await import('jose');
+  // jwtVerify checks the signature, then the JWT claims set: exp/nbf against the clock, and the
+  // header typ, iss, sub and required claims the caller asks for (input.jose).
+  const {jwtVerify, decodeProtectedHeader, importJWK, decodeJwt} = await import('jose');
   const header = decodeProtectedHeader(token);
   const payload = decodeJwt(token);
   const issuer = typeof payload.iss === 'string' ? payload.iss : (payload.issuer && payload.issuer.id) || payload.issuer;
@@ -166,13 +169,23 @@ async function jose(token) {
   }
   const vm = fragmentOf(doc, header.kid.includes('#') ? header.kid : `${did}#${header.kid}`) ||
     (doc.publicKeyJwk || doc.publicKeyMultibase ? doc : undefined);
-  if(!vm || !vm.publicKeyJwk) {
-    return {verified: false, error: `no publicKeyJwk for kid ${header.kid}`, header, payload};
+  let jwk = vm && vm.publicKeyJwk;
+  if(vm && !jwk && vm.publicKeyMultibase) {
+    // An Ed25519 Multikey: digitalbazaar's ed25519-multikey gives its JWK.
+    const Ed25519Multikey = await import('@digitalbazaar/ed25519-multikey');
+    jwk = await Ed25519Multikey.toJwk({keyPair: await Ed25519Multikey.from(vm)});
+  }
+  if(!jwk) {
+    return {verified: false, error: `no public key for kid ${header.kid}`, header, payload};
   }
   try {
-    const key = await importJWK(vm.publicKeyJwk, header.alg);
-    await compactVerify(token, key);
-    return {verified: true, error: null, header, payload};
+    const key = await importJWK(jwk, header.alg);
+    const options = {algorithms: ['RS256', 'EdDSA'], ...(input.jose || {})};
+    if(input.now) {
+      options.currentDate = new Date(input.now);
+    }
+    const verified = await jwtVerify(token, key, options);
+    return {verified: true, error: null, header: verified.protectedHeader, payload: verified.payload};
   } catch(e) {
     return {verified: false, error: e.message, header, payload};
   }

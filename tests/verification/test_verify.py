@@ -369,3 +369,22 @@ def test_changed_byte_anywhere_is_rejected(keys, store, signed, form):
         if verify(bytes(tampered), resolver, now=NOW).ok:
             accepted.append((pos, data[max(0, pos - 15):pos + 15]))
     assert not accepted
+
+
+def test_jwt_report_shows_the_credential_without_the_jwt_claims(signed, store):
+    di, token, documents = signed
+    report = verify(token, _resolver(documents, store), now=NOW)
+    assert report.ok and report.format == "jwt" and report.proof_type == "JWT/RS256"
+    assert report.credential == {k: v for k, v in di.items() if k != "proof"}  # no iss/sub/jti/nbf/iat
+
+
+@pytest.mark.parametrize("name", ["rs256.jwt", "eddsa.jwt"])
+def test_vc_jwts_signed_before_the_payload_form_still_verify_in_every_form(name, store):
+    folder = FIXTURES / "vcjwt-before-payload-form"
+    token = (folder / name).read_text().strip()
+    documents = json.loads((folder / "documents.json").read_text())
+    png = render_png("Data literacy", "Acme", 6)
+    for data in (token.encode(), bake_png(png, token)):
+        report = verify(data, _resolver(documents, store), now=NOW)
+        assert report.ok, report.to_dict()
+        assert report.check("schema").ok is True and report.credential["name"]

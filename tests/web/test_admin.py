@@ -446,3 +446,33 @@ def test_a_platform_admin_cannot_point_bridges_at_internal_addresses(client, adm
     resp = admin_client.post(f"/admin/platforms/{pid}", data={"csrf_token": _csrf(page),
                                                                "moodle_url": "https://10.0.0.5/moodle", "moodle_token": "t"})
     assert resp.status_code == 302
+
+
+def test_linkedin_organization_id_is_validated_with_help_and_kept_as_digits(admin_client, services):
+    form = admin_client.get("/admin/issuers/new").get_data(as_text=True)
+    assert 'id="linkedin_organization_id"' in form and "linkedin.com/company/12345678/admin/" in form
+    assert 'inputmode="numeric"' in form
+    bad = _issuer_form(admin_client, "/admin/issuers/new", linkedin_organization_id="univ-lille")
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and 'id="linkedin_organization_id-error"' in html and "digits only" in html
+    with services.session() as s:
+        assert s.scalar(select(Issuer)) is None
+    ok = _issuer_form(admin_client, "/admin/issuers/new",
+                      linkedin_organization_id=" https://www.linkedin.com/company/12345678/admin/ ")
+    assert ok.status_code == 302, ok.get_data(as_text=True)
+    with services.session() as s:
+        issuer = s.scalar(select(Issuer))
+        assert issuer.profile["linkedin_organization_id"] == "12345678"
+        issuer_id = issuer.id
+    edit = admin_client.get(f"/admin/issuers/{issuer_id}").get_data(as_text=True)
+    assert re.search(r'id="linkedin_organization_id"[^>]*value="12345678"', edit)
+    assert _issuer_form(admin_client, f"/admin/issuers/{issuer_id}", linkedin_organization_id="").status_code == 302
+    with services.session() as s:
+        assert s.scalar(select(Issuer)).profile["linkedin_organization_id"] == ""
+
+
+def test_linkedin_field_in_french(admin_client, services):
+    html = admin_client.get("/admin/issuers/new?lang=fr").get_data(as_text=True)
+    assert "Identifiant de l’organisation LinkedIn" in html
+    bad = _issuer_form(admin_client, "/admin/issuers/new?lang=fr", linkedin_organization_id="abc")
+    assert "uniquement des chiffres" in bad.get_data(as_text=True)

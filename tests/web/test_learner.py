@@ -171,3 +171,26 @@ def test_not_yet_passed_says_why_in_french(client, services):
     assert 'data-state="not_passed"' in page.text
     assert re.search(r"Votre note de cours est de 41 %( ; la note de passage est de 50 %)?", page.text), page.text
     assert "Your course grade" not in page.text
+
+
+def _linkedin_query(html):
+    import html as htmllib
+    from urllib.parse import parse_qs, urlsplit
+    href = htmllib.unescape(re.search(r'id="linkedin" href="([^"]+)"', html).group(1))
+    return {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
+
+
+def test_add_to_linkedin_names_the_issuers_linkedin_page_once_the_admin_set_its_id(client, services, app):
+    from plugin.domain.issuer import IssuerProfile
+    from plugin.storage.models import Issuer
+    st, public_id = _claimed(client, services)
+    token = make_access_token(app.config["SECRET_KEY"], st.learner_public_id)
+    before = _linkedin_query(client.get(f"/learner/credentials/{public_id}?access={token}").text)
+    assert before["organizationName"] and "organizationId" not in before
+    with services.session() as s:
+        issuer = s.scalars(select(Issuer)).one()
+        profile = IssuerProfile.from_json(issuer.profile).model_copy(update={"linkedin_organization_id": "12345678"})
+        issuance.update_issuer_profile(s, issuer, profile, actor="test")
+    after = _linkedin_query(client.get(f"/learner/credentials/{public_id}?access={token}").text)
+    assert after["organizationId"] == "12345678" and "organizationName" not in after
+    assert after["certId"] == public_id and after["startTask"] == "CERTIFICATION_NAME"

@@ -75,3 +75,56 @@ def test_unknown_ids_are_404_json_or_html(client, services):
         assert api.status_code == 404 and api.get_json()["status"] == 404, url
         page = client.get(url, headers={"Accept": "text/html"})
         assert page.status_code == 404 and page.mimetype == "text/html", url
+
+
+def test_achievement_image_points_to_the_served_badge_picture(client, services):
+    """Wallets (the Learner Credential Wallet reads achievement.image.id) fetch the picture from
+    this URL: a PNG drawn from the signed credential, cacheable, readable from any origin."""
+    import io
+
+    from PIL import Image
+
+    from plugin.delivery.badge_image import badge_facts, render_png
+    public_id, document, _token = _award(services)
+    image = document["credentialSubject"]["achievement"]["image"]
+    assert image == {"id": f"http://tool.test/credentials/{public_id}/image.png", "type": "Image",
+                     "caption": document["credentialSubject"]["achievement"]["name"]}
+    resp = client.get(image["id"].replace("http://tool.test", ""))
+    assert resp.status_code == 200 and resp.mimetype == "image/png"
+    assert Image.open(io.BytesIO(resp.data)).size == (512, 512)
+    assert resp.data == render_png(*badge_facts(document))  # the title, issuer and EQF level of this credential
+    assert "public" in resp.headers["Cache-Control"] and "max-age=" in resp.headers["Cache-Control"]
+    assert resp.headers["Access-Control-Allow-Origin"] == "*" and resp.headers["ETag"]
+    again = client.get(f"/credentials/{public_id}/image.png", headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    head = client.head(f"/credentials/{public_id}/image.png")
+    assert head.status_code == 200 and head.mimetype == "image/png"
+    # The credential, picture included, is still a valid OB 3.0 credential.
+    report = verify(document, Resolver(_fetch_all(client, document)))
+    assert report.ok and report.check("schema").ok is True, report.to_dict()
+
+
+def test_badge_picture_of_an_unknown_credential_is_404(client, services):
+    for url in ("/credentials/00000000-0000-0000-0000-000000000000/image.png", "/credentials/short/image.png"):
+        resp = client.get(url, headers={"Accept": "application/json"})
+        assert resp.status_code == 404 and resp.get_json()["status"] == 404, url
+
+
+def test_issued_credential_and_its_vc_jwt_pass_the_independent_verifiers(client, services, js_verify):
+    """digitalbazaar and verifier-core (the Learner Credential Wallet's engine) on the JSON
+    credential with its picture; npm jose on the VC-JWT, holding it to OB 3.0 §8.2."""
+    from plugin.verification.resolver import documents_for
+    public_id, document, token = _award(services)
+    with services.session() as s:
+        documents = documents_for(s, services, [document])
+    di, jwt = js_verify([document, token], documents,
+                        jose={"typ": "JWT", "requiredClaims": ["iss", "sub", "jti", "nbf"],
+                              "issuer": document["issuer"]["id"],
+                              "subject": document["credentialSubject"]["id"]})
+    assert di["digitalbazaar"]["verified"] is True, di
+    assert di["verifier-core"]["signature"] is True and not di["verifier-core"]["errors"], di
+    assert jwt["jose"]["verified"] is True, jwt
+    assert set(jwt["jose"]["header"]) == {"alg", "kid", "typ"} and jwt["jose"]["header"]["typ"] == "JWT"
+    payload = jwt["jose"]["payload"]
+    assert "vc" not in payload and payload["jti"] == document["id"]
+    assert payload["credentialSubject"]["achievement"]["image"] == document["credentialSubject"]["achievement"]["image"]

@@ -1,6 +1,8 @@
 import json
 import re
 
+import pytest
+
 from sqlalchemy import select
 
 from plugin.delivery import baking
@@ -177,3 +179,70 @@ def test_an_uploaded_credential_cannot_put_a_script_link_on_the_report(client, s
     page = client.post("/verify", data={"text": json.dumps(doc)})
     assert page.status_code == 200 and "Not authentic" in page.text
     assert "javascript:" not in page.text
+
+
+def _reissued(services, times=1):
+    """An issued credential re-issued ``times`` (a change of name): (old public id, old document, newest row id)."""
+    old_id, old_doc, _ = _issued(services)
+    with services.session() as s:
+        row = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == old_id)).one()
+        for n in range(times):
+            row = issuance.reissue(s, services, row, display_name=f"Ada Byron {n}", actor="test")
+        return old_id, old_doc, row.public_id
+
+
+def test_superseded_credential_is_replaced_by_a_newer_version_never_revoked(client, services):
+    old_id, _old_doc, new_id = _reissued(services)
+    body = client.get(f"/verify/{old_id}?format=json").get_json()
+    assert body["status"] == "superseded" and body["authentic"] is True and body["ok"] is False
+    assert body["replaced_by"]["id"] == new_id
+    assert body["replaced_by"]["verification_url"] == f"http://tool.test/verify/{new_id}"
+    status = next(c for c in body["checks"] if c["id"] == "status")
+    assert status["state"] == "superseded" and "replaced by a newer version" in status["message"]
+    page = client.get(f"/verify/{old_id}", headers={"Accept": "text/html"})
+    assert 'data-status="superseded"' in page.text and "Replaced by a newer version" in page.text
+    assert "Revoked" not in page.text and "revoked" not in page.text.split("<main", 1)[-1]
+    assert re.search(rf'<a id="replaced-by" href="http://tool.test/verify/{new_id}">', page.text)
+    assert re.search(r'data-check="status">.*?class="warn">replaced<', page.text, re.S)
+    newer = client.get(f"/verify/{new_id}?format=json").get_json()
+    assert newer["status"] == "valid" and "replaced_by" not in newer
+
+
+def test_superseded_twice_links_to_the_newest_version(client, services):
+    old_id, _doc, newest = _reissued(services, times=2)
+    assert client.get(f"/verify/{old_id}?format=json").get_json()["replaced_by"]["id"] == newest
+
+
+def test_an_uploaded_superseded_file_is_shown_replaced_but_a_tampered_one_is_not(client, services):
+    old_id, old_doc, new_id = _reissued(services)
+    body = client.post("/api/verify", data=json.dumps(old_doc)).get_json()
+    assert body["status"] == "superseded" and body["replaced_by"]["id"] == new_id
+    old_doc["name"] = "Something else"
+    forged = client.post("/api/verify", data=json.dumps(old_doc)).get_json()
+    assert forged["status"] == "invalid" and "replaced_by" not in forged
+
+
+@pytest.mark.parametrize("engine_status, status_ok", [("revoked", False), ("valid", True), ("superseded", False)])
+def test_supersession_comes_from_the_database_whatever_the_status_list_says(app, services, engine_status,
+                                                                            status_ok):
+    """Another engineer changes how status lists encode states: the page must not depend on it."""
+    from plugin.web.verify import with_replacement
+    old_id, _doc, new_id = _reissued(services)
+    report = {"ok": status_ok, "authentic": True, "status": engine_status, "credential": {},
+              "checks": [{"id": "proof", "ok": True, "message": "fine"},
+                         {"id": "status", "ok": status_ok, "message": f"list says {engine_status}"}]}
+    with app.test_request_context("/"):
+        from plugin.web.context import db
+        row = db().scalars(select(IssuedCredential).where(IssuedCredential.public_id == old_id)).one()
+        shown = with_replacement(report, row)
+        assert shown["status"] == "superseded" and shown["replaced_by"]["id"] == new_id
+        assert report["status"] == engine_status  # the cached report is left alone
+        assert with_replacement({**report, "authentic": False}, row)["status"] == engine_status
+        current = db().scalars(select(IssuedCredential).where(IssuedCredential.public_id == new_id)).one()
+        assert with_replacement(report, current) is report
+
+
+def test_replaced_page_in_french(client, services):
+    old_id, _doc, _new = _reissued(services)
+    page = client.get(f"/verify/{old_id}", headers={"Accept-Language": "fr"}).text
+    assert "Remplacée par une version plus récente" in page and "Voir la version plus récente" in page
