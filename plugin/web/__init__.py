@@ -13,6 +13,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.webhooks",
     "plugin.web.bridges_api",
     "plugin.web.instructor",
+    "plugin.web.instructor_issuance",
     "plugin.web.admin",
     "plugin.web.learner",
     "plugin.web.verify",
