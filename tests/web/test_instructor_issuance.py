@@ -107,7 +107,33 @@ def test_the_issued_list_and_overview_in_french(client, services):
     with refuse_context(services):
         deliver_pass(client, course)
     words = text_of(client.get(f"/instructor/issued?launch={lid}").get_data(as_text=True))
-    assert "Réussi, mais pas encore délivré" in words and "Réessayer" in words
-    assert "le justificatif n’a pas pu être signé : JSON-LD context" in words
+    assert "Réussi, mais certification pas encore délivrée" in words and "Réessayer" in words
+    assert "la certification n’a pas pu être signée : JSON-LD context" in words
     overview = text_of(client.get(f"/instructor/?launch={lid}").get_data(as_text=True))
     assert "1 en cours de nouvel essai, 0 en échec" in overview
+
+
+def test_a_bulk_upload_row_that_cannot_be_signed_says_so_and_joins_the_list(client, services):
+    import io
+    import re
+
+    from plugin.jobs.queue import execute_job
+    course = openedx_course(services)
+    lid = instructor_launch(services, course)
+    page = client.get(f"/instructor/bulk?launch={lid}").get_data(as_text=True)
+    resp = client.post(f"/instructor/bulk?launch={lid}", data={
+        "csrf_token": csrf(page), "launch": lid, "file": (io.BytesIO(b"sub,name\nbulk-1,Grace Hopper\n"), "passed.csv")},
+        content_type="multipart/form-data")
+    job_id = int(re.search(r"/bulk/(\d+)", resp.headers["Location"]).group(1))
+    with refuse_context(services):
+        assert execute_job(services, job_id) == "done"
+    status = client.get(f"/instructor/bulk/{job_id}?launch={lid}&format=json").get_json()
+    assert status["counts"] == {"issued": 0, "skipped": 0, "failed": 0, "pending": 1}
+    words = text_of(client.get(f"/instructor/bulk/{job_id}?launch={lid}").get_data(as_text=True))
+    assert "1 not issued yet: retried automatically" in words
+    assert ("Passed, but not issued yet (retried automatically; see the issued list): the credential could not be "
+            "signed: JSON-LD context") in words
+    words = text_of(client.get(f"/instructor/issued?launch={lid}").get_data(as_text=True))
+    assert "Grace Hopper" in words and "Pending: retried automatically" in words
+    run_due_retries(services)
+    assert len(Issued(services).all()) == 1

@@ -48,7 +48,7 @@ def test_the_french_page_says_the_same(client, services):
     with refuse_context(services):
         deliver_pass(client, course)
         words = _home(client, learner_launch(services, course, locale="fr"))
-    assert "Votre justificatif est en cours de délivrance ; nous réessaierons automatiquement." in words
+    assert "Votre certification est en cours de délivrance ; nous réessaierons automatiquement." in words
     assert "Pas encore réussi" not in words
 
 
