@@ -92,7 +92,8 @@ def describe_failure(exc: BaseException) -> Failure:
         if isinstance(e, (DBAPIError, SQLAlchemyError)):
             return _make("database", type(getattr(e, "orig", None) or e).__name__)
         if isinstance(e, KeyEncryptionError):
-            return _make("signing_key", f"{e} (check MICROCRED_KEK)")
+            message = str(e)
+            return _make("signing_key", message if "MICROCRED_KEK" in message else f"{message} (check MICROCRED_KEK)")
         if isinstance(e, (IssuerKeyError, KeyFormatError)):
             return _make("signing_key", str(e))
     for e in chain:
