@@ -4,31 +4,23 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from plugin.cli.admin import create_admin
 from plugin.issuance import pending
 from plugin.storage.models import AuditLog, PendingIssuance
 from tests.bridges_support import Issued
 from tests.issuance.failure_support import break_signing_key, refuse_context, rotate_keys, run_due_retries
 from tests.web.issuance_support import admin_launch, csrf, deliver_pass, openedx_course, text_of
 from tests.web.helpers import launch, make_platform
+from tests.web.test_admin import admin_client  # noqa: F401 - the signed-in local admin (fixture)
 
 
-def _sign_in(client, services):
-    create_admin(services, "root", "a very long password")
-    page = client.get("/admin/login").get_data(as_text=True)
-    resp = client.post("/admin/login", data={"csrf_token": csrf(page), "username": "root",
-                                             "password": "a very long password"})
-    assert resp.status_code == 302
-
-
-def test_overview_counts_failures_with_the_newest_reasons_and_links_to_the_course(client, services):
+def test_overview_counts_failures_with_the_newest_reasons_and_links_to_the_course(admin_client, services):
+    client = admin_client
     course = openedx_course(services)
     break_signing_key(services, course.issuer_id)
     deliver_pass(client, course, sub="learner-a", username="a")
     run_due_retries(services, rounds=pending.RETRY_ATTEMPTS)  # failed for good
     with refuse_context(services):
         deliver_pass(client, course, sub="learner-b", username="b")  # still pending
-    _sign_in(client, services)
     home = client.get("/admin/").get_data(as_text=True)
     words = text_of(home)
     assert "Issuance failures : 1 failed, 1 being retried." in words
@@ -56,11 +48,11 @@ def test_overview_counts_failures_with_the_newest_reasons_and_links_to_the_cours
     assert len(Issued(services).all()) == 1
 
 
-def test_retry_without_the_form_token_is_refused(client, services):
+def test_retry_without_the_form_token_is_refused(admin_client, services):
+    client = admin_client
     course = openedx_course(services)
     with refuse_context(services):
         deliver_pass(client, course)
-    _sign_in(client, services)
     with services.session() as s:
         row_id = s.scalar(select(PendingIssuance.id))
     assert client.post(f"/admin/issuance/{row_id}/retry").status_code == 400
