@@ -84,6 +84,9 @@ class SyncReport:
     ready_to_claim: int = 0
     not_passed: int = 0
     disabled: int = 0
+    # passes recorded whose issuance failed: retried automatically (pending) or given up (failed)
+    pending: int = 0
+    failed: int = 0
     unknown_learners: int = 0
     errors: list[str] = field(default_factory=list)
     interrupted: bool = False
@@ -99,6 +102,9 @@ class SyncReport:
     def summary(self) -> str:
         parts = [f"{self.done}/{self.total} results", f"{self.issued} issued", f"{self.already_issued} already issued",
                  f"{self.ready_to_claim} ready to claim", f"{self.not_passed} not passed"]
+        if self.pending or self.failed:
+            parts.append(f"{self.pending + self.failed} not issued yet (signing or storing failed; "
+                         "see the issued list)")
         if self.unknown_learners:
             parts.append(f"{self.unknown_learners} not matched to a learner of the tool")
         if self.errors:

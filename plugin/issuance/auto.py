@@ -7,7 +7,10 @@ when the learner passed, the definition is enabled and its policy says
 (:func:`plugin.issuance.service.award`, idempotent and race-safe: the database keeps at
 most one current credential per definition and learner). Issuance runs in the caller's
 transaction, so a push source (webhook, launch) has its credential within the request;
-the e-mail to the learner is a background job.
+the e-mail to the learner is a background job. When issuing fails (signing, keys, the
+database), the evidence is kept all the same and the issuance becomes a pending one,
+retried by a job (:mod:`plugin.issuance.pending`): the outcome's action is then
+``pending`` (or ``failed`` once automatic retries are exhausted) with the reason.
 
 The engine is reached only through :func:`engine_award`, so this module has one place
 where it depends on the engine's signature.
@@ -23,7 +26,7 @@ from sqlalchemy.orm import Session
 from plugin.domain.policy import CoursePolicy, Observation, evaluate, parse_policy
 from plugin.evidence.base import record_evidence
 from plugin.logging import log_event
-from plugin.storage.models import CredentialDefinition, Learner
+from plugin.storage.models import CredentialDefinition, Job, Learner
 
 log = logging.getLogger("microcred.issuance")
 
@@ -43,19 +46,25 @@ class Outcome:
     evidence_created: bool
     passed: bool
     reason: str
-    # issued | already_issued | ready_to_claim | not_passed | disabled
+    # issued | already_issued | ready_to_claim | not_passed | disabled | pending | failed
     action: str
     credential_id: int | None = None
+    # pending / failed: why issuing failed (plain words), and the job that retries it
+    issue_error: str | None = None
+    issue_error_code: str | None = None
+    job_id: int | None = None
+    next_attempt_at: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 def award_credential(session: Session, services, *, definition_id: int, learner_id: int,
-                     evidence_id: int | None = None, display_name: str | None = None):
-    """Award through the engine; enqueue the learner's e-mail when a credential was created."""
+                     evidence_id: int | None = None, display_name: str | None = None, actor: str = "system"):
+    """Award through the engine; enqueue the learner's e-mail when a credential was created.
+    Raises what the engine raises: callers go through :func:`plugin.issuance.pending.award_or_defer`."""
     credential, created = engine_award()(session, services, definition_id=definition_id, learner_id=learner_id,
-                                         evidence_id=evidence_id, display_name=display_name)
+                                         evidence_id=evidence_id, display_name=display_name, actor=actor)
     if created:
         log_event(log, "credential issued", definition_id=definition_id, learner_id=learner_id,
                   credential_id=getattr(credential, "id", None), evidence_id=evidence_id)
@@ -89,11 +98,19 @@ def process_observation(session: Session, services, *, definition: CredentialDef
     if policy.issuance != "automatic" or not issue:
         outcome.action = "ready_to_claim"
         return outcome
-    credential, created_cred = award_credential(session, services, definition_id=definition.id,
-                                                learner_id=learner.id, evidence_id=evidence.id,
-                                                display_name=display_name)
-    outcome.credential_id = getattr(credential, "id", None)
-    outcome.action = "issued" if created_cred else "already_issued"
+    from plugin.issuance.pending import award_or_defer
+    attempt = award_or_defer(session, services, definition_id=definition.id, learner_id=learner.id,
+                             evidence_id=evidence.id, display_name=display_name, origin=observation.source)
+    if attempt.pending is not None:
+        pending = attempt.pending
+        outcome.action = pending.state  # pending (retried automatically) or failed (staff must retry)
+        outcome.issue_error, outcome.issue_error_code = str(attempt.failure.reason), attempt.failure.code
+        outcome.job_id = pending.job_id
+        job = session.get(Job, pending.job_id) if pending.job_id and pending.state == "pending" else None
+        outcome.next_attempt_at = job.run_after.isoformat() if job is not None else None
+        return outcome
+    outcome.credential_id = getattr(attempt.credential, "id", None)
+    outcome.action = "issued" if attempt.result == "issued" else "already_issued"
     return outcome
 
 
@@ -140,29 +157,13 @@ def queue_backlog(session: Session, services, definition: CredentialDefinition) 
     policy = parse_policy(definition.policy)
     if policy is None or policy.issuance != "automatic" or not definition.enabled:
         return 0
+    from plugin.issuance.pending import JOB_KIND, RETRY_ATTEMPTS
     from plugin.jobs.queue import enqueue
     due = passing_backlog(session, definition)
     for learner_id, evidence_id in due:
-        enqueue(services, "issue_from_evidence", {"definition_id": definition.id, "learner_id": learner_id,
-                                                  "evidence_id": evidence_id}, session=session)
+        enqueue(services, JOB_KIND, {"definition_id": definition.id, "learner_id": learner_id,
+                                     "evidence_id": evidence_id, "origin": "backlog"},
+                session=session, max_attempts=RETRY_ATTEMPTS)
     if due:
         log_event(log, "backlog queued", definition_id=definition.id, learners=len(due))
     return len(due)
-
-
-def run_issue_from_evidence_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
-    """Job ``issue_from_evidence``: ``{"definition_id", "learner_id"}``. Decides again at run
-    time (the definition may have been disabled, the policy changed, newer evidence
-    recorded) and issues through the engine's idempotent ``award``: running twice issues once."""
-    with services.session() as s:
-        definition = s.get(CredentialDefinition, int(payload["definition_id"]))
-        learner_id = int(payload["learner_id"])
-        policy = parse_policy(definition.policy) if definition is not None else None
-        if definition is None or not definition.enabled or policy is None or policy.issuance != "automatic":
-            return {"action": "skipped", "reason": "the credential is no longer enabled for automatic issuance"}
-        due = dict(passing_backlog(s, definition))
-        if learner_id not in due:
-            return {"action": "skipped", "reason": "no passing evidence without a current credential"}
-        credential, created = award_credential(s, services, definition_id=definition.id, learner_id=learner_id,
-                                               evidence_id=due[learner_id])
-        return {"action": "issued" if created else "already_issued", "credential_id": getattr(credential, "id", None)}

@@ -3,8 +3,10 @@
 ``parse_learner_csv`` checks the file up front (so a wrong file is refused before any
 work); ``run_bulk_issue_job`` (job kind ``bulk_issue``) issues row by row, each row in
 its own transaction, reports progress into the job row, and ends with a per-row report:
-``{"line", "who", "outcome": issued|skipped|failed, "code", "detail"}``. Codes are stable
-so pages can say them in the reader's language.
+``{"line", "who", "outcome": issued|skipped|failed|pending, "code", "detail"}``. Codes are
+stable so pages can say them in the reader's language. ``pending``: the pass is recorded but
+signing or storing the credential failed; it is retried like every issuance
+(:mod:`plugin.issuance.pending`) and listed with its reason on the instructor's issued list.
 
 A row names a learner by ``sub`` (the platform's LTI user id) and/or ``email``. A learner
 who never launched the tool is created when the row gives a ``sub`` (the pair platform
@@ -110,13 +112,14 @@ def _evidence(session, definition: CredentialDefinition, learner: Learner, actor
 
 
 def run_bulk_issue_job(services, payload: dict, ctx) -> dict:
-    from plugin.issuance.service import IssuanceError, award, current_credential
+    from plugin.issuance.pending import award_or_defer
+    from plugin.issuance.service import IssuanceError, current_credential
     definition_id = payload["definition_id"]
     rows = payload.get("rows") or []
     actor = payload.get("actor") or "system"
     filename = payload.get("filename") or "upload.csv"
     report: list[dict[str, Any]] = []
-    counts = {"issued": 0, "skipped": 0, "failed": 0}
+    counts = {"issued": 0, "skipped": 0, "failed": 0, "pending": 0}
     with services.session() as s:
         definition = s.get(CredentialDefinition, definition_id)
         enabled = bool(definition and definition.enabled)
@@ -139,11 +142,16 @@ def run_bulk_issue_job(services, payload: dict, ctx) -> dict:
                                          detail=existing.issued_at.date().isoformat())
                         else:
                             ev = _evidence(s, definition, learner, actor, filename)
-                            cred, created = award(s, services, definition_id=definition_id, learner_id=learner.id,
-                                                  evidence_id=ev.id, actor=actor)
-                            entry.update(outcome="issued" if created else "skipped",
-                                         code="issued" if created else "already_" + cred.status,
-                                         detail=cred.public_id)
+                            attempt = award_or_defer(s, services, definition_id=definition_id, learner_id=learner.id,
+                                                     evidence_id=ev.id, actor=actor, origin="bulk_upload")
+                            if attempt.pending is not None:  # kept, and retried like every other source
+                                entry.update(outcome="pending", code="pending", detail=str(attempt.failure.reason),
+                                             reason=attempt.failure.reason_json())
+                            else:
+                                cred, created = attempt.credential, attempt.result == "issued"
+                                entry.update(outcome="issued" if created else "skipped",
+                                             code="issued" if created else "already_" + cred.status,
+                                             detail=cred.public_id)
             except IssuanceError as exc:
                 entry.update(outcome="failed", code="refused", detail=str(exc))
         counts[entry["outcome"]] += 1

@@ -236,7 +236,8 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
 
     Composes the OB 3.0 credential, allocates its status entry, signs it (Data Integrity
     and VC-JWT) and stores it. ``display_name`` puts the learner's name in the credential
-    (only with their consent). Returns ``(credential, created)``.
+    (only with their consent). Returns ``(credential, created)``. Creating it resolves the
+    learner's pending issuance, if an earlier try failed (:mod:`plugin.issuance.pending`).
     """
     existing = current_credential(session, definition_id, learner_id)
     if existing is not None:
@@ -303,6 +304,8 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
     audit(session, actor, "credential.issue", "credential", row.public_id, definition=definition.public_id,
           learner=learner.public_id, version=version.version, evidence=evidence.id if evidence else None,
           replaces=replaces.public_id if replaces else None)
+    from plugin.issuance.pending import resolve_open  # an earlier failed try is now settled
+    resolve_open(session, definition.id, learner.id, resolution="issued", credential_id=row.id)
     return row, True
 
 

@@ -12,8 +12,8 @@ retries are counted, whichever backend runs it.
   executes it. Retries are scheduled with ``enqueue_in`` (the RQ worker runs its scheduler).
 
 A failing job is retried with exponential backoff (``BACKOFF_BASE * 2**(attempt-1)``
-seconds, capped at ``BACKOFF_MAX``, plus up to 10 % jitter) until ``max_attempts``,
-then marked ``failed`` with its last error.
+seconds, capped at ``BACKOFF_MAX``, plus up to 10 % jitter; a kind may have its own pair
+in :data:`JOB_BACKOFF`) until ``max_attempts``, then marked ``failed`` with its last error.
 
 Handlers are listed in :data:`JOB_KINDS` as ``"module:function"`` so a worker imports only
 what it runs. A handler is ``handler(services, payload, ctx) -> dict | None``; ``ctx``
@@ -47,7 +47,11 @@ JOB_KINDS: dict[str, str] = {
     "sync_course": "plugin.evidence.sync:run_sync_job",
     "pull_learner": "plugin.evidence.sync:run_pull_learner_job",
     "bulk_issue": "plugin.issuance.bulk:run_bulk_issue_job",
-    "issue_from_evidence": "plugin.issuance.auto:run_issue_from_evidence_job",
+    "issue_from_evidence": "plugin.issuance.pending:run_retry_job",
+}
+# (first delay, longest delay) of the kinds that do not use BACKOFF_BASE / BACKOFF_MAX
+JOB_BACKOFF: dict[str, tuple[float, float]] = {
+    "issue_from_evidence": (30.0, 1800.0),  # plugin.issuance.pending.RETRY_BACKOFF
 }
 
 
@@ -175,6 +179,7 @@ class JobContext:
     services: Any
     job_id: int
     attempt: int
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
     def progress(self, done: int, total: int | None = None, **info: Any) -> None:
         """Store progress in the job's ``result`` now (its own transaction, so pages see it)."""
@@ -204,7 +209,7 @@ def execute_job(services, job_id: int, *, claimed: bool = False) -> str:
             job.status = "running"
             job.attempts += 1
         kind, payload, attempt, max_attempts = job.kind, dict(job.payload or {}), job.attempts, job.max_attempts
-    ctx = JobContext(services=services, job_id=job_id, attempt=attempt)
+    ctx = JobContext(services=services, job_id=job_id, attempt=attempt, max_attempts=max_attempts)
     try:
         handler = resolve_handler(kind)
         result = handler(services, payload, ctx)
@@ -218,7 +223,7 @@ def execute_job(services, job_id: int, *, claimed: bool = False) -> str:
                 job.status = "failed"
                 status, delay = "failed", None
             else:
-                delay = backoff_delay(attempt)
+                delay = backoff_delay(attempt, *JOB_BACKOFF.get(kind, (None, None)))
                 job.status = "queued"
                 job.run_after = _now() + timedelta(seconds=delay)
                 status = "queued"

@@ -429,12 +429,13 @@ def _pass_summary(event: dict) -> str:
     """The tool's answer to a pass webhook, in a few words."""
     body = event.get("response") or {}
     if event.get("status") == 200:
-        actions = [r.get("action") for r in body.get("results") or []]
-        if not actions:
+        if not body.get("results"):
             return "accepted (no credential of this course listens to this platform's passes yet)"
-        return "; ".join({"issued": "credential issued", "already_issued": "credential already issued",
-                          "ready_to_claim": "ready to claim", "disabled": "pass recorded; the credential is not enabled yet",
-                          "not_passed": "not passed"}.get(a, str(a)) for a in actions)
+        from plugin.sandbox.story import not_issued_message  # pass kept, issuing failed: say why
+        return "; ".join(not_issued_message(r) or {
+            "issued": "credential issued", "already_issued": "credential already issued",
+            "ready_to_claim": "ready to claim", "disabled": "pass recorded; the credential is not enabled yet",
+            "not_passed": "not passed"}.get(r.get("action"), str(r.get("action"))) for r in body.get("results") or [])
     return f"HTTP {event.get('status') or 'unreachable'}: {body.get('message') or body.get('error') or ''}".strip()
 
 

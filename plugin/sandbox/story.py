@@ -91,6 +91,21 @@ def find_form(resp: requests.Response, predicate: Callable[[Form], bool], what: 
     raise StoryError(f"{what}: no such form on {resp.url} (HTTP {resp.status_code})")
 
 
+def not_issued_message(result: dict, *, retries: bool = True) -> str | None:
+    """One line saying why a pass the tool recorded did not lead to a credential (the tool's
+    webhook result ``pending`` or ``failed``), or ``None`` when it did not fail. ``retries``:
+    add what happens next (the sandbox page; the headless demo stops instead)."""
+    action = result.get("action")
+    if action not in ("pending", "failed"):
+        return None
+    reason = result.get("issue_error") or "issuing failed"
+    if not retries:
+        return f"the pass did not lead to a credential: {reason}"
+    retry = ("the tool retries automatically" if action == "pending"
+             else "automatic retries have stopped; staff must fix the cause and press Retry")
+    return f"the pass is recorded, but {reason} ({retry})"
+
+
 def _ok(resp: requests.Response, what: str) -> requests.Response:
     if resp.status_code >= 400:
         raise StoryError(f"{what}: HTTP {resp.status_code} at {resp.url}")
@@ -223,9 +238,16 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     passed = _ok(learner.post(f"{lms}/pass", data={"user": LEARNER}, headers={"Accept": "application/json"},
                               timeout=60), "the platform marks the learner as passing")
     event = passed.json()
-    actions = [r.get("action") for r in (event.get("response") or {}).get("results") or []]
-    if event.get("status") != 200 or actions != ["issued"]:
-        raise StoryError(f"the tool answered the pass webhook with HTTP {event.get('status')}: {event.get('response')}")
+    response = event.get("response") or {}
+    results = response.get("results") or []
+    if event.get("status") != 200:
+        raise StoryError(f"the tool answered the pass webhook with HTTP {event.get('status')}: "
+                         f"{response.get('message') or response.get('error') or response}")
+    problems = [m for m in (not_issued_message(r, retries=False) for r in results) if m]
+    if problems:  # the cause, in one line (e.g. the credential could not be signed: JSON-LD context ...)
+        raise StoryError(problems[0])
+    if [r.get("action") for r in results] != ["issued"]:
+        raise StoryError(f"the pass webhook did not issue the credential: {response}")
     with services.session() as s:
         issued = s.scalars(select(IssuedCredential).where(IssuedCredential.definition_id == definition_id)).all()
     if len(issued) != 1:

@@ -404,6 +404,51 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+OPEN_ISSUANCE_STATES = ("pending", "failed")
+
+
+class PendingIssuance(Base):
+    """A credential the tool owes a learner but could not issue (signing, keys, database...).
+
+    The pass evidence is kept regardless; this row says that issuing it failed, why (in
+    plain words, ``reason``: a translatable message as ``{"msgid", "params"}``), and which
+    ``issue_from_evidence`` job retries it. ``state``: ``pending`` (automatic retries
+    scheduled), ``failed`` (retries exhausted: staff must fix the cause and retry), or
+    ``resolved`` (issued, or no longer due). At most one open (pending or failed) row per
+    learner and definition: the database enforces it, like one current credential.
+    """
+    __tablename__ = "pending_issuance"
+    __table_args__ = (
+        Index("uq_pending_issuance_open", "definition_id", "learner_id", unique=True,
+              sqlite_where=text("state IN ('pending', 'failed')"),
+              postgresql_where=text("state IN ('pending', 'failed')")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("credential_definition.id", ondelete="CASCADE"), index=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="CASCADE"), index=True)
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("pass_evidence.id", ondelete="SET NULL"), nullable=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"), nullable=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending, failed, resolved
+    origin: Mapped[str] = mapped_column(String(64), default="")  # the evidence source, "claim", "backlog", ...
+    reason_code: Mapped[str] = mapped_column(String(64), default="unexpected")
+    reason: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"msgid": ..., "params": {...}}
+    detail: Mapped[str] = mapped_column(Text, default="")  # the technical message, for the tool's operators
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    # The learner claimed (on-claim credentials): their consent and the name to show.
+    claim: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    first_failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    resolution: Mapped[str | None] = mapped_column(String(32), nullable=True)  # issued, not_due
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credential.id", ondelete="SET NULL"),
+                                                      nullable=True)
+
+    definition: Mapped[CredentialDefinition] = relationship()
+    learner: Mapped[Learner] = relationship()
+    job: Mapped["Job | None"] = relationship()
+
+
 class AdminUser(Base):
     __tablename__ = "admin_user"
 

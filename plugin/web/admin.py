@@ -115,7 +115,8 @@ def home():
             *( [Platform.id == scope] if scope is not None else []))),
         "audit": db().scalar(select(func.count(AuditLog.id))),
     }
-    return render_template("admin/home.html", counts=counts)
+    from plugin.web.admin_issuance import overview
+    return render_template("admin/home.html", counts=counts, issuance=overview(scope))
 
 
 # --------------------------------------------------------------------------- issuers

@@ -1,4 +1,11 @@
-"""``/healthz``: is the database reachable, can the signing keys be opened."""
+"""``/healthz``: is the database reachable, can the signing keys be opened, is issuing keeping up.
+
+``status``: ``ok``; ``degraded`` (HTTP 200: the tool serves, but an issuance has failed for
+good or a background job is stuck: people are waiting for credentials); ``unavailable``
+(HTTP 503: no database, or a signing key does not open). The ``issuance`` and ``jobs``
+sections are counts only (:func:`plugin.issuance.pending.health_report`): no learner,
+course or credential is named. docs/deployment.md says what to alert on.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -43,6 +50,14 @@ def healthz():
     else:
         keys = {"ok": False, "error": "database unavailable"}
     report["signing_keys"] = keys
+    if report["database"]["ok"]:
+        try:
+            from plugin.issuance.pending import health_report
+            with svc.session() as s:
+                report.update(health_report(s))
+        except Exception as exc:
+            report["issuance"] = {"error": type(exc).__name__}
     healthy = report["database"]["ok"] and keys["ok"]
-    report["status"] = "ok" if healthy else "unavailable"
+    degraded = bool(report.get("issuance", {}).get("failed") or report.get("jobs", {}).get("stuck"))
+    report["status"] = ("degraded" if degraded else "ok") if healthy else "unavailable"
     return jsonify(report), 200 if healthy else 503

@@ -33,6 +33,7 @@ from plugin.web.auth import current_actor, launch_url, require_roles
 from plugin.web.context import db, services
 from plugin.web.extensions import tr
 from plugin.web.formatting import install as install_helpers
+from plugin.web.instructor_issuance import counts_for, problems_for
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 install_helpers(bp)
@@ -130,7 +131,7 @@ def home():
         counts = {status: n for status, n in rows}
     return render_template("instructor/home.html", course=course, definition=definition, data=data,
                            version=version, missing=data.missing_elements() if definition else [],
-                           labels=label_checks(definition, data), counts=counts,
+                           labels=label_checks(definition, data), counts=counts, issuing=counts_for(definition),
                            issuer=db().get(Issuer, definition.issuer_id) if definition and definition.issuer_id else None,
                            form=ActionForm(launch=current_actor().launch_id))
 
@@ -359,7 +360,8 @@ def issued():
                         .limit(per_page).offset((page - 1) * per_page)).all()
     return render_template("instructor/issued.html", course=course, definition=definition, rows=rows,
                            total=total, page=page, pages=pages, per_page=per_page, status=status, q=q,
-                           statuses=STATUSES, form=ActionForm(launch=current_actor().launch_id))
+                           statuses=STATUSES, form=ActionForm(launch=current_actor().launch_id),
+                           problems=problems_for(definition))
 
 
 @bp.get("/issued.csv")

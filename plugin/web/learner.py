@@ -29,6 +29,7 @@ from plugin.web.auth import current_actor, require_roles
 from plugin.web.urls import public_url
 from plugin.web.context import db, services
 from plugin.web.extensions import tr
+from plugin.web.learner_issuance import IssuingPending, claim_award, pending_state
 
 bp = Blueprint("learner", __name__, url_prefix="/learner")
 
@@ -59,11 +60,10 @@ def award(session, definition, learner, *, display_name, hashed_only, actor) -> 
         from plugin.issuance import service
     except ImportError as exc:
         raise IssuingUnavailable(str(exc)) from None
-    evidence_id = _passing_evidence(session, definition, learner)
-    row, _created = service.award(session, services(), definition_id=definition.id, learner_id=learner.id,
-                                  evidence_id=evidence_id, display_name=None if hashed_only else display_name,
-                                  actor=actor.label if actor else f"learner:{learner.public_id}")
-    return row
+    # a failure is kept with the claim and retried (IssuingPending)
+    return claim_award(session, definition, learner, evidence_id=_passing_evidence(session, definition, learner),
+                       display_name=None if hashed_only else display_name,
+                       actor_label=actor.label if actor else f"learner:{learner.public_id}")
 
 
 def _passing_evidence(session, definition, learner) -> int | None:
@@ -161,6 +161,8 @@ def credential_state(definition: CredentialDefinition, learner: Learner) -> dict
         if row.status == "suspended":
             return {"state": "suspended", "credential": row, "reason": row.status_reason or ""}
         return {"state": "claimed" if row.claimed_at else "ready", "credential": row, "reason": ""}
+    if (pending := pending_state(db(), definition, learner)) is not None:  # issuing failed: retried, staff told
+        return pending
     passed, reason = explain(db(), definition, learner)
     if row is not None and row.status == "revoked" and not passed:
         return {"state": "revoked", "credential": row, "reason": row.status_reason or ""}
@@ -268,6 +270,8 @@ def claim():
     try:
         if state["state"] == "claimed":
             row = state["credential"]
+        elif state["state"] in ("pending", "issue_failed"):
+            raise IssuingPending(state["reason"])
         elif state["state"] != "ready":
             abort(409, description=tr(state["reason"]) or _("This credential cannot be claimed yet."))
         elif state["credential"] is not None:
@@ -280,6 +284,10 @@ def claim():
                         hashed_only=hashed_only, actor=actor)
     except IssuingUnavailable:
         abort(503, description=_("Issuing is not available right now; please try again later."))
+    except IssuingPending:
+        db().commit()  # the claim (name, consent) is kept with the pending issuance
+        flash(_("Your credential is being issued; we will retry automatically."), "ok")
+        return redirect(url_for("learner.home", launch=actor.launch_id)), 303
     row.consent_at = row.consent_at or now
     row.claimed_at = row.claimed_at or now
     db().commit()

@@ -96,7 +96,6 @@ STATUS_TEXT = {
     "superseded": ("warn", _l("Replaced by a newer version")),
     "revoked": ("bad", _l("Revoked")),
     "suspended": ("warn", _l("Suspended")),
-    "superseded": ("warn", _l("Replaced by a newer version")),
     "expired": ("warn", _l("Expired")),
     "not-yet-valid": ("warn", _l("Not yet valid")),
     "not_yet_valid": ("warn", _l("Not yet valid")),

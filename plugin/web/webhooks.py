@@ -5,6 +5,10 @@ The body is the compact JWT itself (``Content-Type: application/jwt``), or JSON
 rejection is a 4xx JSON body naming the problem (``error`` = a stable code) and one log
 line (never the token). An accepted event is recorded and, when the course's policy says
 so, the credential is issued before the reply (idempotent: a second delivery changes nothing).
+When issuing fails (signing, keys, storage), the event is still accepted (200) and kept: its
+result's ``action`` is ``pending`` (or ``failed``) with ``issue_error`` in plain words, and a
+job retries it (:mod:`plugin.issuance.pending`), so the sender does not re-send a valid event
+for a failure on our side. 503 only when nothing could be recorded at all.
 """
 from __future__ import annotations
 

@@ -129,3 +129,35 @@ def test_repeated_headless_demos_keep_one_sandbox_registration(settings, service
         assert active == set(runs)  # the first run's credential is untouched
     check = CliRunner().invoke(cli, ["verify", str(tmp_path / "out1" / f"{runs[0]}.json")])
     assert check.exit_code == 0 and "result: valid" in check.output, check.output
+
+
+def _tampered_contexts_dir(tmp_path) -> Path:
+    """A MICROCRED_CONTEXTS_DIR whose copy of the W3C credentials v2 context was altered."""
+    from plugin.signing import contexts as ctx
+    folder = tmp_path / "contexts"
+    folder.mkdir()
+    original = (ctx.BUNDLED_DIR / "credentials-v2.jsonld").read_text(encoding="utf-8")
+    (folder / "credentials-v2.jsonld").write_text(original.replace("VerifiableCredential", "VerifiableCredentia1", 1),
+                                                  encoding="utf-8")
+    (folder / "index.json").write_text(json.dumps({ctx.CREDENTIALS_V2: "credentials-v2.jsonld"}), encoding="utf-8")
+    return folder
+
+
+def test_headless_demo_names_the_cause_in_one_line_when_the_pass_does_not_lead_to_a_credential(
+        settings, services, tmp_path, monkeypatch):
+    monkeypatch.setenv("MICROCRED_CONTEXTS_DIR", str(_tampered_contexts_dir(tmp_path)))
+    result = CliRunner().invoke(cli, ["demo", "--headless", "--out", str(tmp_path / "out")])
+    assert result.exit_code != 0
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("microcred: error: the demo story stopped: the pass did not lead to a credential: "
+                            "the credential could not be signed: JSON-LD context "
+                            "https://www.w3.org/ns/credentials/v2 from ")
+    assert "does not match its pinned SHA-256" in error
+    assert "HTTP 503" not in result.output
+    # the pass is kept, and its issuance is waiting to be retried
+    from sqlalchemy import select
+
+    from plugin.storage.models import PassEvidence, PendingIssuance
+    with services.session() as s:
+        assert s.scalar(select(PassEvidence)).passed
+        assert s.scalar(select(PendingIssuance)).state == "pending"

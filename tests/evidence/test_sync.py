@@ -48,6 +48,18 @@ def test_sync_issues_what_is_due_and_reports_progress(services, course_id, issue
         assert s.scalar(select(Learner).where(Learner.sub == "3")).name == "Learner 3"
 
 
+def test_sync_whose_issuing_fails_keeps_the_passes_and_counts_them_as_not_issued_yet(services, course_id, issued):
+    """The grades sync goes through the same path as the webhook: passes kept, issuances retried."""
+    from tests.issuance.failure_support import refuse_context, run_due_retries
+    with refuse_context(services):
+        report = sync_course(services, course_id)
+    assert (report.issued, report.pending, report.not_passed, report.errors) == (0, 2, 1, [])
+    assert "2 not issued yet (signing or storing failed; see the issued list)" in report.summary()
+    run_due_retries(services)
+    assert len(issued.all()) == 2
+    assert sync_course(services, course_id).already_issued == 2
+
+
 def test_sync_is_idempotent_when_run_again(services, course_id, issued):
     sync_course(services, course_id)
     with services.session() as s:

@@ -72,3 +72,44 @@ def test_healthz_503_when_the_database_is_unreachable(services, client):
     assert body["database"] == {"ok": False, "error": "OperationalError"}
     assert body["signing_keys"]["ok"] is False
     assert client.get("/healthz").status_code == 200  # and back when the database is
+
+
+def test_healthz_reports_pending_and_failed_issuances_and_says_degraded_without_naming_anyone(services, client):
+    from plugin.issuance import pending
+    from tests.issuance.failure_support import break_signing_key, refuse_context, rotate_keys, run_due_retries
+    from tests.web.issuance_support import deliver_pass, openedx_course
+    course = openedx_course(services)
+    with refuse_context(services):
+        deliver_pass(client, course, sub="learner-7", username="grace")
+    body = client.get("/healthz").get_json()
+    # one pending issuance: retried automatically, nothing for a person to do yet
+    assert body["status"] == "ok"
+    assert body["issuance"]["pending"] == 1 and body["issuance"]["failed"] == 0
+    assert body["issuance"]["reasons"] == {"signing": 1} and body["jobs"]["stuck"] == 0
+    break_signing_key(services, course.issuer_id)
+    run_due_retries(services, rounds=pending.RETRY_ATTEMPTS)
+    response = client.get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 503 and body["status"] == "unavailable"  # a key does not open
+    rotate_keys(services, course.issuer_id)
+    response = client.get("/healthz")
+    body = response.get_json()
+    # the keys open again, but a learner still waits for a credential: degraded, still serving (200)
+    assert response.status_code == 200 and body["status"] == "degraded"
+    assert body["issuance"]["failed"] == 1 and body["issuance"]["oldest_open_seconds"] >= 0
+    raw = response.get_data(as_text=True)
+    assert "learner-7" not in raw and "grace" not in raw and "course-v1" not in raw
+
+
+def test_healthz_says_degraded_when_jobs_wait_and_no_worker_takes_them(services, client):
+    from datetime import datetime, timezone
+
+    from plugin.jobs.queue import enqueue
+    from plugin.storage.models import Job
+    job_id = enqueue(services, "notify_credential_ready", {"credential_id": 1})
+    with services.session() as s:
+        s.get(Job, job_id).run_after = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    response = client.get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 200 and body["status"] == "degraded"
+    assert body["jobs"]["stuck"] == 1 and body["jobs"]["queued"] == 1

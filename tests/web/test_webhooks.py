@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from plugin.issuance import auto
-from plugin.storage.models import Learner, OneTimeToken, PassEvidence
+from plugin.storage.models import CredentialDefinition, Learner, OneTimeToken, PassEvidence, PendingIssuance
 from tests.bridges_support import ISSUER, Issued, SigningKey, make_definition, make_platform, passing_claims
 
 URL = "/api/webhooks/openedx"
@@ -128,15 +128,56 @@ def test_replayed_webhook_is_rejected(client, services, setup, key, issued):
     assert len(issued.all()) == 1 and count(services, PassEvidence) == 1
 
 
-def test_failed_processing_frees_the_jti_for_a_retry(client, services, setup, key, monkeypatch):
-    def broken_engine(*args, **kwargs):
-        raise RuntimeError("signing key unavailable")
-    monkeypatch.setattr(auto, "engine_award", lambda: broken_engine)
+def test_when_nothing_can_be_recorded_the_answer_is_503_and_the_jti_is_freed(client, services, setup, key,
+                                                                             monkeypatch):
+    """503 only when even the pass cannot be recorded (here: the database refuses the evidence)."""
+    from sqlalchemy.exc import OperationalError
+
+    def broken_storage(*args, **kwargs):
+        raise OperationalError("INSERT INTO pass_evidence ...", {}, Exception("database is locked"))
+    monkeypatch.setattr(auto, "record_evidence", broken_storage)
     token = key.sign(passing_claims())
-    assert post(client, token).status_code == 503
+    resp = post(client, token)
+    assert resp.status_code == 503 and resp.get_json()["error"] == "processing_failed"
     assert count(services, OneTimeToken) == 0 and count(services, PassEvidence) == 0
-    monkeypatch.undo()  # the real engine again
+    assert count(services, PendingIssuance) == 0
+    monkeypatch.undo()  # the database is back: the same token is accepted
     assert post(client, token).status_code == 200 and len(Issued(services).all()) == 1
+
+
+def test_issuing_failure_keeps_the_pass_answers_200_pending_and_the_retry_issues_once(client, services, setup,
+                                                                                     key, issued):
+    """The issuer's key does not open: the valid event is accepted (no re-sending), the pass is
+    kept, the reason is named; the admin rotates the keys and the retry job issues exactly one."""
+    from tests.issuance.failure_support import break_signing_key, rotate_keys, run_due_retries
+    with services.session() as s:
+        issuer_id = s.get(CredentialDefinition, setup["definition_id"]).issuer_id
+    break_signing_key(services, issuer_id)
+    token = key.sign(passing_claims())
+    resp = post(client, token)
+    assert resp.status_code == 200, resp.get_json()
+    (result,) = resp.get_json()["results"]
+    # the existing keys are all there, unchanged; the new ones say why and what happens next
+    assert {"definition_id", "learner_id", "evidence_id", "evidence_created", "passed", "reason", "action",
+            "credential_id"} <= set(result)
+    assert result["action"] == "pending" and result["passed"] is True and result["credential_id"] is None
+    assert result["issue_error_code"] == "signing_key"
+    assert result["issue_error"].startswith("the issuer's signing key could not be used: ")
+    assert "MICROCRED_KEK" in result["issue_error"] and result["job_id"] and result["next_attempt_at"]
+    assert issued.all() == [] and count(services, PassEvidence) == 1
+    assert post(client, token).status_code == 409  # the event was taken: the plugin does not re-send it
+
+    rotate_keys(services, issuer_id)
+    run_due_retries(services)
+    _assert_one_valid_credential_citing_the_webhook(services, issued)
+    with services.session() as s:
+        row = s.scalar(select(PendingIssuance))
+        resolved = (row.state, row.resolution, row.credential_id)
+    assert resolved == ("resolved", "issued", issued.all()[0]["id"])
+    # a second delivery of the same pass (new jti) and another run of the jobs change nothing
+    assert post(client, key.sign(passing_claims())).get_json()["results"][0]["action"] == "already_issued"
+    run_due_retries(services)
+    assert len(issued.all()) == 1
 
 
 def _deliver_concurrently(app, tokens):
