@@ -123,8 +123,8 @@ def with_replacement(report: dict, row: IssuedCredential | None) -> dict:
                        "issued": newer.issued_at.isoformat().replace("+00:00", "Z"),
                        "verification_url": public_url("verify.public", public_id=newer.public_id)}
     when = row.status_changed_at.date().isoformat() if row.status_changed_at else None
-    message = (_("replaced by a newer version on %(date)s: this version is no longer the current one", date=when)
-               if when else _("replaced by a newer version: this version is no longer the current one"))
+    message = (_("replaced by a newer version on %(date)s: this version is no longer the current one, and it is not revoked", date=when)
+               if when else _("replaced by a newer version: this version is no longer the current one, and it is not revoked"))
     checks = [{**c, "ok": False, "state": "superseded", "label": SUPERSEDED_LABEL, "message": message}
               if c["id"] == "status" else c for c in report["checks"]]
     return {**report, "ok": False, "status": "superseded", "checks": checks, "replaced_by": replaced_by}
