@@ -26,6 +26,10 @@ def demo_profile() -> IssuerProfile:
         quality_assurance="Internal quality assurance under the French Hcéres evaluation framework; "
                           "course approved by the university's pedagogical board.",
         accreditation="Hcéres evaluation, 2024 wave.",
+        qa_type="institutional-qa",
+        qa_agency="Haut Conseil de l'évaluation de la recherche et de l'enseignement supérieur (Hcéres)",
+        qa_agency_country="FR",
+        qa_agency_url="https://www.hceres.fr",
         description="A public university (demonstration data).",
     )
 

@@ -200,6 +200,10 @@ def set_enabled(session: Session, definition: CredentialDefinition, enabled: boo
         else:
             issuer = session.get(Issuer, definition.issuer_id)
             problems += IssuerProfile.from_json(issuer.profile).missing_elements()
+        if not problems:  # complete: its European Digital Credential must pass the EDC shapes too
+            from plugin.issuance.edc import readiness_problems
+            problems = readiness_problems(IssuerProfile.from_json(issuer.profile),
+                                          DefinitionData.from_json(version.data))
         if problems:
             raise IssuanceError(N_("cannot enable this credential: %(problems)s", problems=problems))
     if definition.enabled == enabled:
@@ -299,6 +303,8 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
     audit(session, actor, "credential.issue", "credential", row.public_id, definition=definition.public_id,
           learner=learner.public_id, version=version.version, evidence=evidence.id if evidence else None,
           replaces=replaces.public_id if replaces else None)
+    from plugin.issuance.edc_sealing import after_issue
+    after_issue(session, services, row)  # its European Digital Credential is sealed by a job
     return row, True
 
 

@@ -48,6 +48,8 @@ JOB_KINDS: dict[str, str] = {
     "pull_learner": "plugin.evidence.sync:run_pull_learner_job",
     "bulk_issue": "plugin.issuance.bulk:run_bulk_issue_job",
     "issue_from_evidence": "plugin.issuance.auto:run_issue_from_evidence_job",
+    "edc_seal": "plugin.issuance.edc_sealing:run_seal_job",
+    "edc_europass": "plugin.issuance.edc_sealing:run_europass_job",
 }
 
 
