@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     ("plugin.cli.engine", "suspend"),
     ("plugin.cli.engine", "reinstate"),
     ("plugin.cli.engine", "verify"),
+    ("plugin.cli.export", "export"),
     ("plugin.cli.lti", "lti"),
     ("plugin.cli.lti", "platform"),
     ("plugin.cli.worker", "worker"),

@@ -113,3 +113,33 @@ def readiness_problems(profile: IssuerProfile, definition: DefinitionData, store
     report = validate_edc(document, store)
     problems += [N_("European Digital Credential: %(problem)s", problem=m) for m in report.messages]
     return problems
+
+
+def write_edc_files(session, services, out_dir, rows) -> list:
+    """``<id>.edc.json`` for each credential, ``<id>.edc.jades.json`` when its awarding body
+    seals, and ``edc-trust-anchors.pem`` (the configured trust anchors, to verify offline)."""
+    import json
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives import serialization
+
+    from plugin.delivery.export import _write
+    from plugin.issuance import edc_sealing
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row in rows:
+        path = out / f"{row.public_id}.edc.json"
+        _write(path, json.dumps(export(session, services, row), ensure_ascii=False, indent=2).encode("utf-8"))
+        written.append(path)
+        sealed = edc_sealing.sealed_document(session, services, row)
+        if sealed:
+            path = out / f"{row.public_id}.edc.jades.json"
+            _write(path, sealed.encode("utf-8"))
+            written.append(path)
+    anchors = edc_sealing.trust_anchors(session)
+    if anchors:
+        path = out / "edc-trust-anchors.pem"
+        _write(path, b"".join(a.public_bytes(serialization.Encoding.PEM) for a in anchors))
+        written.append(path)
+    return written
