@@ -126,3 +126,15 @@ def js_verify():
             pytest.fail(f"MICROCRED_REQUIRE_JS=1 but {missing}")
         pytest.skip(missing)
     return run_js_verifiers
+
+
+@pytest.fixture
+def jose_js():
+    """npm ``jose`` verifying JAdES seals (tests/js/jades.mjs); skips or fails like ``js_verify``."""
+    from tests.js_verifiers import REQUIRE_JS, js_available, run_jades_js
+    missing = js_available()
+    if missing:
+        if REQUIRE_JS:
+            pytest.fail(f"MICROCRED_REQUIRE_JS=1 but {missing}")
+        pytest.skip(missing)
+    return run_jades_js
