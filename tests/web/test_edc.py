@@ -208,4 +208,4 @@ def test_verify_page_shows_an_edc_report(client, lang):
     assert page.status_code == 200 and 'data-status="unknown-authority"' in page.text
     assert 'data-check="seal"' in page.text and "Digital micro-credential creation" in page.text
     if lang == "fr":
-        assert "Sceau électronique" in page.text
+        assert "Cachet électronique" in page.text and "Scellée, par une autorité inconnue" in page.text
