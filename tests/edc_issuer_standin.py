@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from dataclasses import dataclass, field
 
 from werkzeug.serving import make_server
@@ -67,7 +68,9 @@ class StandIn:
                                    "id": upload["credential"]["id"]})
             return self._json(202, {})
         if path.endswith("/seal"):
-            return self._json(200, jades.seal(upload["credential"], key, chain))
+            # Like the EDC Issuer: the sealed credential gets an id of its own.
+            credential = dict(upload["credential"], id=f"urn:credential:{uuid.uuid4()}")
+            return self._json(200, jades.seal(credential, key, chain))
         return self._json(404, {"message": "Not Found"})
 
     @staticmethod

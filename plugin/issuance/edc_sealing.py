@@ -341,8 +341,19 @@ def _check_sealed(text: str, document: dict[str, Any]) -> None:
         raise EdcIssuerError(f"the EDC Issuer's answer is not a readable seal: {exc}", retryable=False) from None
     if not report.signature_ok:
         raise EdcIssuerError(f"the EDC Issuer's seal does not verify: {report.signature_message}", retryable=False)
-    if (report.payload or {}).get("id") != document.get("id"):
+    # The EDC Issuer gives the sealed credential an id of its own (the Commission's sealed sample
+    # does); its learner and achievement nodes keep ours.
+    if _claim_ids(report.payload) != _claim_ids(document):
         raise EdcIssuerError("the EDC Issuer sealed another credential than the one sent", retryable=False)
+
+
+def _claim_ids(document: dict[str, Any] | None) -> tuple:
+    subject = (document or {}).get("credentialSubject") or {}
+    if not isinstance(subject, dict):
+        return (None,)
+    claims = subject.get("hasClaim")
+    claims = claims if isinstance(claims, list) else [claims]
+    return (subject.get("id"), *sorted(str(c.get("id")) for c in claims if isinstance(c, dict)))
 
 
 def request_europass(session, services, row: IssuedCredential, address: str) -> EdcSeal:

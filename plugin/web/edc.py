@@ -66,9 +66,17 @@ def _export_or_409(row: IssuedCredential, **kwargs) -> dict:
                                  "checks, so it is not offered: %(why)s", why=reasons))
 
 
+def _current(row: IssuedCredential) -> IssuedCredential:
+    """An EDC carries no revocation status of its own: only a current credential gets one."""
+    if row.status not in ("active", "suspended"):
+        abort(409, description=_("This credential is no longer valid (%(status)s): its European Digital Credential "
+                                 "is not offered.", status=row.status))
+    return row
+
+
 @bp.get("/credentials/<public_id>/edc")
 def download(public_id: str):
-    row = _learner_row(public_id)
+    row = _current(_learner_row(public_id))
     document = _export_or_409(row)
     body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
     return _attachment(body, "application/ld+json", f"{_stem(row)}.edc.json")
@@ -78,7 +86,7 @@ def download(public_id: str):
 def download_sealed(public_id: str):
     from plugin.issuance import edc_sealing
     from plugin.issuance.edc import EdcError
-    row = _learner_row(public_id)
+    row = _current(_learner_row(public_id))
     try:
         text = edc_sealing.sealed_document(db(), services(), row)
     except (EdcError, edc_sealing.SealConfigError) as exc:

@@ -118,7 +118,9 @@ def test_edc_issuer_seals_over_http_with_the_published_request(services, standin
     assert request["authorization"] == "Bearer tok-123"
     assert request["upload"]["credential"]["type"] == ["VerifiableCredential", "EuropeanDigitalCredential"]
     report = jades.verify(json.loads(row.sealed), anchors=[standin.material.ca])
-    assert report.trusted and report.payload["id"] == request["upload"]["credential"]["id"]
+    sent = request["upload"]["credential"]
+    assert report.trusted and report.payload["id"] != sent["id"]  # the EDC Issuer's own id...
+    assert report.payload["credentialSubject"] == sent["credentialSubject"]  # ...over our credential
 
 
 def test_server_errors_are_retried_until_the_seal_succeeds(services, standin, fast_retries):
@@ -222,3 +224,17 @@ def test_enabling_is_refused_while_the_edc_would_not_pass_the_shapes(services):
     text = str(exc.value)
     assert "machine-readable quality-assurance type" in text
     assert "the awarding body" in text and "legal identifier is missing" in text
+
+
+def test_a_seal_over_another_credential_is_refused(services, standin):
+    from plugin.delivery.edc_issuer import EdcIssuerError
+    from tests.composition.test_edc import LEARNER, compose
+    from plugin.composition.edc import EdcLearner
+    sent = compose()
+    other = compose(learner=EdcLearner(subject_id="urn:uuid:6b0b5f4e-1111-4222-8333-444455556666",
+                                       identifiers=LEARNER.identifiers))
+    text = json.dumps(jades.seal(other, standin.material.key, standin.material.chain))
+    with pytest.raises(EdcIssuerError, match="another credential"):
+        edc_sealing._check_sealed(text, sent)
+    edc_sealing._check_sealed(json.dumps(jades.seal(dict(sent, id="urn:credential:x"), standin.material.key,
+                                                    standin.material.chain)), sent)

@@ -209,3 +209,12 @@ def test_verify_page_shows_an_edc_report(client, lang):
     assert 'data-check="seal"' in page.text and "Digital micro-credential creation" in page.text
     if lang == "fr":
         assert "Cachet électronique" in page.text and "Scellée, par une autorité inconnue" in page.text
+
+
+def test_a_revoked_credential_gets_no_edc(client, services, app):
+    from plugin.issuance import service as issuance
+    _st, public_id, _issuer_id, token = claimed(client, services, app)
+    with services.session() as s:
+        issuance.revoke(s, s.scalars(select(IssuedCredential)).one(), "fraud", "admin:t")
+    resp = client.get(f"/credentials/{public_id}/edc?access={token}")
+    assert resp.status_code == 409 and "no longer valid" in resp.text
