@@ -119,10 +119,24 @@ def client(app):
 def js_verify():
     """The independent JavaScript verifiers (see tests/js_verifiers.py); skips when not installed,
     fails instead when MICROCRED_REQUIRE_JS=1 (CI)."""
-    from tests.js_verifiers import REQUIRE_JS, js_available, run_js_verifiers
+    from tests.js_verifiers import run_js_verifiers
+    _require_js()
+    return run_js_verifiers
+
+
+@pytest.fixture
+def jose_js():
+    """npm ``jose`` verifying JAdES seals (tests/js/jades.mjs); skips or fails like ``js_verify``."""
+    from tests.js_verifiers import run_jades_js
+    _require_js()
+    return run_jades_js
+
+
+def _require_js() -> None:
+    """Skip when the JavaScript verifiers are not installed; fail instead in CI."""
+    from tests.js_verifiers import REQUIRE_JS, js_available
     missing = js_available()
     if missing:
         if REQUIRE_JS:
             pytest.fail(f"MICROCRED_REQUIRE_JS=1 but {missing}")
         pytest.skip(missing)
-    return run_js_verifiers

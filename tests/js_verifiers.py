@@ -56,3 +56,12 @@ def run_js_verifiers(credentials: Iterable[Any], documents: dict[str, Any], *,
     if proc.returncode != 0:
         raise RuntimeError(f"node verify.mjs exited with {proc.returncode}: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout)["results"]
+
+
+def run_jades_js(sealed: Iterable[dict[str, Any]], *, timeout: float = 120) -> list[dict[str, Any]]:
+    """Verify JAdES seals with npm ``jose`` (``tests/js/jades.mjs``)."""
+    proc = subprocess.run(["node", str(JS_DIR / "jades.mjs")], input=json.dumps({"sealed": list(sealed)}),
+                          capture_output=True, text=True, timeout=timeout, cwd=JS_DIR)
+    if proc.returncode != 0:
+        raise RuntimeError(f"node jades.mjs exited with {proc.returncode}: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)["results"]

@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     ("plugin.cli.engine", "reinstate"),
     ("plugin.cli.engine", "verify"),
     ("plugin.cli.status", "status"),
+    ("plugin.cli.export", "export"),
     ("plugin.cli.lti", "lti"),
     ("plugin.cli.lti", "platform"),
     ("plugin.cli.worker", "worker"),

@@ -203,9 +203,13 @@ reinstate = _status_command("reinstate", "Lift the suspension of a credential.",
               help="documents.json (URL/DID -> document) for offline checking. Without it, the documents "
                    "the tool serves are read from its database.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--trust-anchors", "anchors_file", type=click.Path(exists=True, dir_okay=False),
+              help="PEM file of CA certificates trusted for European Digital Credential seals (added to those "
+                   "an administrator configured, when the database is used).")
 @pass_ctx
-def verify(ctx, file, documents_file, as_json):
-    """Verify a credential file: JSON, VC-JWT, or a baked PNG/SVG badge.
+def verify(ctx, file, documents_file, as_json, anchors_file):
+    """Verify a credential file: JSON, VC-JWT, a baked PNG/SVG badge, or a European Digital
+    Credential (sealed JAdES JSON or bare EDC).
 
     Prints every check; exits 0 only when all pass, 1 naming the failing check otherwise.
     """
@@ -227,6 +231,13 @@ def verify(ctx, file, documents_file, as_json):
     else:
         from plugin.verification.resolver import tool_resolver
         resolver = tool_resolver(ctx.services())
+    if anchors_file:
+        from plugin.signing.jades import JadesError, load_certificates
+        try:
+            with open(anchors_file, "rb") as fh:
+                resolver.edc_anchors = list(getattr(resolver, "edc_anchors", [])) + load_certificates(fh.read())
+        except (OSError, JadesError) as exc:
+            raise click.ClickException(f"cannot use {anchors_file}: {exc}") from None
     report = run_verify(data, resolver)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))

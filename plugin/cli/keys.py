@@ -27,7 +27,8 @@ def rewrap(ctx):
 
     Rotation: set MICROCRED_KEK=NEW,OLD, run this command, then remove OLD.
     Everything is re-sealed in one transaction: issuer signing keys, the tool's
-    LTI keys, sealed platform bridge settings and the key-encryption key check.
+    LTI keys, sealed platform bridge settings, EDC seal keys and EDC Issuer passwords,
+    and the key-encryption key check.
     """
     from sqlalchemy import delete, select
 
@@ -59,6 +60,19 @@ def rewrap(ctx):
                     holder[leaf] = box.rewrap(value, platform_secret_context(platform.id, path))
                     counts["platform secrets"] += 1
                 platform.bridge_settings = updated  # a new dict, so the JSON column is written
+            from plugin.issuance.edc_sealing import edc_issuer_secret_context, seal_key_context
+            from plugin.storage.models import IssuerSeal
+            counts["seal secrets"] = 0
+            for cfg in s.scalars(select(IssuerSeal).order_by(IssuerSeal.id).with_for_update()):
+                if cfg.private_sealed:
+                    cfg.private_sealed = box.rewrap(cfg.private_sealed, seal_key_context(cfg.issuer_id))
+                    counts["seal secrets"] += 1
+                for name in ("password", "token"):
+                    column = f"edc_issuer_{name}_sealed"
+                    if getattr(cfg, column):
+                        setattr(cfg, column, box.rewrap(getattr(cfg, column),
+                                                        edc_issuer_secret_context(cfg.issuer_id, name)))
+                        counts["seal secrets"] += 1
             s.execute(delete(KekCheck))
             s.add(KekCheck(kek_id=box.current_id, sealed=box.seal(CANARY, CANARY_CONTEXT)))
     finally:

@@ -45,6 +45,9 @@ class LegalIdentifier(BaseModel):
         return self.label or IDENTIFIER_SCHEMES[self.scheme]
 
 
+QaType = Literal["institutional-qa", "programme-qa", "institutional-licence", "programme-licence"]
+
+
 class IssuerProfile(BaseModel):
     """An awarding body: Annex I elements 3 (country/region) and 4 (awarding body), plus
     what makes it *authentic* (legal identifiers) and *trustworthy* (quality assurance)."""
@@ -59,6 +62,13 @@ class IssuerProfile(BaseModel):
     legal_identifiers: list[LegalIdentifier] = Field(default_factory=list)
     quality_assurance: str = ""   # statement: how the body assures quality
     accreditation: str = ""       # e.g. accrediting agency and decision
+    # Machine-readable quality assurance (the EDC's Accreditation, plugin/composition/edc.py):
+    # its Europass type (plugin.domain.vocab.ACCREDITATION_TYPES) and the quality-assuring
+    # authority; no authority named means the awarding body assures its own quality.
+    qa_type: QaType | None = None
+    qa_agency: str = Field(default="", max_length=255)
+    qa_agency_country: str = ""   # ISO 3166-1 alpha-2
+    qa_agency_url: str = ""
     logo: str | None = None       # data URI (PNG/JPEG/SVG)
     description: str = ""
     # The awarding body's LinkedIn organisation (company page) id: the learners' "Add to
@@ -74,7 +84,12 @@ class IssuerProfile(BaseModel):
             raise ValueError("use the two-letter ISO 3166-1 country code, e.g. FR")
         return v
 
-    @field_validator("url")
+    @field_validator("qa_agency_country")
+    @classmethod
+    def _qa_country(cls, v: str) -> str:
+        return cls._country(v)
+
+    @field_validator("url", "qa_agency_url")
     @classmethod
     def _url(cls, v: str) -> str:
         v = v.strip()

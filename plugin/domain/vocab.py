@@ -31,6 +31,8 @@ SOURCES = {
     SNB + "education-credit/25831c2": f"{ELM_REPO}: xsd/loq/cv/credit-points.xsd",
     SNB + "isced-f/25831c2": f"{ELM_REPO}: xsd/ams/cv/isced-f.xsd",
     "http://publications.europa.eu/resource/authority/language": f"{ELM_REPO}: xsd/ams/cv/language.xsd",
+    "http://publications.europa.eu/resource/authority/country": f"{ELM_REPO}: xsd/ams/cv/country.xsd",
+    SNB + "accreditation/25831c2": f"{ELM_REPO}: xsd/ams/cv/europass-accreditation-types.xsd",
 }
 
 # EQF levels 1..8: http://data.europa.eu/snb/eqf/1 .. /8, "Level 1".."Level 8"
@@ -143,3 +145,34 @@ def language_uri(code: str) -> str:
 def language_label(code: str) -> str:
     entry = LANGUAGES.get(code.lower().split("-")[0])
     return entry[1] if entry else code
+
+
+# Countries -> EU Publications Office "country" authority table
+# (http://publications.europa.eu/resource/authority/country/<ISO 3166-1 alpha-3>).
+# Source: ELM repo xsd/ams/cv/country.xsd; the EC sample uses country/IRL, /BEL, /ITA.
+# The EU/EEA countries, Switzerland and the United Kingdom (the countries the awarding-body
+# form names); any other code has no mapping and the EDC export says so.
+COUNTRY_AUTHORITY = "http://publications.europa.eu/resource/authority/country"
+COUNTRY_ALPHA3 = {
+    "AT": "AUT", "BE": "BEL", "BG": "BGR", "HR": "HRV", "CY": "CYP", "CZ": "CZE", "DK": "DNK", "EE": "EST",
+    "FI": "FIN", "FR": "FRA", "DE": "DEU", "GR": "GRC", "HU": "HUN", "IE": "IRL", "IT": "ITA", "LV": "LVA",
+    "LT": "LTU", "LU": "LUX", "MT": "MLT", "NL": "NLD", "PL": "POL", "PT": "PRT", "RO": "ROU", "SK": "SVK",
+    "SI": "SVN", "ES": "ESP", "SE": "SWE", "IS": "ISL", "LI": "LIE", "NO": "NOR", "CH": "CHE", "GB": "GBR",
+}
+
+
+def country_uri(code: str) -> str | None:
+    """``FR`` -> ``http://publications.europa.eu/resource/authority/country/FRA`` (None if unmapped)."""
+    alpha3 = COUNTRY_ALPHA3.get((code or "").strip().upper())
+    return f"{COUNTRY_AUTHORITY}/{alpha3}" if alpha3 else None
+
+
+# Type of quality assurance -> Europass "accreditation types" (scheme accreditation/25831c2).
+# Source: ELM repo xsd/ams/cv/europass-accreditation-types.xsd, which lists exactly these four.
+ACCREDITATION_SCHEME = SNB + "accreditation/25831c2"
+ACCREDITATION_TYPES = {
+    "institutional-qa": (SNB + "accreditation/bb4618238e", "Institutional Quality Assurance"),
+    "programme-qa": (SNB + "accreditation/820101cba6", "Program Quality Assurance"),
+    "institutional-licence": (SNB + "accreditation/003293d2ce", "Institutional License"),
+    "programme-licence": (SNB + "accreditation/e57dddfcf3", "Program License"),
+}

@@ -26,6 +26,10 @@ def demo_profile() -> IssuerProfile:
         quality_assurance="Internal quality assurance under the French Hcéres evaluation framework; "
                           "course approved by the university's pedagogical board.",
         accreditation="Hcéres evaluation, 2024 wave.",
+        qa_type="institutional-qa",
+        qa_agency="Haut Conseil de l'évaluation de la recherche et de l'enseignement supérieur (Hcéres)",
+        qa_agency_country="FR",
+        qa_agency_url="https://www.hceres.fr",
         description="A public university (demonstration data).",
     )
 
@@ -60,3 +64,47 @@ def demo_definition() -> DefinitionData:
         validity_months=None,
         criteria="Score at least 50/100 in the final proctored examination.",
     )
+
+
+DEMO_SEAL_ORG_ID = "NTRFR-130000000"
+
+
+def ensure_demo_seal(session, services, issuer) -> None:
+    """The demo awarding body seals its European Digital Credentials with a **test** seal:
+    a certificate made here under a demo CA (not a qualified trust service), which the demo
+    admin adds as a trust anchor so the story's sealed EDC verifies end to end."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from plugin.issuance import edc_sealing
+    if edc_sealing.mode_of(session, issuer) != "unsealed":
+        return
+    now = datetime.now(timezone.utc) - timedelta(minutes=5)
+
+    def name(cn: str, org_id: str | None = None) -> x509.Name:
+        attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, issuer.name),
+                 x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+        if org_id:
+            attrs.append(x509.NameAttribute(x509.ObjectIdentifier("2.5.4.97"), org_id))
+        return x509.Name(attrs)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("microcred demo seal CA (not a trust service)"))
+          .issuer_name(name("microcred demo seal CA (not a trust service)")).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now)
+          .not_valid_after(now + timedelta(days=3650))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True).sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(name("Demo electronic seal", DEMO_SEAL_ORG_ID))
+            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    edc_sealing.set_own_seal(session, services, issuer, key, [cert, ca], actor="admin:demo")
+    edc_sealing.add_trust_anchor(session, ca.public_bytes(serialization.Encoding.PEM),
+                                 name="microcred demo seal CA (not a trust service)", actor="admin:demo")

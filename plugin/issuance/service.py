@@ -200,6 +200,10 @@ def set_enabled(session: Session, definition: CredentialDefinition, enabled: boo
         else:
             issuer = session.get(Issuer, definition.issuer_id)
             problems += IssuerProfile.from_json(issuer.profile).missing_elements()
+        if not problems:  # complete: its European Digital Credential must pass the EDC shapes too
+            from plugin.issuance.edc import readiness_problems
+            problems = readiness_problems(IssuerProfile.from_json(issuer.profile),
+                                          DefinitionData.from_json(version.data))
         if problems:
             raise IssuanceError(N_("cannot enable this credential: %(problems)s", problems=problems))
     if definition.enabled == enabled:
@@ -306,6 +310,8 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
           replaces=replaces.public_id if replaces else None)
     from plugin.issuance.pending import resolve_open  # an earlier failed try is now settled
     resolve_open(session, definition.id, learner.id, resolution="issued", credential_id=row.id)
+    from plugin.issuance.edc_sealing import after_issue
+    after_issue(session, services, row)  # its European Digital Credential is sealed by a job
     return row, True
 
 

@@ -48,6 +48,8 @@ JOB_KINDS: dict[str, str] = {
     "pull_learner": "plugin.evidence.sync:run_pull_learner_job",
     "bulk_issue": "plugin.issuance.bulk:run_bulk_issue_job",
     "issue_from_evidence": "plugin.issuance.pending:run_retry_job",
+    "edc_seal": "plugin.issuance.edc_sealing:run_seal_job",
+    "edc_europass": "plugin.issuance.edc_sealing:run_europass_job",
 }
 # (first delay, longest delay) of the kinds that do not use BACKOFF_BASE / BACKOFF_MAX
 JOB_BACKOFF: dict[str, tuple[float, float]] = {

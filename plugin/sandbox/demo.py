@@ -73,6 +73,8 @@ def prepare_demo(services, platform: SandboxPlatform) -> dict:
         if not s.scalars(select(IssuerPlatform).where(IssuerPlatform.issuer_id == issuer.id,
                                                       IssuerPlatform.platform_id == row.id)).first():
             s.add(IssuerPlatform(issuer_id=issuer.id, platform_id=row.id))
+        from plugin.issuance.demo_data import ensure_demo_seal
+        ensure_demo_seal(s, services, issuer)
         course = find_course(s, platform.issuer, platform.course["id"])
         if course is None:
             course = Course(platform_issuer=platform.issuer, context_id=platform.course["id"], platform_id=row.id,

@@ -269,8 +269,11 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     with services.session() as s:
         row = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == public_id)).one()
         files = [str(p) for p in write_credential_files(out, [row], documents_for(s, services, [row.document]))]
+        from plugin.issuance.edc import write_edc_files
+        files += [str(p) for p in write_edc_files(s, services, out, [row])]
     step(f"the credential's files in {out} (JSON, VC-JWT, baked PNG and SVG; documents.json: the issuer's "
-         "DID document and status list, to verify offline)")
+         "DID document and status list, to verify offline; the European Digital Credential, bare and sealed, "
+         "and the demo seal's trust anchor)")
 
     # 7. An employer opens the public verification link.
     employer = person(tool, handle.tool_url)

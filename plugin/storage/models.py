@@ -467,3 +467,72 @@ class KekCheck(Base):
     kek_id: Mapped[str] = mapped_column(String(32))
     sealed: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --------------------------------------------------------------------------- European Digital Credentials
+class IssuerSeal(Base):
+    """How an awarding body seals the European Digital Credentials (EDC) of its credentials.
+
+    ``mode``: ``unsealed`` (export only, labelled so), ``own`` (the tool makes a JAdES seal
+    with the certificate and key uploaded here; the key sealed with the KEK), or
+    ``edc_issuer`` (the institution's EDC Issuer seals; its address and password here, sealed).
+    An issuer with no row is unsealed.
+    """
+    __tablename__ = "issuer_seal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuer.id", ondelete="CASCADE"), unique=True)
+    mode: Mapped[str] = mapped_column(String(16), default="unsealed")
+    certificate_chain: Mapped[str | None] = mapped_column(Text, nullable=True)  # PEM, the seal certificate first
+    certificate_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    private_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)  # PKCS#8 DER, sealed
+    edc_issuer_url: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    edc_issuer_password_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    edc_issuer_token_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    issuer: Mapped[Issuer] = relationship()
+
+
+class EdcSeal(Base):
+    """The sealed EDC of one issued credential, and where its sealing and Europass delivery stand.
+
+    ``status``: ``pending`` (queued for the EDC Issuer or the own seal), ``sealed`` (``sealed``
+    holds the JAdES document exactly as served), ``failed`` (retries exhausted or refused:
+    ``last_error`` says why; an admin may retry). ``europass_status``: ``none``, ``queued``,
+    ``sent`` or ``failed``, after the learner's consent (``europass_consent_at``).
+    """
+    __tablename__ = "edc_seal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credential.id", ondelete="CASCADE"), unique=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sealed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    europass_status: Mapped[str] = mapped_column(String(16), default="none")
+    europass_address: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    europass_consent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    europass_sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    europass_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    credential: Mapped[IssuedCredential] = relationship()
+
+
+class EdcTrustAnchor(Base):
+    """A certificate authority an admin trusts for EDC seals (the end of a seal's chain)."""
+    __tablename__ = "edc_trust_anchor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -68,7 +68,16 @@ def tool_resolver(services, documents: dict[str, Any] | None = None):
     """A :class:`~plugin.verification.verify.Resolver` for use inside the tool."""
     from plugin.signing.contexts import get_store
     from plugin.verification.verify import Resolver
-    return Resolver(documents, [tool_source(services)], store=get_store(services))
+    resolver = Resolver(documents, [tool_source(services)], store=get_store(services))
+    resolver.edc_anchors = _edc_anchors(services)
+    return resolver
+
+
+def _edc_anchors(services) -> list:
+    """The trust anchors an admin configured for European Digital Credential seals."""
+    from plugin.issuance.edc_sealing import trust_anchors
+    with services.session() as s:
+        return trust_anchors(s)
 
 
 def referenced_urls(document: dict[str, Any]) -> list[str]:

@@ -14,6 +14,9 @@
                     (suspended, superseded), when the resolver has it;
 ``schema``          the official OB 3.0 JSON Schema.
 
+A European Digital Credential (sealed JAdES JSON, or bare) gets its own checks instead
+(:mod:`plugin.verification.edc`), with the trust anchors in ``resolver.edc_anchors``.
+
 ``report.ok`` is true only when every check passed. The schema ships inside the package,
 so the ``schema`` check always runs; a schema override (``MICROCRED_SCHEMAS_DIR``) that is
 missing or does not match its pin fails the check with that reason. Only a library caller
@@ -52,8 +55,9 @@ class Resolver:
     """URL or DID -> document, offline: a mapping first, then each source in turn."""
 
     def __init__(self, documents: Mapping[str, Any] | None = None, sources: Iterable[Callable] = (),
-                 store=None):
+                 store=None, edc_anchors: Iterable[Any] = ()):
         self.documents = dict(documents or {})
+        self.edc_anchors = list(edc_anchors)  # X.509 trust anchors for EDC seals
         self.sources = list(sources)
         self.store = store
 
@@ -239,6 +243,10 @@ def _verify(data, resolver, *, now, schema) -> VerificationReport:
     add = report.checks.append
 
     credential, token, message = _parse(data, report)
+    if credential is not None and token is None and report.format == "json":
+        from plugin.verification.edc import is_edc, verify_edc
+        if is_edc(credential):  # a European Digital Credential, sealed (JAdES) or not
+            return verify_edc(credential, anchors=getattr(resolver, "edc_anchors", ()), store=store, now=now)
     if credential is None:
         add(Check("format", False, message))
         for name in CHECKS[1:]:

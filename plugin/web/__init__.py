@@ -19,6 +19,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.learner",
     "plugin.web.verify",
     "plugin.web.exchanges",
+    "plugin.web.edc",
 ]
 
 

@@ -349,7 +349,8 @@ def _issuer_form(issuer: Issuer | None):
                 data_uri = f"data:{logo[1]};base64," + base64.b64encode(logo[0]).decode()
             else:
                 data_uri = (issuer.profile or {}).get("logo") if issuer is not None else None
-            profile = _profile_from_form(form, data_uri)
+            from plugin.web.edc import keep_edc_fields
+            profile = keep_edc_fields(issuer, _profile_from_form(form, data_uri))
             ok = profile is not None
         if ok:
             from plugin.issuance.service import IssuanceError, create_issuer, update_issuer_profile

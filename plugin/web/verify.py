@@ -56,9 +56,13 @@ CHECK_LABELS = {
     "validity_dates": _l("Validity dates"),
     "status": _l("Not revoked or suspended"),
     "schema": _l("Open Badges 3.0 schema"),
+    "seal": _l("Electronic seal"),
+    "certificate": _l("Seal certificate from a trusted authority"),
+    "shapes": _l("European Digital Credential shapes"),
 }
 AUTHENTICITY_CHECKS = ("format", "issuer_key", "proof")
 SUPERSEDED_LABEL = _l("Current version")
+EDC_AUTHENTICITY_CHECKS = ("format", "seal")
 
 
 def report_dict(report) -> dict:
@@ -66,8 +70,9 @@ def report_dict(report) -> dict:
     checks = [{"id": c.name, "label": CHECK_LABELS.get(c.name, c.name), "ok": c.ok, "message": c.message}
               for c in report.checks]
     by_id = {c["id"]: c for c in checks}
-    authentic = all(by_id.get(n, {}).get("ok") for n in AUTHENTICITY_CHECKS) and \
-        by_id.get("schema", {}).get("ok") is not False
+    needed = EDC_AUTHENTICITY_CHECKS if (report.format or "").startswith("edc") else AUTHENTICITY_CHECKS
+    authentic = all(by_id.get(n, {}).get("ok") for n in needed) and \
+        by_id.get("schema", {}).get("ok") is not False and by_id.get("shapes", {}).get("ok") is not False
     return {"ok": report.ok, "authentic": bool(authentic), "status": report.status, "format": report.format,
             "proof_type": report.proof_type, "issuer": report.issuer, "checks": checks,
             "credential": report.credential}
@@ -100,6 +105,8 @@ STATUS_TEXT = {
     "not-yet-valid": ("warn", _l("Not yet valid")),
     "not_yet_valid": ("warn", _l("Not yet valid")),
     "invalid": ("bad", _l("Not authentic")),
+    "unknown-authority": ("warn", _l("Sealed, by an unknown authority")),
+    "unsealed": ("warn", _l("Not sealed")),
 }
 
 
@@ -139,6 +146,11 @@ def _our_row(report: dict) -> IssuedCredential | None:
 
 
 def _render_report(report: dict, *, public_url: str | None = None, credential_row=None):
+    if (report.get("format") or "").startswith("edc"):
+        from plugin.verification.edc import summary as edc_summary
+        cls, text = status_text(report["status"])
+        return render_template("verify/edc_report.html", report=report, summary=edc_summary(report.get("credential")),
+                               status_class=cls, status_label=text)
     locale = str(get_locale() or "en")
     summary = summarize(report.get("credential") or {}, locale=locale, gettext=_)
     cls, text = status_text(report["status"])

@@ -36,7 +36,10 @@ def _setup(services, locale):
     with services.session() as s:
         issuer = create_issuer(s, services, "univ-lille", {
             "legal_name": "Université de Lille", "url": "https://www.univ-lille.fr", "country_code": "FR",
-            "quality_assurance": "Hcéres external evaluation"}, actor="test")
+            "quality_assurance": "Hcéres external evaluation",
+            # what its European Digital Credential needs: an eIDAS legal identifier and a QA type
+            "legal_identifiers": [{"scheme": "SIREN", "value": "130 029 747"}], "qa_type": "institutional-qa"},
+            actor="test")
         s.add(IssuerPlatform(issuer_id=issuer.id, platform_id=pid))
     return launch(services, ["instructor"], platform_id=pid, locale=locale)
 

@@ -42,7 +42,16 @@ def test_headless_demo_tells_the_story_over_http_and_every_file_verifies(setting
         assert step in text, text
     credential_id = re.search(r"verify/([0-9a-f-]{36})", text).group(1)
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([f"{credential_id}.{ext}" for ext in ("json", "jwt", "png", "svg")] + ["documents.json"])
+    assert names == sorted([f"{credential_id}.{ext}" for ext in ("json", "jwt", "png", "svg", "edc.json", "edc.jades.json")]
+                           + ["documents.json", "edc-trust-anchors.pem"])
+    # The European Digital Credential: it passes the EDC shapes, and its demo seal verifies offline
+    # against the demo's trust anchor (a test CA, not a trust service).
+    from plugin.verification.shacl import validate_edc
+    edc = json.loads((out / f"{credential_id}.edc.json").read_text())
+    assert validate_edc(edc).conforms and edc["credentialSubject"]["fullName"] == {"en": "Grace Hopper"}
+    sealed = CliRunner().invoke(cli, ["verify", str(out / f"{credential_id}.edc.jades.json"), "--documents",
+                                      str(out / "documents.json"), "--trust-anchors", str(out / "edc-trust-anchors.pem")])
+    assert sealed.exit_code == 0 and "result: valid" in sealed.output, sealed.output
 
     document = json.loads((out / f"{credential_id}.json").read_text())
     assert document["credentialSubject"]["name"] == "Grace Hopper"  # the name the learner confirmed

@@ -60,8 +60,19 @@ def test_headless_demo_in_a_lonely_clone_without_settings_issues_verifiable_file
     assert "authentic and valid" in demo.stdout
     assert (clone / "instance" / "microcred.sqlite3").is_file()  # the embedded default, in the copy
 
-    written = sorted(p for p in out.iterdir() if p.name != "documents.json")
+    edc = sorted(p for p in out.iterdir() if p.name.endswith((".edc.json", ".edc.jades.json", ".pem")))
+    written = sorted(p for p in out.iterdir() if p.name != "documents.json" and p not in edc)
     assert {p.suffix for p in written} >= {".json", ".jwt", ".png", ".svg"}
+    # The European Digital Credential: bare (labelled unsealed, passes the shapes) and sealed with
+    # the demo's test seal (valid against the demo's trust anchor), from the copy alone.
+    assert [p.name.split(".", 1)[1] for p in edc] == ["edc.jades.json", "edc.json", "pem"]
+    for path, status in ((edc[0], "valid"), (edc[1], "unsealed")):
+        check = subprocess.run([sys.executable, "-m", "plugin", "verify", str(path), "--json", "--documents",
+                                str(out / "documents.json"), "--trust-anchors", str(edc[2])], cwd=clone, env=env,
+                               capture_output=True, text=True, timeout=120)
+        report = json.loads(check.stdout)
+        assert report["status"] == status and check.returncode == (0 if status == "valid" else 1), check.stdout
+        assert next(c for c in report["checks"] if c["name"] == "shapes")["ok"] is True
     for path in written:
         check = subprocess.run([sys.executable, "-m", "plugin", "verify", str(path), "--documents",
                                 str(out / "documents.json"), "--json"], cwd=clone, env=env,

@@ -123,3 +123,34 @@ def test_keys_is_a_group_with_help():
     result = run("keys", "--help")
     assert result.exit_code == 0
     assert "rewrap" in result.stdout and "new-kek" in result.stdout
+
+
+def test_rewrap_reseals_edc_seal_keys_and_edc_issuer_passwords(settings, services, monkeypatch):
+    from plugin.issuance import edc_sealing
+    from plugin.storage.models import Issuer, IssuerSeal
+    from tests.edc_support import make_seal
+    m = make_seal("ec")
+    with services.session() as s:
+        issuer = Issuer(slug="uni", name="University")
+        other = Issuer(slug="uni2", name="University 2")
+        s.add_all([issuer, other])
+        s.flush()
+        key, chain = edc_sealing.load_seal_material(m.pkcs12(b"pw"), "pw")
+        edc_sealing.set_own_seal(s, services, issuer, key, chain, actor="t")
+        edc_sealing.set_edc_issuer(s, services, other, url="https://edci.example", password="pw1", token="tk",
+                                   actor="t")
+    new = generate_kek()
+    monkeypatch.setenv("MICROCRED_KEK", f"{new},{settings.kek[0]}")
+    result = run("keys", "rewrap")
+    assert result.exit_code == 0 and "3 seal secrets" in result.stdout, result.output
+    monkeypatch.setenv("MICROCRED_KEK", new)
+    svc = build_services(Settings.from_env(), migrate_schema=False)
+    try:
+        with svc.session() as s:
+            own, edci = s.scalars(select(IssuerSeal).order_by(IssuerSeal.id)).all()
+            key, _chain = edc_sealing.own_material(svc, own)
+            assert key.private_numbers() == m.key.private_numbers()
+            client = edc_sealing.edc_issuer_client(svc, edci)
+            assert (client.password, client.token) == ("pw1", "tk")
+    finally:
+        svc.engine.dispose()

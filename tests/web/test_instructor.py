@@ -22,7 +22,10 @@ def make_issuer(services, platform_id, slug="univ-lille"):
     with services.session() as s:
         issuer = create_issuer(s, services, slug, {
             "legal_name": "Université de Lille", "url": "https://www.univ-lille.fr", "country_code": "FR",
-            "region": "Hauts-de-France", "quality_assurance": "Hcéres external evaluation"}, actor="test")
+            "region": "Hauts-de-France", "quality_assurance": "Hcéres external evaluation",
+            # what its European Digital Credential needs: an eIDAS legal identifier and a QA type
+            "legal_identifiers": [{"scheme": "SIREN", "value": "130 029 747"}], "qa_type": "institutional-qa"},
+            actor="test")
         s.add(IssuerPlatform(issuer_id=issuer.id, platform_id=platform_id))
         s.flush()
         return issuer.id
