@@ -130,10 +130,11 @@ class Settings:
         s.default_locale = e.get("MICROCRED_DEFAULT_LOCALE") or "en"
         s.max_upload_bytes = _int("MICROCRED_MAX_UPLOAD_BYTES", e.get("MICROCRED_MAX_UPLOAD_BYTES"), s.max_upload_bytes)
         s.outbound_allow = [x.strip() for x in (e.get("MICROCRED_OUTBOUND_ALLOW") or "").split(",") if x.strip()]
-        for name in ("login", "registration", "verify", "webhook", "jwks_refetch"):
-            var = f"MICROCRED_RATELIMIT_{name.upper()}"
-            if e.get(var):
-                setattr(s, f"ratelimit_{name}", e[var].strip())
+        s.ratelimit_login = (e.get("MICROCRED_RATELIMIT_LOGIN") or s.ratelimit_login).strip()
+        s.ratelimit_registration = (e.get("MICROCRED_RATELIMIT_REGISTRATION") or s.ratelimit_registration).strip()
+        s.ratelimit_verify = (e.get("MICROCRED_RATELIMIT_VERIFY") or s.ratelimit_verify).strip()
+        s.ratelimit_webhook = (e.get("MICROCRED_RATELIMIT_WEBHOOK") or s.ratelimit_webhook).strip()
+        s.ratelimit_jwks_refetch = (e.get("MICROCRED_RATELIMIT_JWKS_REFETCH") or s.ratelimit_jwks_refetch).strip()
         for k, v in overrides.items():
             setattr(s, k, v)
         s._complete()
@@ -146,9 +147,12 @@ class Settings:
             parse_allow_list(self.outbound_allow)
         except AllowListError as exc:
             raise SettingsError(f"MICROCRED_OUTBOUND_ALLOW: {exc}") from None
-        for name in ("login", "registration", "verify", "webhook", "jwks_refetch"):
+        for name, variable in (("login", "MICROCRED_RATELIMIT_LOGIN"),
+                               ("registration", "MICROCRED_RATELIMIT_REGISTRATION"),
+                               ("verify", "MICROCRED_RATELIMIT_VERIFY"), ("webhook", "MICROCRED_RATELIMIT_WEBHOOK"),
+                               ("jwks_refetch", "MICROCRED_RATELIMIT_JWKS_REFETCH")):
             try:
-                parse_rate(f"MICROCRED_RATELIMIT_{name.upper()}", getattr(self, f"ratelimit_{name}"))
+                parse_rate(variable, getattr(self, f"ratelimit_{name}"))
             except RateLimitError as exc:
                 raise SettingsError(str(exc)) from None
         parts = urlsplit(self.base_url)

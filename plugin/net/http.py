@@ -165,7 +165,8 @@ class GuardedAdapter(HTTPAdapter):
         chunks, size = [], 0
         try:
             while True:
-                chunk = response.raw.read(64 * 1024, decode_content=True)
+                # read1: what has arrived (read() would wait for all 64 KiB), so the deadline is seen.
+                chunk = response.raw.read1(64 * 1024, decode_content=True)
                 if not chunk:
                     break
                 size += len(chunk)

@@ -54,7 +54,7 @@ def _platform_key() -> str:
 
 
 def limit(name: str, *, methods=None, key_func=get_remote_address, **kwargs):
-    """The limit ``name`` (a ``MICROCRED_RATELIMIT_*`` setting) as a view decorator."""
+    """The limit ``name`` (its setting, e.g. ``MICROCRED_RATELIMIT_VERIFY``) as a view decorator."""
     return limiter.limit(_rate(name), key_func=key_func, methods=methods, scope=name, **kwargs)
 
 
