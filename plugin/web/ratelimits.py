@@ -28,9 +28,9 @@ from plugin.web.context import services
 from plugin.web.extensions import limiter
 
 WHAT = {
-    "login": _l("sign-in attempts"),
-    "registration": _l("registration requests"),
-    "verify": _l("verification uploads"),
+    "login": _l("failed sign-in attempts"),
+    "registration": _l("registration requests from this address"),
+    "verify": _l("uploads to verify from this address"),
     "webhook": _l("webhook deliveries from this platform"),
 }
 
@@ -71,7 +71,7 @@ def too_many(what: str, retry_after: int, **extra):
     retry_after = max(1, int(retry_after))
     response = make_response(error_response(
         429, _("Too many requests"),
-        _("Too many %(what)s from here: try again in %(seconds)s seconds.", what=what, seconds=retry_after),
+        _("Too many %(what)s: try again in %(seconds)s seconds.", what=what, seconds=retry_after),
         retry_after=retry_after, **extra))
     response.headers["Retry-After"] = str(retry_after)
     return response
