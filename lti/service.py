@@ -170,10 +170,16 @@ class PlatformConnector(ServiceConnector):
         return scopes
 
     # ---- requests
-    def request(self, scopes: t.Sequence[str], url: str, **kwargs) -> dict:
-        problem = check_service_url(self._services, url, "platform service")
-        if problem:  # before asking for a token: the bearer token never goes there
+    def checked(self, url: t.Any, what: str = "platform service") -> str:
+        """``url`` when the tool may call it; else ServiceError. Called before a token is asked for,
+        so neither the token request nor the bearer token goes anywhere for an internal URL."""
+        problem = check_service_url(self._services, url, what)
+        if problem:
             raise ServiceError(problem, status=502)
+        return url
+
+    def request(self, scopes: t.Sequence[str], url: str, **kwargs) -> dict:
+        self.checked(url)  # the connection-time check stays the guard; this gives the clear message early
         for attempt in (0, 1):
             try:
                 return self.make_service_request(scopes, url, **kwargs)
