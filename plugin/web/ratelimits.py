@@ -15,7 +15,6 @@ was limited and when to try again, as HTML or JSON like every other error.
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 
 from flask import Flask, make_response, request
@@ -81,6 +80,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded):
         current = limiter.current_limit
-        retry_after = math.ceil(current.reset_at - time.time()) if current is not None else 60
+        # As flask-limiter computes the Retry-After header it adds after this handler.
+        retry_after = int(current.reset_at - time.time()) if current is not None else 60
         scope = getattr(exc.limit, "scope", None) if getattr(exc, "limit", None) is not None else None
         return too_many(str(WHAT.get(scope, _("requests"))), retry_after)
