@@ -51,8 +51,8 @@ class AgsClient:
 
     def line_items(self, *, tag: str | None = None, resource_id: str | None = None,
                    resource_link_id: str | None = None) -> list[dict]:
+        url = self.connector.checked(self.lineitems_url, "AGS line items")
         scopes = self.connector.require(READ_ITEMS, "reading line items")
-        url = self.lineitems_url
         params = {k: v for k, v in (("tag", tag), ("resource_id", resource_id),
                                     ("resource_link_id", resource_link_id)) if v}
         if params:
@@ -67,6 +67,7 @@ class AgsClient:
         return items
 
     def line_item(self, lineitem_url: str) -> dict:
+        self.connector.checked(lineitem_url, "AGS line item")
         scopes = self.connector.require(READ_ITEMS, "reading a line item")
         body = self.connector.request(scopes, lineitem_url, accept=LINEITEM)["body"]
         if not isinstance(body, dict):
@@ -75,6 +76,7 @@ class AgsClient:
 
     def create_line_item(self, *, label: str, score_maximum: float, tag: str | None = None,
                          resource_id: str | None = None, resource_link_id: str | None = None) -> dict:
+        self.connector.checked(self.lineitems_url, "AGS line items")
         scopes = self.connector.require((SCOPE_LINEITEM,), "creating a line item")
         item: dict[str, t.Any] = {"label": label, "scoreMaximum": score_maximum}
         if tag:
@@ -109,6 +111,7 @@ class AgsClient:
                                      resource_link_id=resource_link_id)
 
     def results(self, lineitem_url: str, *, user_id: str | None = None) -> list[dict]:
+        self.connector.checked(lineitem_url, "AGS line item")
         scopes = self.connector.require((SCOPE_RESULT_READONLY,), "reading results")
         url = sub_url(lineitem_url, "/results")
         if user_id:
@@ -125,6 +128,7 @@ class AgsClient:
     def post_score(self, lineitem_url: str, *, user_id: str, score_given: float | None, score_maximum: float,
                    activity_progress: str = "Completed", grading_progress: str = "FullyGraded",
                    comment: str | None = None, timestamp: datetime | None = None) -> None:
+        self.connector.checked(lineitem_url, "AGS line item")
         scopes = self.connector.require((SCOPE_SCORE,), "posting a score")
         score: dict[str, t.Any] = {
             "userId": user_id,

@@ -7,10 +7,13 @@ class LtiError(Exception):
 
     status = 400
     code = "lti_error"
+    retry_after: int | None = None  # seconds, with status 429 (a rate limit)
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 retry_after: int | None = None):
         super().__init__(message)
         self.message = message
+        self.retry_after = retry_after
         if status is not None:
             self.status = status
         if code is not None:

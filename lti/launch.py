@@ -11,16 +11,19 @@ certification cases (brief §5):
   our client id;
 * ``target_link_uri`` is required and must name one of the tool's launch URLs;
 * ``exp`` and ``iat`` are required and checked with a small clock-skew allowance;
-* only RS256 with a ``kid`` found in the platform's JWKS (fetched and cached; fetched
-  again once when the kid is unknown, to follow key rotation);
+* ``exp`` at most :data:`MAX_ID_TOKEN_LIFETIME` away, a finite number;
+* only RS256 with a ``kid`` found in the platform's JWKS (fetched through the outbound layer
+  and cached; fetched again when the kid is unknown, to follow key rotation, at most as
+  often as the refetch limit allows: :mod:`plugin.net.jwks`);
 * every refusal is an :class:`~lti.errors.LtiError` (a 4xx with a message naming the
   problem), never an unhandled exception.
 """
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 import secrets
+import time
 import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -42,7 +45,11 @@ from lti.config import DBRegistration, DBToolConfig
 from lti.errors import LaunchError, LtiError, UnknownPlatform
 from lti.login import STATE_PREFIX, CollectingCookies, DictRequest, same_endpoint
 from lti.platforms import launch_targets
-from lti.storage import DBLaunchDataStorage, kv_get, kv_set
+from lti.storage import DBLaunchDataStorage, kv_get
+from plugin.net import OutboundPolicy, outbound_session
+from plugin.net.http import SMALL
+from plugin.net.jwks import KeySetError, KeySets
+from plugin.ratelimit import Limits, RateLimited
 from plugin.storage.models import OneTimeToken, Platform
 from plugin.storage.secrets import SecretBox
 
@@ -50,8 +57,12 @@ CLOCK_SKEW = 60  # seconds of tolerance on exp / iat / nbf
 LAUNCH_DATA_TTL = 8 * 3600
 JWKS_CACHE_TTL = 3600
 MAX_ID_TOKEN = 64 * 1024
+# An id_token lives minutes (Moodle: 60 s, Open edX and Canvas: an hour); one valid for longer
+# than this is refused, as is a made-up exp such as 1e308.
+MAX_ID_TOKEN_LIFETIME = 4 * 3600
 ALLOWED_ALGS = ("RS256", "RS384", "RS512")
-HTTP_TIMEOUT = 10
+JWKS_REFETCH = "1 per minute"  # default of MICROCRED_RATELIMIT_JWKS_REFETCH
+_LIMITS: Limits | None = None  # counters of callers that bring none (tests, scripts)
 
 
 def _not_json(name: str) -> t.NoReturn:
@@ -83,7 +94,10 @@ class LaunchResult:
 
 class HardenedLaunch(MessageLaunch):
     def __init__(self, request: DictRequest, tool_config: DBToolConfig, *, session: Session, base_url: str,
-                 http: requests.Session | None = None, clock_skew: int = CLOCK_SKEW):
+                 http: requests.Session | None = None, clock_skew: int = CLOCK_SKEW,
+                 limits: Limits | None = None, jwks_refetch: str = JWKS_REFETCH):
+        # No session given: the strictest one (public addresses only), never a plain requests.Session.
+        http = http or outbound_session(OutboundPolicy(), max_bytes=SMALL)
         session_service = SessionService(request)
         storage = DBLaunchDataStorage(session)
         session_service.set_data_storage(storage)
@@ -96,6 +110,7 @@ class HardenedLaunch(MessageLaunch):
         self._state_record: dict | None = None
         self._platform: Platform | None = None
         self._client_id: str | None = None
+        self._key_sets = KeySets(session, http, limits or _default_limits(), jwks_refetch, JWKS_CACHE_TTL)
         self.set_launch_id(secrets.token_urlsafe(32))
 
     def _get_request_param(self, key: str) -> str:
@@ -193,27 +208,18 @@ class HardenedLaunch(MessageLaunch):
         return self
 
     # ---- keys
-    def _key_set(self, refresh: bool = False) -> dict:
+    def _key_set(self, kid: str) -> dict:
         platform = self._platform
         if platform.key_set and not platform.key_set_url:
             return platform.key_set
-        url = platform.key_set_url
-        cache_key = "jwks:" + hashlib.sha256(url.encode()).hexdigest()
-        if not refresh:
-            cached = kv_get(self._db, cache_key)
-            if isinstance(cached, dict):
-                return cached
         try:
-            resp = self._requests_session.get(url, timeout=HTTP_TIMEOUT)
-            resp.raise_for_status()
-            keys = resp.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise LaunchError(f"the platform's public keys could not be fetched from {url}: "
-                              f"{type(exc).__name__}") from None
-        if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
-            raise LaunchError(f"the platform's key set at {url} is not a JWKS")
-        kv_set(self._db, cache_key, keys, JWKS_CACHE_TTL)
-        return keys
+            return self._key_sets.get(platform.key_set_url, kid=kid, scope=f"platform:{platform.id}")
+        except KeySetError as exc:
+            raise LaunchError(f"the platform's public keys could not be used: {exc.message}") from None
+        except RateLimited as exc:
+            raise LaunchError(f"the id_token's kid {kid!r} is not in the platform's key set, which was fetched "
+                              f"again moments ago; try again in {exc.retry_after} s", status=429,
+                              code="rate_limited", retry_after=exc.retry_after) from None
 
     def get_public_key(self):
         header = self._jwt["header"]
@@ -221,19 +227,16 @@ class HardenedLaunch(MessageLaunch):
         alg = header.get("alg")
         if alg not in ALLOWED_ALGS:
             raise LaunchError(f"the id_token is signed with {alg!r}; only {', '.join(ALLOWED_ALGS)} are accepted")
-        if not isinstance(kid, str) or not kid:
+        if not isinstance(kid, str) or not kid or len(kid) > 255:
             raise LaunchError("the id_token header has no kid (key id)")
-        for refresh in (False, True):
-            if refresh and not self._platform.key_set_url:
-                break
-            for key in self._key_set(refresh).get("keys", []):
-                if isinstance(key, dict) and key.get("kid") == kid and key.get("alg", alg) == alg:
-                    if key.get("kty") != "RSA":  # PyJWT would raise InvalidKeyError (a 500) for RS* with it
-                        raise LaunchError(f"the platform key {kid!r} is not an RSA key; {alg} needs one")
-                    try:
-                        return JWK(**key).export_to_pem(), alg
-                    except Exception:
-                        raise LaunchError(f"the platform key {kid!r} is not a usable RSA public key") from None
+        for key in self._key_set(kid).get("keys", []):
+            if isinstance(key, dict) and key.get("kid") == kid and key.get("alg", alg) == alg:
+                if key.get("kty") != "RSA":  # PyJWT would raise InvalidKeyError (a 500) for RS* with it
+                    raise LaunchError(f"the platform key {kid!r} is not an RSA key; {alg} needs one")
+                try:
+                    return JWK(**key).export_to_pem(), alg
+                except Exception:
+                    raise LaunchError(f"the platform key {kid!r} is not a usable RSA public key") from None
         raise LaunchError(f"the id_token's kid {kid!r} is not in the platform's key set")
 
     def validate_jwt_signature(self) -> "HardenedLaunch":
@@ -252,6 +255,12 @@ class HardenedLaunch(MessageLaunch):
             raise LaunchError("the id_token's signature does not match the platform's key") from None
         except jwt.InvalidTokenError as exc:
             raise LaunchError(f"the id_token is invalid: {exc}") from None
+        exp = self._jwt["body"].get("exp")
+        if not isinstance(exp, (int, float)) or isinstance(exp, bool) or not math.isfinite(exp):
+            raise LaunchError("the id_token's exp claim must be a number (seconds since 1970)")
+        if exp > time.time() + MAX_ID_TOKEN_LIFETIME + self._clock_skew:
+            raise LaunchError(f"the id_token's exp is more than {MAX_ID_TOKEN_LIFETIME // 3600} hours away: "
+                              "id_tokens are short-lived (check the platform's clock)")
         return self
 
     def validate_nonce(self) -> "HardenedLaunch":
@@ -356,16 +365,24 @@ class HardenedLaunch(MessageLaunch):
                             product=self._platform.product)
 
 
+def _default_limits() -> Limits:
+    global _LIMITS
+    if _LIMITS is None:
+        _LIMITS = Limits()
+    return _LIMITS
+
+
 def validate_launch(session: Session, box: SecretBox, base_url: str, params: t.Mapping[str, t.Any], *,
                     cookies: t.Mapping[str, str] | None = None, secure: bool = False,
-                    http: requests.Session | None = None, clock_skew: int = CLOCK_SKEW) -> LaunchResult:
+                    http: requests.Session | None = None, clock_skew: int = CLOCK_SKEW,
+                    limits: Limits | None = None, jwks_refetch: str = JWKS_REFETCH) -> LaunchResult:
     """Validate the platform's form post (``id_token``, ``state``) and return the launch; raises LtiError."""
     for name in ("id_token", "state"):
         if params.get(name) is not None and not isinstance(params.get(name), str):
             raise LaunchError(f"the launch parameter {name} must be a string")
     request = DictRequest(params, secure=secure, cookies=cookies)
     launch = HardenedLaunch(request, DBToolConfig(session, box), session=session, base_url=base_url,
-                            http=http, clock_skew=clock_skew)
+                            http=http, clock_skew=clock_skew, limits=limits, jwks_refetch=jwks_refetch)
     launch.validate()
     return launch.result()
 

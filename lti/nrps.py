@@ -21,6 +21,7 @@ class NrpsClient:
 
     def members(self, *, role: str | None = None, limit: int | None = None) -> list[dict]:
         """Every member (``user_id``, ``roles``, ``status`` and, when shared, ``name``, ``email``…)."""
+        self.connector.checked(self.url, "NRPS memberships")
         scopes = self.connector.require((SCOPE_NRPS,), "listing course members")
         url = self.url
         params = {k: v for k, v in (("role", role), ("limit", limit)) if v}

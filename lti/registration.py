@@ -5,7 +5,9 @@ window. The tool then:
 
 1. fetches the platform's OpenID configuration and checks it (issuer on the same origin as
    the configuration URL, the endpoints the tool needs, HTTPS unless the platform is on
-   loopback outside production, private_key_jwt and RS256 offered when the platform says);
+   loopback outside production, every URL on an address the tool may call (:mod:`plugin.net`:
+   public, or allow-listed in ``MICROCRED_OUTBOUND_ALLOW``), private_key_jwt and RS256
+   offered when the platform says);
 2. registers itself (POST to ``registration_endpoint`` with the registration token as a
    bearer token) with its login, launch, deep-linking and JWKS URLs, the claims it wants,
    and the scopes it needs among those the platform supports (AGS line item, score, result,
@@ -17,21 +19,22 @@ window. The tool then:
 
 The payload comes from :class:`pylti1p3.dynamic_registration.DynamicRegistration` (pylti1p3next),
 whose ``register()`` drives steps 1-3; this module adds what that class leaves to the caller:
-validation with messages that say exactly what failed, timeouts, the bearer token on the
+validation with messages that say exactly what failed (never repeating what the address
+answered: anyone may open /lti/register), the outbound HTTP layer (addresses checked at
+connection time on every redirect hop, timeouts, a size limit), the bearer token on the
 configuration request (Moodle 4.3+ requires it), scope negotiation and storage.
 """
 from __future__ import annotations
 
 import ipaddress
 import json
-import socket
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from pylti1p3.dynamic_registration import DynamicRegistration
 from pylti1p3.exception import LtiException, LtiServiceException
 from sqlalchemy.orm import Session
@@ -41,6 +44,7 @@ from lti import (MESSAGE_DEEP_LINKING, MESSAGE_RESOURCE_LINK, SCOPE_LINEITEM, SC
 from lti.errors import LtiError
 from lti.platforms import (TOOL_DESCRIPTION, TOOL_TITLE, PlatformInput, RegistrationError, origin,
                            platform_as_dict, register_platform, tool_urls)
+from plugin.net import OutboundPolicy, describe_error, outbound_session
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -53,7 +57,6 @@ CLAIMS = ["iss", "sub", "name", "given_name", "family_name", "email", "locale"]
 # product_family_code values seen in the wild -> our Platform.product vocabulary.
 PRODUCTS = {"moodle": "moodle", "openedx": "openedx", "open_edx": "openedx", "edx": "openedx",
             "microcred-sandbox": "sandbox"}
-TIMEOUT = (5, 15)  # connect, read (seconds)
 MAX_BODY = 1_000_000  # a platform configuration or registration reply is a few KB
 
 # What each scope gives the instructor, for the "fewer scopes" warnings.
@@ -95,6 +98,7 @@ class RegistrationResult:
 
 # --------------------------------------------------------------------------- helpers
 def is_loopback(host: str | None) -> bool:
+    """A loopback *name or address* (for the http-on-this-machine rule; addresses are checked by the policy)."""
     if not host:
         return False
     if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
@@ -105,81 +109,55 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def _is_private_address(host: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
+def check_platform_url(name: str, value: Any, *, allow_http_loopback: bool, step: str,
+                       policy: OutboundPolicy | None = None) -> str:
+    """An absolute URL the tool may call: HTTPS (or HTTP on loopback outside production) to an
+    address the outbound policy allows (public, or allow-listed by the administrator).
 
-
-def check_platform_url(name: str, value: Any, *, allow_http_loopback: bool, step: str) -> str:
-    """An absolute URL the tool may call: HTTPS, or HTTP on loopback when allowed (tests, development)."""
+    The address is checked here, when the URL is read, for a clear message; the outbound layer
+    checks it again for every connection (:mod:`plugin.net.http`)."""
     if not isinstance(value, str) or not value:
         raise DynamicRegistrationError(f"the platform's {name} is missing", step=step)
+    shown = value[:200]
     try:
         parts = urlsplit(value)
         host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        raise DynamicRegistrationError(f"the platform's {name} is not a valid URL: {value!r}", step=step) from None
+        raise DynamicRegistrationError(f"the platform's {name} is not a valid URL: {shown!r}", step=step) from None
     if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
-        raise DynamicRegistrationError(f"the platform's {name} must be an absolute https URL, got {value!r}",
+        raise DynamicRegistrationError(f"the platform's {name} must be an absolute https URL, got {shown!r}",
                                        step=step)
     if parts.scheme == "http" and not (allow_http_loopback and is_loopback(host)):
         raise DynamicRegistrationError(
-            f"the platform's {name} must use https (got {value!r}); plain http is accepted only for "
+            f"the platform's {name} must use https (got {shown!r}); plain http is accepted only for "
             "a platform on this machine (localhost) outside production", step=step)
-    if not allow_http_loopback and (is_loopback(host) or _is_private_address(host)):
+    refused = (policy or OutboundPolicy()).refusal_for_url(value)
+    if refused is not None:
         raise DynamicRegistrationError(
-            f"the platform's {name} points to a local or private address ({host}); "
-            "a production tool registers only platforms on public addresses", step=step)
-    if not allow_http_loopback:
-        # A public-looking name may resolve to an internal address (intranet names, *.nip.io,
-        # cloud metadata): check what it resolves to now. A name that does not resolve is left
-        # to the request itself, which then fails to connect.
-        for address in _resolved_addresses(host, parts.port or 443):
-            if _is_private_address(address):
-                raise DynamicRegistrationError(
-                    f"the platform's {name} points to a local or private address ({host} is {address}); "
-                    "a production tool registers only platforms on public addresses", step=step)
+            f"the platform's {name} points to a local or private address: {refused.message}", step=step)
     return value
 
 
-def internal_address(url: str, *, allow_loopback: bool) -> str | None:
-    """The local/private address ``url``'s host is or resolves to (``None`` when public).
+def _describe(response: requests.Response) -> str:
+    """What a reply was, without any of its content (the tool never repeats what an address answered)."""
+    return (f"HTTP {response.status_code}, Content-Type {response.headers.get('Content-Type', 'none')[:80]}, "
+            f"{len(response.content or b'')} bytes")
 
-    Loopback is let through with ``allow_loopback`` (development and tests)."""
+
+_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{1,63}")
+
+
+def _error_code(response: requests.Response) -> str:
+    """The platform's error *code*, when its reply is one (RFC 7591 ``{"error": "invalid_…"}``, or
+    Moodle's bare ``token_already_used``): an identifier, never prose or markup from the reply."""
+    text = (response.content or b"")[:2000].decode("utf-8", "replace").strip()
     try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
+        body = json.loads(text)
+        text = body.get("error") if isinstance(body, dict) else ""
     except ValueError:
-        return None
-    if not host:
-        return None
-    if is_loopback(host):
-        return None if allow_loopback else host
-    for address in [host] if _is_private_address(host) else _resolved_addresses(host, port or 443):
-        if _is_private_address(address) and not (allow_loopback and is_loopback(address)):
-            return address
-    return None
-
-
-def _resolved_addresses(host: str, port: int) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return []
-    # IPv6 results carry a scope id ("fe80::1%eth0") in some resolvers: keep the address only.
-    return [str(info[4][0]).split("%", 1)[0] for info in infos]
-
-
-def _excerpt(response: requests.Response) -> str:
-    try:
-        text = response.text
-    except Exception:
-        return ""
-    text = " ".join(text.split())
-    return text[:300] + ("…" if len(text) > 300 else "")
+        pass
+    return f" ({text})" if isinstance(text, str) and _ERROR_CODE.fullmatch(text) else ""
 
 
 def _json_object(response: requests.Response, what: str, step: str) -> dict:
@@ -187,15 +165,17 @@ def _json_object(response: requests.Response, what: str, step: str) -> dict:
         raise DynamicRegistrationError(f"the {what} is too large ({len(response.content)} bytes)", step=step,
                                        status=502)
     try:
-        body = json.loads(response.content or b"")
+        body = json.loads(response.content or b"", parse_constant=_not_json)
     except ValueError:
-        raise DynamicRegistrationError(
-            f"the {what} is not JSON (HTTP {response.status_code}, "
-            f"Content-Type {response.headers.get('Content-Type', 'none')}): {_excerpt(response)}",
-            step=step, status=502) from None
+        raise DynamicRegistrationError(f"the {what} is not JSON ({_describe(response)})", step=step,
+                                       status=502) from None
     if not isinstance(body, dict):
         raise DynamicRegistrationError(f"the {what} is not a JSON object", step=step, status=502)
     return body
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not JSON")
 
 
 def _scope_list(value: Any) -> list[str] | None:
@@ -216,13 +196,14 @@ def product_of(config: dict) -> tuple[str, str | None]:
 
 
 # --------------------------------------------------------------------------- validation
-def validate_openid_configuration(url: str, config: dict, *, allow_http_loopback: bool) -> dict:
+def validate_openid_configuration(url: str, config: dict, *, allow_http_loopback: bool,
+                                  policy: OutboundPolicy | None = None) -> dict:
     """Check a platform's OpenID configuration; raise :class:`DynamicRegistrationError` naming the problem."""
     step = "openid_configuration"
     issuer = config.get("issuer")
     if not isinstance(issuer, str) or not issuer:
         raise DynamicRegistrationError("the platform's OpenID configuration has no issuer", step=step)
-    check_platform_url("issuer", issuer, allow_http_loopback=allow_http_loopback, step=step)
+    check_platform_url("issuer", issuer, allow_http_loopback=allow_http_loopback, step=step, policy=policy)
     if origin(issuer) != origin(url):
         raise DynamicRegistrationError(
             f"the platform's issuer {issuer!r} is not on the same site as its OpenID configuration URL "
@@ -232,10 +213,10 @@ def validate_openid_configuration(url: str, config: dict, *, allow_http_loopback
         raise DynamicRegistrationError(
             "the platform's OpenID configuration lacks " + ", ".join(missing), step=step)
     for name in REQUIRED_ENDPOINTS:
-        check_platform_url(name, config[name], allow_http_loopback=allow_http_loopback, step=step)
+        check_platform_url(name, config[name], allow_http_loopback=allow_http_loopback, step=step, policy=policy)
     if config.get("authorization_server"):
         check_platform_url("authorization_server", config["authorization_server"],
-                           allow_http_loopback=allow_http_loopback, step=step)
+                           allow_http_loopback=allow_http_loopback, step=step, policy=policy)
     methods = config.get("token_endpoint_auth_methods_supported")
     if isinstance(methods, list) and methods and "private_key_jwt" not in methods:
         raise DynamicRegistrationError(
@@ -329,13 +310,10 @@ def scope_warnings(requested: list[str], granted: list[str], config: dict) -> li
 
 
 # --------------------------------------------------------------------------- the flow
-class _TimeoutSession(requests.Session):
-    """requests has no session-wide timeout; every call of the registration gets one."""
-
-    def request(self, method, url, **kwargs):
-        kwargs.setdefault("timeout", TIMEOUT)
-        kwargs.setdefault("allow_redirects", False)
-        return super().request(method, url, **kwargs)
+def _open_session(policy: OutboundPolicy) -> requests.Session:
+    """The registration's HTTP client: the outbound layer (addresses checked at connection time,
+    on every redirect hop; timeouts; at most MAX_BODY bytes read)."""
+    return outbound_session(policy, max_bytes=MAX_BODY)
 
 
 class ToolDynamicRegistration(DynamicRegistration):
@@ -345,13 +323,14 @@ class ToolDynamicRegistration(DynamicRegistration):
     description = TOOL_DESCRIPTION
 
     def __init__(self, base_url: str, openid_configuration_url: str, registration_token: str | None, *,
-                 allow_http_loopback: bool, http_factory=None):
+                 allow_http_loopback: bool, http_factory=None, policy: OutboundPolicy | None = None):
         self.urls = tool_urls(base_url)
+        self.policy = policy or OutboundPolicy()
         self.base_url = base_url.rstrip("/")
         self.openid_configuration_url = openid_configuration_url
         self.registration_token = registration_token or None
         self.allow_http_loopback = allow_http_loopback
-        self._http_factory = http_factory or _TimeoutSession
+        self._http_factory = http_factory or (lambda: _open_session(self.policy))
         self.config: dict | None = None
         self.scopes: list[str] = list(TOOL_SCOPES)
         self.reply: dict | None = None
@@ -409,26 +388,24 @@ class ToolDynamicRegistration(DynamicRegistration):
     def get_openid_configuration(self) -> dict:
         step = "openid_configuration"
         url = check_platform_url("openid_configuration URL", self.openid_configuration_url,
-                                 allow_http_loopback=self.allow_http_loopback, step=step)
+                                 allow_http_loopback=self.allow_http_loopback, step=step, policy=self.policy)
         headers = {"Accept": "application/json"}
         if self.registration_token:
             headers["Authorization"] = "Bearer " + self.registration_token
         with self.get_request_session() as http:
             try:
-                response = http.get(url, headers=headers, stream=True)
-                # Anyone can open /lti/register: never read an unbounded body into memory.
-                response._content = response.raw.read(MAX_BODY + 1, decode_content=True)
-                response.close()
-            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                response = http.get(url, headers=headers)
+            except requests.RequestException as exc:
                 raise DynamicRegistrationError(
-                    f"could not fetch the platform's OpenID configuration from {url}: {type(exc).__name__}",
-                    step=step, status=502, detail=str(exc)) from None
+                    f"could not fetch the platform's OpenID configuration from {url}: {describe_error(exc)}",
+                    step=step, status=502) from None
         if response.status_code != 200:
             raise DynamicRegistrationError(
-                f"the platform answered HTTP {response.status_code} to the OpenID configuration request "
-                f"({url}): {_excerpt(response)}", step=step, status=502)
+                f"the platform answered HTTP {response.status_code}{_error_code(response)} to the OpenID "
+                f"configuration request ({url})",
+                step=step, status=502)
         config = _json_object(response, "platform's OpenID configuration", step)
-        validate_openid_configuration(url, config, allow_http_loopback=self.allow_http_loopback)
+        validate_openid_configuration(url, config, allow_http_loopback=self.allow_http_loopback, policy=self.policy)
         self.config = config
         self.scopes = requested_scopes(config)
         return config
@@ -441,10 +418,14 @@ class ToolDynamicRegistration(DynamicRegistration):
 
 def register(session: Session, *, base_url: str, openid_configuration_url: str,
              registration_token: str | None, allow_http_loopback: bool,
-             http_factory=None) -> RegistrationResult:
-    """Run the whole Dynamic Registration and store the platform (in ``session``; the caller commits)."""
+             http_factory=None, policy: OutboundPolicy | None = None) -> RegistrationResult:
+    """Run the whole Dynamic Registration and store the platform (in ``session``; the caller commits).
+
+    ``policy``: the addresses the tool may call (the services' ``outbound``); the strictest
+    (public addresses only) when not given."""
     flow = ToolDynamicRegistration(base_url, openid_configuration_url, registration_token,
-                                   allow_http_loopback=allow_http_loopback, http_factory=http_factory)
+                                   allow_http_loopback=allow_http_loopback, http_factory=http_factory,
+                                   policy=policy)
     if not openid_configuration_url:
         raise DynamicRegistrationError(
             "the openid_configuration parameter is missing: open this address from your platform's "
@@ -460,15 +441,15 @@ def register(session: Session, *, base_url: str, openid_configuration_url: str,
         response = exc.response
         if response.ok:
             raise DynamicRegistrationError(
-                f"the platform's registration reply is not JSON (HTTP {response.status_code} from {endpoint}): "
-                f"{_excerpt(response)}", step="registration", status=502) from None
+                f"the platform's registration reply is not JSON ({_describe(response)} from {endpoint})",
+                step="registration", status=502) from None
         raise DynamicRegistrationError(
-            f"the platform refused the registration: HTTP {response.status_code} from {endpoint}: "
-            f"{_excerpt(response)}", step="registration", status=502) from None
+            f"the platform refused the registration: HTTP {response.status_code}{_error_code(response)} "
+            f"from {endpoint}", step="registration", status=502) from None
     except requests.RequestException as exc:
         raise DynamicRegistrationError(
-            f"could not reach the platform's registration endpoint {endpoint}: {type(exc).__name__}",
-            step="registration", status=502, detail=str(exc)) from None
+            f"could not reach the platform's registration endpoint {endpoint}: {describe_error(exc)}",
+            step="registration", status=502) from None
     except (LtiException, AssertionError) as exc:
         raise DynamicRegistrationError(f"the platform's registration reply is not usable: {exc}",
                                        step="registration", status=502) from None
@@ -480,6 +461,11 @@ def register(session: Session, *, base_url: str, openid_configuration_url: str,
     if not isinstance(reply, dict):
         raise DynamicRegistrationError("the platform's registration reply is not a JSON object",
                                        step="registration", status=502)
+    try:
+        json.dumps(reply, allow_nan=False)  # requests' .json() lets NaN and Infinity through; JSON has neither
+    except ValueError:
+        raise DynamicRegistrationError("the platform's registration reply is not JSON (NaN or Infinity in it)",
+                                       step="registration", status=502) from None
     client_id, deployment_id, tool_conf = validate_registration_response(reply)
     granted = granted_scopes(flow.scopes, reply)
     warnings = scope_warnings(flow.scopes, granted, config)

@@ -5,15 +5,20 @@ as pylti1p3's :class:`~pylti1p3.service_connector.ServiceConnector` does; this s
 adds what it leaves abstract or missing: the access token is cached in ``key_value``
 until shortly before it expires, the scopes the platform actually *granted* are
 remembered (Moodle may grant only ``lineitem.readonly``), an operation needing a scope
-that was not granted fails with :class:`~lti.errors.ScopeNotGranted`, HTTP calls have
-timeouts, and every failure is a :class:`~lti.errors.ServiceError` naming the platform's reply.
+that was not granted fails with :class:`~lti.errors.ScopeNotGranted`, HTTP calls go through
+the outbound layer (:mod:`plugin.net`: every address checked at connection time, timeouts, a
+size limit), and every failure is a :class:`~lti.errors.ServiceError` naming what failed.
+The URLs come from launches (AGS/NRPS claims) and registrations: they are checked when
+stored too (:func:`check_service_url`).
 """
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import typing as t
 import uuid
+from urllib.parse import urlsplit
 
 import requests
 from pylti1p3.exception import LtiServiceException
@@ -22,16 +27,42 @@ from pylti1p3.service_connector import ServiceConnector
 from lti.config import DBToolConfig
 from lti.errors import ScopeNotGranted, ServiceError
 from lti.storage import kv_delete, kv_get, kv_set
+from plugin.net import describe_error
 from plugin.storage.models import Platform
 
-TIMEOUT = 15
 EXPIRY_MARGIN = 30  # seconds: refresh a token this long before the platform says it expires
+_OAUTH_ERROR = re.compile(r"[a-z_]{1,64}")  # RFC 6749 error codes; anything else is not repeated
 
 
-class _Timeout(requests.Session):
-    def request(self, *args, **kwargs):
-        kwargs.setdefault("timeout", TIMEOUT)
-        return super().request(*args, **kwargs)
+def check_service_url(services, url: t.Any, what: str) -> str | None:
+    """A service URL from a launch, or the reason it is refused (None when the tool may call it)."""
+    from plugin.net import OutboundPolicy
+    if not isinstance(url, str) or not url or len(url) > 2048:
+        return f"the {what} URL is missing or too long"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"the {what} URL is not an absolute http(s) URL"
+    policy = services.outbound if services is not None else OutboundPolicy()
+    refused = policy.refusal_for_url(url)
+    return f"the {what} URL is refused: {refused.message}" if refused else None
+
+
+# The URLs of each service claim of a launch the tool may call later.
+SERVICE_URLS = {"ags": (("lineitems", "AGS line items"), ("lineitem", "AGS line item")),
+                "nrps": (("context_memberships_url", "NRPS memberships"),)}
+
+
+def service_claim_problems(services, name: str, claim: t.Any) -> list[str]:
+    """Why a launch's AGS (``name="ags"``) or NRPS claim cannot be kept; empty when it can."""
+    if not isinstance(claim, dict):
+        return [f"the {name} claim is not an object"]
+    problems = []
+    for key, what in SERVICE_URLS.get(name, ()):
+        if claim.get(key) is not None:
+            problem = check_service_url(services, claim.get(key), what)
+            if problem:
+                problems.append(problem)
+    return problems
 
 
 class PlatformConnector(ServiceConnector):
@@ -45,8 +76,7 @@ class PlatformConnector(ServiceConnector):
                 raise ServiceError(f"platform registration {platform_id} no longer exists", status=404)
             registration = DBToolConfig(s, services.secrets).registration_for(platform)
             s.expunge_all()
-        http = http or _Timeout()
-        http.headers.setdefault("User-Agent", "microcred")
+        http = http or services.http()
         super().__init__(registration, http)
         self._services = services
         self.platform_id = platform_id
@@ -90,16 +120,16 @@ class PlatformConnector(ServiceConnector):
                 "scope": " ".join(scopes),
             }, headers={"Accept": "application/json"})
         except requests.RequestException as exc:
-            raise ServiceError(f"the platform's token endpoint {reg.get_auth_token_url()} is unreachable: "
-                               f"{type(exc).__name__}") from None
+            raise ServiceError(f"the platform's token endpoint {reg.get_auth_token_url()} failed: "
+                               f"{describe_error(exc)}") from None
         try:
             body = r.json()
         except ValueError:
             body = None
         if not r.ok or not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
             detail = ""
-            if isinstance(body, dict):
-                detail = ": " + " ".join(str(body.get(k)) for k in ("error", "error_description") if body.get(k))
+            if isinstance(body, dict) and isinstance(body.get("error"), str) and _OAUTH_ERROR.fullmatch(body["error"]):
+                detail = ": " + body["error"]  # the OAuth error code only: nothing else of the reply is repeated
             if isinstance(body, dict) and body.get("error") == "invalid_scope":
                 raise ScopeNotGranted(f"the platform did not grant the scope(s) {' '.join(scopes)}{detail}")
             raise ServiceError(f"the platform refused an access token for {' '.join(scopes)} "
@@ -140,7 +170,16 @@ class PlatformConnector(ServiceConnector):
         return scopes
 
     # ---- requests
+    def checked(self, url: t.Any, what: str = "platform service") -> str:
+        """``url`` when the tool may call it; else ServiceError. Called before a token is asked for,
+        so neither the token request nor the bearer token goes anywhere for an internal URL."""
+        problem = check_service_url(self._services, url, what)
+        if problem:
+            raise ServiceError(problem, status=502)
+        return url
+
     def request(self, scopes: t.Sequence[str], url: str, **kwargs) -> dict:
+        self.checked(url)  # the connection-time check stays the guard; this gives the clear message early
         for attempt in (0, 1):
             try:
                 return self.make_service_request(scopes, url, **kwargs)
@@ -151,7 +190,7 @@ class PlatformConnector(ServiceConnector):
                     continue
                 raise ServiceError(f"the platform answered HTTP {status} to {url}", status=502) from None
             except requests.RequestException as exc:
-                raise ServiceError(f"the platform service {url} is unreachable: {type(exc).__name__}") from None
+                raise ServiceError(f"the platform service {url} failed: {describe_error(exc)}") from None
             except ValueError:
                 raise ServiceError(f"the platform service {url} did not answer JSON") from None
         raise ServiceError(f"the platform kept refusing our access token at {url}")  # pragma: no cover

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -36,6 +37,23 @@ class Services:
     def session(self):
         """A transactional session: ``with services.session() as s: ...``."""
         return transaction(self.sessions)
+
+    @cached_property
+    def outbound(self):
+        """The address policy of every outbound request (:mod:`plugin.net`)."""
+        from plugin.net import OutboundPolicy
+        return OutboundPolicy.from_settings(self.settings)
+
+    def http(self, **kwargs):
+        """A new session for calling a URL the tool was given (see :func:`plugin.net.outbound_session`)."""
+        from plugin.net import outbound_session
+        return outbound_session(self.outbound, **kwargs)
+
+    @cached_property
+    def limits(self):
+        """Rate-limit counters outside web requests (:mod:`plugin.ratelimit`)."""
+        from plugin.ratelimit import Limits
+        return Limits.from_settings(self.settings)
 
 
 def build_services(settings: Settings, *, migrate_schema: bool | None = None, check_schema: bool = True) -> Services:

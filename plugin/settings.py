@@ -77,6 +77,14 @@ class Settings:
     trusted_proxies: int = 0
     default_locale: str = "en"
     max_upload_bytes: int = 2 * 1024 * 1024
+    # Local/private addresses the tool may call (MICROCRED_OUTBOUND_ALLOW; see plugin.net.policy).
+    outbound_allow: list[str] = field(default_factory=list)
+    # Rate limits ('N per second|minute|hour|day', several joined with ';'); see docs/settings.md.
+    ratelimit_login: str = "5 per minute"
+    ratelimit_registration: str = "10 per minute;50 per day"
+    ratelimit_verify: str = "30 per minute;1000 per day"
+    ratelimit_webhook: str = "600 per minute"
+    ratelimit_jwks_refetch: str = "1 per minute"
     generated: list[str] = field(default_factory=list)  # what the embedded default created
 
     @property
@@ -121,12 +129,32 @@ class Settings:
         s.trusted_proxies = _int("MICROCRED_TRUSTED_PROXIES", e.get("MICROCRED_TRUSTED_PROXIES"), 0)
         s.default_locale = e.get("MICROCRED_DEFAULT_LOCALE") or "en"
         s.max_upload_bytes = _int("MICROCRED_MAX_UPLOAD_BYTES", e.get("MICROCRED_MAX_UPLOAD_BYTES"), s.max_upload_bytes)
+        s.outbound_allow = [x.strip() for x in (e.get("MICROCRED_OUTBOUND_ALLOW") or "").split(",") if x.strip()]
+        s.ratelimit_login = (e.get("MICROCRED_RATELIMIT_LOGIN") or s.ratelimit_login).strip()
+        s.ratelimit_registration = (e.get("MICROCRED_RATELIMIT_REGISTRATION") or s.ratelimit_registration).strip()
+        s.ratelimit_verify = (e.get("MICROCRED_RATELIMIT_VERIFY") or s.ratelimit_verify).strip()
+        s.ratelimit_webhook = (e.get("MICROCRED_RATELIMIT_WEBHOOK") or s.ratelimit_webhook).strip()
+        s.ratelimit_jwks_refetch = (e.get("MICROCRED_RATELIMIT_JWKS_REFETCH") or s.ratelimit_jwks_refetch).strip()
         for k, v in overrides.items():
             setattr(s, k, v)
         s._complete()
         return s
 
     def _complete(self) -> None:
+        from plugin.net.policy import AllowListError, parse_allow_list
+        from plugin.ratelimit import RateLimitError, parse_rate
+        try:
+            parse_allow_list(self.outbound_allow)
+        except AllowListError as exc:
+            raise SettingsError(f"MICROCRED_OUTBOUND_ALLOW: {exc}") from None
+        for name, variable in (("login", "MICROCRED_RATELIMIT_LOGIN"),
+                               ("registration", "MICROCRED_RATELIMIT_REGISTRATION"),
+                               ("verify", "MICROCRED_RATELIMIT_VERIFY"), ("webhook", "MICROCRED_RATELIMIT_WEBHOOK"),
+                               ("jwks_refetch", "MICROCRED_RATELIMIT_JWKS_REFETCH")):
+            try:
+                parse_rate(variable, getattr(self, f"ratelimit_{name}"))
+            except RateLimitError as exc:
+                raise SettingsError(str(exc)) from None
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SettingsError(f"MICROCRED_BASE_URL must be an absolute http(s) URL, got {self.base_url!r}")

@@ -88,6 +88,14 @@ def settings(tmp_path, database_url, monkeypatch):
         "MICROCRED_KEK": generate_kek(),
         "MICROCRED_CONTEXTS_FETCH": "false",
         "MICROCRED_MAIL_BACKEND": "file",
+        # The suite's platforms, bridges and key servers are real HTTP servers on loopback: the
+        # tool may call loopback only because this says so (tests of the refusal drop it).
+        "MICROCRED_OUTBOUND_ALLOW": "127.0.0.0/8,::1",
+        # Fuzzing sends thousands of requests through one app: limits high enough not to stand in
+        # the way (the limit tests set their own; the sign-in limit keeps its default).
+        "MICROCRED_RATELIMIT_REGISTRATION": "100000 per minute",
+        "MICROCRED_RATELIMIT_VERIFY": "100000 per minute",
+        "MICROCRED_RATELIMIT_WEBHOOK": "100000 per minute",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -146,12 +146,16 @@ def check_bridges(services, platform: Platform, course_id: str | None = None) ->
     results: list[tuple[str, bool, str]] = []
     oe = (platform.bridge_settings or {}).get("openedx") or {}
     if oe.get("webhook_jwks_url"):
+        from plugin.net.http import SMALL
+        from plugin.net.jwks import KeySetError, fetch_key_set
         try:
-            keys = jwt.PyJWKClient(oe["webhook_jwks_url"], cache_jwk_set=False, timeout=10).get_signing_keys()
+            keys = jwt.PyJWKSet.from_dict(fetch_key_set(services.http(max_bytes=SMALL), oe["webhook_jwks_url"])).keys
             results.append((N_("openedx webhook key"), True,
                             N_("%(url)s serves %(count)s signing key(s): %(kids)s", url=oe["webhook_jwks_url"],
                                count=len(keys), kids=", ".join(k.key_id or "(no kid)" for k in keys))))
-        except jwt.PyJWKClientError as exc:
+        except KeySetError as exc:
+            results.append((N_("openedx webhook key"), False, exc.message))
+        except jwt.PyJWTError as exc:
             results.append((N_("openedx webhook key"), False, f"{oe['webhook_jwks_url']}: {exc}"))
     elif oe.get("webhook_jwks"):
         results.append((N_("openedx webhook key"), True, N_("%(count)s key(s) registered from a file",

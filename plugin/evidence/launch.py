@@ -7,22 +7,26 @@ the id_token's claims. It:
 * remembers the learner's Open edX username (``preferred_username``, sent when the course
   shares it) so the grades API can be matched to the learner;
 * records the tool's own AGS line item in the policy of ``ags`` credentials, from an
-  instructor's launch (AGS claim ``lineitem``);
+  instructor's launch (AGS claim ``lineitem``), unless its address is one the tool does not
+  call (:mod:`plugin.net`);
 * turns a learner's launch into evidence for ``gated_launch`` credentials
   (:mod:`plugin.evidence.gated_launch`), issuing when the policy is automatic.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from plugin.evidence.base import definitions_for_course
+from plugin.logging import log_event
 from plugin.evidence.gated_launch import evidence_from_launch
 from plugin.issuance.auto import Outcome
 from plugin.storage.models import Learner, Platform
 
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+log = logging.getLogger("microcred.evidence.launch")
 
 
 def on_launch(session: Session, services, actor: Any, claims: dict[str, Any] | None = None) -> list[Outcome]:
@@ -38,6 +42,14 @@ def on_launch(session: Session, services, actor: Any, claims: dict[str, Any] | N
                 learner.external_ids = {**(learner.external_ids or {}), "openedx_username": username}
     course_id = getattr(actor, "course_id", None)
     lineitem = (claims.get(AGS_CLAIM) or {}).get("lineitem") if isinstance(claims.get(AGS_CLAIM), dict) else None
+    if course_id and lineitem and ("instructor" in roles or "admin" in roles):
+        from lti.service import check_service_url
+        problem = check_service_url(services, lineitem, "AGS line item")
+        if problem:
+            # The tool would send its access token there when a learner opens the page: never an
+            # internal address, whoever registered the platform (Dynamic Registration is open).
+            log_event(log, "AGS line item not recorded", logging.WARNING, course_id=course_id, problem=problem)
+            lineitem = None
     if course_id and lineitem and ("instructor" in roles or "admin" in roles):
         for definition, policy in definitions_for_course(session, course_id, "ags", enabled_only=False):
             if policy.ags_lineitem != lineitem:

@@ -26,6 +26,7 @@ from plugin.domain.i18n import N_, Msg
 from plugin.domain.policy import CoursePolicy, Observation
 from plugin.evidence.base import BridgeError, BridgeNotConfigured, LearnerResult, PullSource, bridge_settings
 from plugin.evidence.bridge_config import open_secret
+from plugin.net import AddressRefused, OutboundPolicy, describe_error, outbound_session
 from plugin.storage.models import Course, Learner, Platform
 
 FUNCTIONS = ("core_completion_get_course_completion_status", "gradereport_user_get_grade_items",
@@ -61,7 +62,7 @@ class MoodleClient:
     def __init__(self, site_url: str, token: str, *, http: requests.Session | None = None, timeout: float = 20.0):
         self.site_url = site_url.rstrip("/")
         self.token = token
-        self.http = http or requests.Session()
+        self.http = http or outbound_session(OutboundPolicy())  # public addresses only, unless given
         self.timeout = timeout
 
     @property
@@ -74,8 +75,8 @@ class MoodleClient:
             resp = self.http.post(self.endpoint, params=query, data=_flatten(params), timeout=self.timeout)
         except requests.RequestException as exc:
             raise MoodleError(N_("Moodle at %(url)s could not be reached: %(error)s",
-                                 url=self.site_url, error=type(exc).__name__),
-                              errorcode="unreachable", retryable=True) from None
+                                 url=self.site_url, error=describe_error(exc)),
+                              errorcode="unreachable", retryable=not isinstance(exc, AddressRefused)) from None
         if resp.status_code != 200:
             raise MoodleError(N_("Moodle answered HTTP %(status)s for %(function)s (is %(endpoint)s the Moodle "
                                  "site root?)", status=resp.status_code, function=function, endpoint=self.endpoint),
@@ -193,7 +194,7 @@ class MoodleSource(PullSource):
                                          "(microcred bridge set --moodle-url URL --moodle-token T)",
                                          platform=platform.issuer))
         token = open_secret(services, platform, "moodle", "token_sealed")
-        return cls(MoodleClient(conf["url"], token, http=http))
+        return cls(MoodleClient(conf["url"], token, http=http or services.http()))
 
     def _needs_completion(self, policy: CoursePolicy) -> bool:
         return policy.rule in ("completion", "course_passed")

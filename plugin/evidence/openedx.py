@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
+import math
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
@@ -36,6 +36,10 @@ from plugin.domain.policy import CoursePolicy, Observation
 from plugin.evidence.base import (BridgeError, BridgeNotConfigured, LearnerResult, PullSource, bridge_settings,
                                   platforms_for_issuer)
 from plugin.evidence.bridge_config import open_secret
+from plugin.net import AddressRefused, OutboundPolicy, describe_error, outbound_session
+from plugin.net.http import SMALL
+from plugin.net.jwks import KeySetError, KeySets
+from plugin.ratelimit import RateLimited
 from plugin.storage.models import Course, Learner, OneTimeToken, Platform
 
 log = logging.getLogger("microcred.evidence.openedx")
@@ -46,16 +50,19 @@ MAX_LIFETIME = 600  # seconds between iat and exp
 CLOCK_SKEW = 60  # seconds of clock difference tolerated
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "EdDSA"]
 JTI_KIND = "openedx-webhook"
+KEYS_TTL = 300  # seconds a fetched webhook key set is used before it is fetched again
 
 
 class WebhookRejected(Exception):
-    """A webhook that must not be processed; ``status`` and ``code`` go back to the sender."""
+    """A webhook that must not be processed; ``status`` and ``code`` go back to the sender
+    (with ``retry_after`` seconds for a 429)."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, *, retry_after: int | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
 
 class WebhookUser(BaseModel):
@@ -82,39 +89,39 @@ class PassingEventData(BaseModel):
 
 
 # --------------------------------------------------------------------------- keys
-_JWKS_CLIENTS: dict[str, jwt.PyJWKClient] = {}
-_JWKS_LOCK = threading.Lock()
+def webhook_key_sets(session: Session, services) -> KeySets:
+    """The webhook's key sets: fetched through the outbound layer, cached five minutes, refetched
+    for an unknown kid at most as often as MICROCRED_RATELIMIT_JWKS_REFETCH allows per platform."""
+    return KeySets(session, services.http(max_bytes=SMALL), services.limits,
+                   services.settings.ratelimit_jwks_refetch, ttl=KEYS_TTL)
 
 
-def _jwks_client(url: str) -> jwt.PyJWKClient:
-    with _JWKS_LOCK:
-        client = _JWKS_CLIENTS.get(url)
-        if client is None:
-            client = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300, timeout=10)
-            _JWKS_CLIENTS[url] = client
-        return client
-
-
-def webhook_keys(platform: Platform, kid: str | None) -> list[jwt.PyJWK]:
+def webhook_keys(platform: Platform, kid: str | None, key_sets: KeySets | None = None) -> list[jwt.PyJWK]:
     """The platform's registered webhook keys matching ``kid`` (all of them when no kid)."""
     conf = bridge_settings(platform, "openedx")
-    keys: list[jwt.PyJWK] = []
+    key_set: dict[str, Any] | None = None
     if conf.get("webhook_jwks"):
-        try:
-            keys = list(jwt.PyJWKSet.from_dict(conf["webhook_jwks"]).keys)
-        except jwt.PyJWTError as exc:
-            raise WebhookRejected(500, "bad_registered_key", f"the registered webhook key is unusable: {exc}")
+        key_set = conf["webhook_jwks"]
     elif conf.get("webhook_jwks_url"):
-        client = _jwks_client(conf["webhook_jwks_url"])
+        if key_sets is None:
+            raise WebhookRejected(503, "jwks_unreachable", "the platform's webhook key set cannot be fetched here")
         try:
-            if kid:
-                return [client.get_signing_key(kid)]
-            keys = client.get_signing_keys()
-        except jwt.PyJWKClientConnectionError as exc:
-            raise WebhookRejected(503, "jwks_unreachable",
-                                  f"the platform's webhook key set could not be fetched: {exc}") from None
-        except jwt.PyJWKClientError as exc:
-            raise WebhookRejected(401, "unknown_key", f"no registered webhook key matches this token: {exc}") from None
+            key_set = key_sets.get(conf["webhook_jwks_url"], kid=kid, scope=f"platform:{platform.id}")
+        except KeySetError as exc:
+            status, code = (503, "jwks_unreachable") if exc.unreachable else (502, "bad_key_set")
+            raise WebhookRejected(status, code, f"the platform's webhook keys could not be used: {exc.message}") from None
+        except RateLimited as exc:
+            raise WebhookRejected(429, "rate_limited",
+                                  f"no webhook key has the kid {kid!r}, and the platform's key set was fetched again "
+                                  f"moments ago; try again in {exc.retry_after} s",
+                                  retry_after=exc.retry_after) from None
+    keys: list[jwt.PyJWK] = []
+    if key_set is not None:
+        try:
+            keys = list(jwt.PyJWKSet.from_dict(key_set).keys)
+        except jwt.PyJWTError as exc:
+            source = "registered" if conf.get("webhook_jwks") else "fetched"
+            raise WebhookRejected(502, "bad_registered_key", f"the {source} webhook key set is unusable: {exc}") from None
     if kid:
         # A key registered without a kid still verifies tokens that name one.
         keys = [k for k in keys if k.key_id == kid] or [k for k in keys if not k.key_id]
@@ -132,7 +139,8 @@ def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
-def verify_webhook(session: Session, token: str, *, audience: str, now: float | None = None) -> tuple[Platform, dict[str, Any]]:
+def verify_webhook(session: Session, token: str, *, audience: str, now: float | None = None,
+                   key_sets: KeySets | None = None) -> tuple[Platform, dict[str, Any]]:
     """Check a webhook JWT completely and consume its ``jti``; returns (platform, claims).
 
     Raises :class:`WebhookRejected` naming the problem. The ``jti`` is stored in the
@@ -157,8 +165,10 @@ def verify_webhook(session: Session, token: str, *, audience: str, now: float | 
     kid = header.get("kid")
     now = time.time() if now is None else now
     last_error: WebhookRejected | None = None
+    if kid is not None and (not isinstance(kid, str) or not kid or len(kid) > 255):
+        raise WebhookRejected(400, "malformed", "the token's kid must be a non-empty string")
     for platform in platforms:
-        for key in webhook_keys(platform, kid):
+        for key in webhook_keys(platform, kid, key_sets):
             try:
                 claims = _decode(token, key, alg, issuer=issuer, audience=audience, now=now)
             except WebhookRejected as exc:
@@ -190,7 +200,8 @@ def _decode(token: str, key: jwt.PyJWK, alg: str, *, issuer: str, audience: str,
     except jwt.PyJWTError as exc:
         raise WebhookRejected(400, "malformed", f"the token could not be read: {exc}") from None
     iat, exp = claims.get("iat"), claims.get("exp")
-    if not isinstance(iat, (int, float)) or not isinstance(exp, (int, float)):
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (iat, exp)):
+        # PyJWT reads NaN and Infinity (not JSON): every comparison with NaN is false.
         raise WebhookRejected(400, "bad_timestamps", "iat and exp must be numbers (seconds since 1970)")
     if exp <= now - CLOCK_SKEW:
         raise WebhookRejected(401, "expired", f"the token expired {int(now - exp)} s ago")
@@ -253,7 +264,7 @@ class OpenEdxGradesClient:
         self.api_url = api_url.rstrip("/")
         self.client_id = client_id
         self.client_secret = client_secret
-        self.http = http or requests.Session()
+        self.http = http or outbound_session(OutboundPolicy())  # public addresses only, unless given
         self.timeout = timeout
         self._token: str | None = None
         self._token_type = "JWT"
@@ -267,8 +278,8 @@ class OpenEdxGradesClient:
                                   timeout=self.timeout)
         except requests.RequestException as exc:
             raise BridgeError(N_("Open edX at %(url)s could not be reached: %(error)s",
-                                 url=self.api_url, error=type(exc).__name__),
-                              code="unreachable", retryable=True) from None
+                                 url=self.api_url, error=describe_error(exc)),
+                              code="unreachable", retryable=not isinstance(exc, AddressRefused)) from None
         body = _json(resp)
         if resp.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
             err = body.get("error") if isinstance(body, dict) else None
@@ -294,8 +305,8 @@ class OpenEdxGradesClient:
                                           "Accept": "application/json"})
         except requests.RequestException as exc:
             raise BridgeError(N_("Open edX at %(url)s could not be reached: %(error)s",
-                                 url=self.api_url, error=type(exc).__name__),
-                              code="unreachable", retryable=True) from None
+                                 url=self.api_url, error=describe_error(exc)),
+                              code="unreachable", retryable=not isinstance(exc, AddressRefused)) from None
         body = _json(resp)
         if resp.status_code == 200:
             return body
@@ -375,7 +386,8 @@ class OpenEdxGradesSource(PullSource):
                 f"the Open edX grades API is not configured for {platform.issuer} "
                 "(microcred bridge set --openedx-api-url URL --openedx-client-id ID --openedx-client-secret S)")
         secret = open_secret(services, platform, "openedx", "client_secret_sealed")
-        return cls(OpenEdxGradesClient(conf["api_url"], conf["client_id"], secret, http=http), platform.issuer)
+        return cls(OpenEdxGradesClient(conf["api_url"], conf["client_id"], secret, http=http or services.http()),
+                   platform.issuer)
 
     def observe_learner(self, course: Course, learner: Learner, policy: CoursePolicy) -> Observation:
         username = (learner.external_ids or {}).get("openedx_username")

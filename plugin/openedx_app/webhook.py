@@ -5,9 +5,11 @@ The JWT: header ``alg`` (EdDSA, RS256 or ES256 from the key type) and ``kid``; c
 (``MICROCRED_WEBHOOK_LIFETIME`` s later, at most 600), ``jti``, ``event_type``,
 ``event_time`` and ``data`` (``is_passing``, ``course_key``, ``user``, ``grade``).
 
-Delivery retries with exponential backoff on network errors and 5xx answers, re-sending
-the same token (the tool accepts a jti once: a 409 "replayed" means an earlier attempt
-got through). Other 4xx answers are configuration problems: logged, not retried.
+Delivery retries with exponential backoff on network errors and 5xx answers, and after
+the ``Retry-After`` delay (at most :data:`MAX_RETRY_AFTER` s) on a 429 from the tool's
+per-platform rate limit, re-sending the same token (the tool accepts a jti once: a 409
+"replayed" means an earlier attempt got through). Other 4xx answers are configuration
+problems: logged, not retried.
 """
 from __future__ import annotations
 
@@ -64,6 +66,16 @@ def build_token(data: dict, *, now: float | None = None, event_time: datetime | 
         lifetime=int(settings.MICROCRED_WEBHOOK_LIFETIME), now=now, event_time=event_time)
 
 
+MAX_RETRY_AFTER = 120  # seconds: a token lives at most 600 s, and is re-sent as it is
+
+
+def _retry_after(value: str | None) -> int:
+    try:
+        return max(1, min(int(str(value).strip()), MAX_RETRY_AFTER))
+    except ValueError:
+        return 30
+
+
 def deliver(token: str, *, attempts: int | None = None, sleep=time.sleep) -> str:
     """POST the token; returns ``accepted``, ``duplicate``, ``rejected`` or ``failed``."""
     url = settings.MICROCRED_WEBHOOK_URL
@@ -79,6 +91,15 @@ def deliver(token: str, *, attempts: int | None = None, sleep=time.sleep) -> str
                 return "accepted"
             if resp.status_code == 409:
                 return "duplicate"
+            if resp.status_code == 429:
+                # The tool's per-platform limit: wait as long as it says (within the token's life).
+                if attempt == attempts:
+                    log.error("microcred webhook failed after %s attempts (rate limited by the tool)", attempts)
+                    return "failed"
+                wait = _retry_after(resp.headers.get("Retry-After"))
+                log.warning("microcred webhook attempt %s/%s rate limited; retrying in %ss", attempt, attempts, wait)
+                sleep(wait)
+                continue
             try:
                 body = resp.json()
             except ValueError:

@@ -139,6 +139,9 @@ def start_demo(settings_for: Callable[[str], object], port: int = 5000, platform
     tool_url = f"http://127.0.0.1:{tool_server.server_port}"
     platform_url = f"http://127.0.0.1:{platform_server.server_port}"
     settings = settings_for(tool_url)
+    # The tool calls the sandbox (its keys, its token endpoint) on loopback: allowed for that
+    # one port, explicitly, and for nothing else on this machine.
+    settings.outbound_allow = [*settings.outbound_allow, f"127.0.0.1:{platform_server.server_port}"]
     services = build_services(settings)
     tool_slot.app = create_app(services=services)
     extra = {}

@@ -38,6 +38,7 @@ PINS_FILE = DATA_DIR / "context-pins.json"
 EXTENSION_PATH = "/contexts/microcred/v1.jsonld"
 EXTENSION_FILE = DATA_DIR / "contexts" / "microcred-v1.jsonld"
 BUNDLED_DIR = DATA_DIR / "contexts"
+MAX_CONTEXT_BYTES = 2 * 1024 * 1024  # the largest pinned context is some tens of KB
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3P0 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -184,13 +185,18 @@ class ContextStore:
         return data
 
     def _download(self, url: str) -> bytes:
+        # Only pinned URLs get here (checked against their digest after): still through the
+        # outbound layer, public addresses only, like every request to a URL from outside.
         import requests
+
+        from plugin.net import OutboundPolicy, describe_error, outbound_session
         try:
-            resp = requests.get(url, timeout=self.timeout,
-                                headers={"Accept": "application/ld+json, application/json"})
+            with outbound_session(OutboundPolicy(), max_bytes=MAX_CONTEXT_BYTES,
+                                  timeout=(self.timeout, self.timeout)) as http:
+                resp = http.get(url, headers={"Accept": "application/ld+json, application/json"})
             resp.raise_for_status()
         except requests.RequestException as exc:
-            raise ContextError(f"cannot fetch JSON-LD context {url}: {exc}") from None
+            raise ContextError(f"cannot fetch JSON-LD context {url}: {describe_error(exc)}") from None
         return resp.content
 
     # ------------------------------------------------------------------ pyld

@@ -28,7 +28,7 @@ from plugin.storage.models import (AdminUser, AuditLog, Course, Deployment, Issu
 from plugin.web.audit import record
 from plugin.web.auth import current_actor, launch_url, require_roles
 from plugin.web.context import db, services
-from plugin.web.extensions import limiter
+from plugin.web.ratelimits import login_limit
 from plugin.web.formatting import install as install_helpers
 from plugin.web.issuer_fields import linkedin_organization_field
 
@@ -68,14 +68,8 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
-def _failed_login(response) -> bool:
-    """Only failed attempts count towards the limit (a success redirects)."""
-    return response.status_code != 302
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("5 per minute", methods=["POST"], deduct_when=_failed_login,
-               error_message="Too many sign-in attempts; wait a minute and try again.")
+@login_limit  # failed attempts only (a success redirects); MICROCRED_RATELIMIT_LOGIN
 def login():
     from plugin.cli.admin import verify_password
     form = LoginForm()
@@ -674,7 +668,7 @@ def _save_bridges(platform: Platform, form: BridgeForm, oe: dict, moodle: dict) 
         elif url:
             form.moodle_token.errors.append(_("Give the web-service token too."))
             ok = False
-    if ok and platform_scope() is not None:
+    if ok:
         ok = _bridge_urls_are_public(platform, form, oe, moodle)
     if ok:
         record("platform.bridge_updated", "platform", platform.id, changed=changed)  # names only, never values
@@ -682,10 +676,8 @@ def _save_bridges(platform: Platform, form: BridgeForm, oe: dict, moodle: dict) 
 
 
 def _bridge_urls_are_public(platform: Platform, form: BridgeForm, oe: dict, moodle: dict) -> bool:
-    """A platform's own administrator (an LTI launch; anybody can register a platform through
-    Dynamic Registration) may not point the tool's server-side calls at internal addresses:
-    the connection test would show what answers there. An instance administrator may."""
-    from lti.registration import internal_address
+    """Nobody points the tool's server-side calls at an internal address (anybody can register a
+    platform through Dynamic Registration) unless MICROCRED_OUTBOUND_ALLOW lists it (plugin.net)."""
     new = platform.bridge_settings or {}
     checks = ((form.openedx_webhook_jwks_url, (new.get("openedx") or {}).get("webhook_jwks_url"), oe.get("webhook_jwks_url")),
               (form.openedx_api_url, (new.get("openedx") or {}).get("api_url"), oe.get("api_url")),
@@ -694,10 +686,10 @@ def _bridge_urls_are_public(platform: Platform, form: BridgeForm, oe: dict, mood
     for field, url, before in checks:
         if not url or url == before:
             continue
-        address = internal_address(url, allow_loopback=not services().settings.is_production)
-        if address is not None:
-            field.errors.append(_("This address is local or private (%(address)s); ask the tool's administrator "
-                                  "to set it.", address=address))
+        refused = services().outbound.refusal_for_url(url)
+        if refused is not None:
+            field.errors.append(_("This address is local or private (%(address)s); the tool calls it only if "
+                                  "MICROCRED_OUTBOUND_ALLOW lists it.", address=refused.address))
             ok = False
     return ok
 

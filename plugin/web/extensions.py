@@ -12,7 +12,7 @@ from plugin.web.context import close_db
 
 csrf = CSRFProtect()
 babel = Babel()
-# Rate limits (admin login). Memory storage on the embedded default (one process);
+# Rate limits (plugin.web.ratelimits). Memory storage on the embedded default (one process);
 # Redis when MICROCRED_REDIS_URL is set, so every gunicorn worker shares the counters.
 limiter = Limiter(get_remote_address, default_limits=[], headers_enabled=True)
 LANGUAGES = ("en", "fr")
@@ -67,6 +67,8 @@ def init_app(app: Flask) -> None:
     redis_url = app.extensions["microcred"].settings.redis_url
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     limiter.init_app(app)
+    from plugin.web import ratelimits
+    ratelimits.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(PACKAGE_DIR / "translations"))
     app.teardown_appcontext(close_db)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 
 from werkzeug.exceptions import HTTPException
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request,
+                   url_for)
 from sqlalchemy import select
 
 from lti import CLAIM_AGS, CLAIM_CONTEXT, CLAIM_CUSTOM, CLAIM_NRPS, CLAIM_RESOURCE_LINK
@@ -23,7 +24,9 @@ from lti.launch import restore_registration, stored_launch_claims, validate_laun
 from lti.login import begin_login
 from lti.platforms import platform_origins, tool_configuration, tool_urls
 from lti.roles import home_role, map_roles
+from lti.service import service_claim_problems
 from plugin.logging import log_event
+from plugin.net.http import SMALL
 from plugin.storage.models import Course, CredentialDefinition
 from plugin.web.auth import Actor, current_actor, store_launch
 from plugin.web.context import db, services
@@ -53,7 +56,11 @@ def _params() -> dict[str, str]:
 def _refuse(exc: LtiError):
     db().rollback()
     status = exc.status if 400 <= exc.status < 500 else 400
-    return error_response(status, "LTI request refused", exc.message, code=exc.code)
+    response = error_response(status, "LTI request refused", exc.message, code=exc.code)
+    if exc.retry_after:
+        response = make_response(response)
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 # --------------------------------------------------------------------------- OIDC login
@@ -83,8 +90,10 @@ def launch():
                               "This address receives LTI launches from a learning platform: open the tool from your course.",
                               code="invalid_launch")
     try:
-        result = validate_launch(db(), services().secrets, _base_url(), request.form.to_dict(),
-                                 cookies=request.cookies, secure=_secure())
+        svc = services()
+        result = validate_launch(db(), svc.secrets, _base_url(), request.form.to_dict(),
+                                 cookies=request.cookies, secure=_secure(), http=svc.http(max_bytes=SMALL),
+                                 limits=svc.limits, jwks_refetch=svc.settings.ratelimit_jwks_refetch)
         actor = actor_for_launch(result)
         store_launch(db(), actor)
         bridge_launch(actor, result.claims)
@@ -125,6 +134,11 @@ def actor_for_launch(result) -> Actor:
     service_claims = {}
     for name, claim in (("ags", CLAIM_AGS), ("nrps", CLAIM_NRPS)):
         if isinstance(claims.get(claim), dict):
+            problems = service_claim_problems(services(), name, claims[claim])
+            if problems:  # kept out of the launch: nothing will call these URLs
+                log_event(log, "launch service claim refused", logging.WARNING, launch=result.launch_id,
+                          platform=result.issuer, claim=name, problems=problems)
+                continue
             service_claims[name] = claims[claim]
     if result.is_deep_link:
         service_claims["deep_linking"] = settings_from_claims(claims)

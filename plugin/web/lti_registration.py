@@ -19,6 +19,7 @@ from plugin.logging import log_event
 from plugin.storage.models import AuditLog
 from plugin.web.context import db, services
 from plugin.web.errors import wants_json
+from plugin.web.ratelimits import registration_limit
 from plugin.web.request_log import current_request_id
 
 bp = Blueprint("lti_registration", __name__)
@@ -43,6 +44,7 @@ def _frame_headers(response, platform_origin: str | None):
 
 
 @bp.get("/lti/register")
+@registration_limit  # anyone may open it, and each opening makes the tool call the given URL
 def register_tool():
     svc = services()
     config_url = (request.args.get("openid_configuration") or "").strip()
@@ -54,7 +56,8 @@ def register_tool():
             "lti_registration/help.html", urls=tool_urls(svc.settings.base_url))), None)
     try:
         result = register(db(), base_url=svc.settings.base_url, openid_configuration_url=config_url,
-                          registration_token=token, allow_http_loopback=not svc.settings.is_production)
+                          registration_token=token, allow_http_loopback=not svc.settings.is_production,
+                          policy=svc.outbound)
         db().add(AuditLog(actor=f"platform:{result.platform['issuer']}", action="lti.platform.registered",
                           target_type="platform", target_id=str(result.platform["id"]),
                           details={"kind": "dynamic", "client_id": result.platform["client_id"],

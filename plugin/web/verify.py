@@ -21,6 +21,7 @@ from plugin.web.urls import public_url
 from plugin.web.context import db, services
 from plugin.web.errors import error_response
 from plugin.web.extensions import csrf
+from plugin.web.ratelimits import verify_limit
 from plugin.web import verify_cache
 
 log = logging.getLogger("microcred.verify")
@@ -190,6 +191,7 @@ def public(public_id: str):
 
 
 @bp.route("/verify", methods=["GET", "POST"])
+@verify_limit
 def upload():
     if request.method == "GET":
         return render_template("verify/upload.html")
@@ -204,6 +206,7 @@ def upload():
 
 @bp.post("/api/verify")
 @csrf.exempt
+@verify_limit
 def api_verify():
     f = request.files.get("file")
     data = f.read() if f is not None else request.get_data(cache=False)

@@ -16,10 +16,12 @@ import logging
 
 from flask import Blueprint, jsonify, request
 
-from plugin.evidence.openedx import WEBHOOK_PATH, WebhookRejected, handle_passing_event, verify_webhook
+from plugin.evidence.openedx import (WEBHOOK_PATH, WebhookRejected, handle_passing_event, verify_webhook,
+                                     webhook_key_sets)
 from plugin.logging import log_event
 from plugin.web.context import db, services
 from plugin.web.extensions import csrf
+from plugin.web.ratelimits import webhook_limit
 from plugin.web.request_log import current_request_id
 
 log = logging.getLogger("microcred.webhooks")
@@ -37,23 +39,29 @@ def _token_from_request() -> str:
         if isinstance(body, dict) and isinstance(body.get("token"), str):
             return body["token"]
         return ""
-    return request.get_data(as_text=True, cache=False)[:65536]
+    return request.get_data(as_text=True)[:65536]  # cached: the rate limit read it first
 
 
 @bp.post(WEBHOOK_PATH)
 @csrf.exempt
+@webhook_limit  # per platform (the token's iss); MICROCRED_RATELIMIT_WEBHOOK
 def openedx_webhook():
     session = db()
+    svc = services()
     try:
-        platform, claims = verify_webhook(session, _token_from_request(), audience=webhook_audience())
+        platform, claims = verify_webhook(session, _token_from_request(), audience=webhook_audience(),
+                                          key_sets=webhook_key_sets(session, svc))
         result = handle_passing_event(session, services(), claims)
         session.commit()
     except WebhookRejected as exc:
         session.rollback()
         log_event(log, "openedx webhook rejected", logging.WARNING, request_id=current_request_id(),
                   code=exc.code, reason=exc.message, remote=request.remote_addr)
-        return jsonify({"error": exc.code, "message": exc.message, "status": exc.status,
-                        "request_id": current_request_id()}), exc.status
+        response = jsonify({"error": exc.code, "message": exc.message, "status": exc.status,
+                            "request_id": current_request_id()})
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response, exc.status
     except Exception as exc:
         # Nothing was kept (the jti included): the sender retries later and is accepted then.
         session.rollback()

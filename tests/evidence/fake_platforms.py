@@ -8,6 +8,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 
+def loopback_http():
+    """An outbound session allowed to call these servers (loopback), as MICROCRED_OUTBOUND_ALLOW would."""
+    from plugin.net import OutboundPolicy, outbound_session, parse_allow_list
+    return outbound_session(OutboundPolicy(allow=parse_allow_list("127.0.0.0/8")))
+
+
 class _Server:
     def __init__(self, answer):
         outer = self

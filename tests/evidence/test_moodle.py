@@ -3,7 +3,7 @@ import pytest
 from plugin.domain.policy import CoursePolicy, evaluate
 from plugin.evidence.moodle import MoodleClient, MoodleError, MoodleSource
 from plugin.storage.models import Course, Learner
-from tests.evidence.fake_platforms import FakeMoodle, grade_item
+from tests.evidence.fake_platforms import FakeMoodle, grade_item, loopback_http
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def moodle():
 
 
 def source(server, token=FakeMoodle.TOKEN):
-    return MoodleSource(MoodleClient(server.url, token))
+    return MoodleSource(MoodleClient(server.url, token, http=loopback_http()))
 
 
 COURSE = Course(platform_issuer="https://moodle.test", context_id="2")
@@ -97,5 +97,5 @@ def test_no_completion_criteria_still_decides_course_passed_from_grades(moodle):
 
 def test_unreachable_moodle_is_retryable():
     with pytest.raises(MoodleError) as err:
-        MoodleClient("http://127.0.0.1:9", "t", timeout=2).grade_items(2, 3)
+        MoodleClient("http://127.0.0.1:9", "t", timeout=2, http=loopback_http()).grade_items(2, 3)
     assert err.value.retryable and "could not be reached" in err.value.message

@@ -4,7 +4,7 @@ from plugin.domain.policy import CoursePolicy, evaluate
 from plugin.evidence.base import BridgeError
 from plugin.evidence.openedx import OpenEdxGradesClient, OpenEdxGradesSource
 from plugin.storage.models import Course, Learner
-from tests.evidence.fake_platforms import FakeOpenEdx
+from tests.evidence.fake_platforms import FakeOpenEdx, loopback_http
 
 KEY = "course-v1:DemoX+MC101+2026"
 
@@ -19,7 +19,7 @@ def lms():
 
 
 def client(server, secret=FakeOpenEdx.CLIENT_SECRET):
-    return OpenEdxGradesClient(server.url, FakeOpenEdx.CLIENT_ID, secret)
+    return OpenEdxGradesClient(server.url, FakeOpenEdx.CLIENT_ID, secret, http=loopback_http())
 
 
 def test_single_learner_grade_uses_username_and_a_client_credentials_token(lms):

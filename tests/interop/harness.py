@@ -17,6 +17,9 @@ from urllib.parse import urljoin
 import requests
 from werkzeug.serving import make_server
 
+# The interop platforms run on this machine: the tool may call loopback only because this says so.
+LOOPBACK = "127.0.0.0/8,::1"
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -50,7 +53,8 @@ class ToolServer:
             "MICROCRED_ENV": "test", "MICROCRED_INSTANCE_DIR": str(instance_dir),
             "DATABASE_URL": database_url, "MICROCRED_BASE_URL": self.base_url,
             "MICROCRED_SECRET_KEY": "s" * 40, "MICROCRED_KEK": generate_kek(),
-            "MICROCRED_CONTEXTS_FETCH": "false", "MICROCRED_MAIL_BACKEND": "file", **env,
+            "MICROCRED_CONTEXTS_FETCH": "false", "MICROCRED_MAIL_BACKEND": "file",
+            "MICROCRED_OUTBOUND_ALLOW": LOOPBACK, **env,
         }
         self.settings = Settings.from_env(environ=environ)
         self.services = build_services(self.settings)
@@ -143,6 +147,7 @@ class ServedTool:
             "DATABASE_URL": database_url, "MICROCRED_BASE_URL": self.base_url,
             "MICROCRED_SECRET_KEY": "s" * 40, "MICROCRED_KEK": generate_kek(),
             "MICROCRED_CONTEXTS_FETCH": "false", "MICROCRED_MAIL_BACKEND": "file", "MICROCRED_LOG_LEVEL": "WARNING",
+            "MICROCRED_OUTBOUND_ALLOW": LOOPBACK,
         }
         self.settings = Settings.from_env(environ=self.environ)
         self.services = build_services(self.settings)  # migrates before the workers start

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from lti import SCOPE_LINEITEM, SCOPE_NRPS, SCOPE_SCORE
 from lti.registration import DynamicRegistrationError, check_platform_url, validate_openid_configuration
+from plugin.net import OutboundPolicy, parse_allow_list
 from plugin.storage.models import AuditLog, Platform
 from tests.interop.moodle_platform import MoodleSite
 
@@ -202,8 +203,12 @@ def test_production_accepts_only_https_on_public_addresses():
         check_platform_url("jwks_uri", "http://127.0.0.1:8000/jwks", allow_http_loopback=False, step="x")
     with pytest.raises(DynamicRegistrationError, match="private address"):
         check_platform_url("jwks_uri", "https://10.0.0.7/jwks", allow_http_loopback=False, step="x")
-    # Tests and development may use a platform on this machine over plain http.
-    check_platform_url("jwks_uri", "http://localhost:8000/jwks", allow_http_loopback=True, step="x")
+    # Development may use a platform on this machine over plain http, when the administrator
+    # allows loopback addresses (MICROCRED_OUTBOUND_ALLOW); development mode alone does not.
+    loopback = OutboundPolicy(allow=parse_allow_list("127.0.0.0/8,::1"))
+    check_platform_url("jwks_uri", "http://localhost:8000/jwks", allow_http_loopback=True, step="x", policy=loopback)
+    with pytest.raises(DynamicRegistrationError, match="loopback address"):
+        check_platform_url("jwks_uri", "http://localhost:8000/jwks", allow_http_loopback=True, step="x")
     with pytest.raises(DynamicRegistrationError, match="https"):
         check_platform_url("jwks_uri", "http://lms.example.org/jwks", allow_http_loopback=True, step="x")
 
@@ -295,7 +300,7 @@ def test_fuzzed_platform_answers_never_cause_a_server_error(client, services, mo
         def post(self, url, **kwargs):
             return _response(reply_status, reply)
 
-    monkeypatch.setattr(registration, "_TimeoutSession", FakeSession)
+    monkeypatch.setattr(registration, "_open_session", lambda policy: FakeSession())
     query = {"openid_configuration": config_url}
     if token is not None:
         query["registration_token"] = token

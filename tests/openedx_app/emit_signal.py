@@ -52,6 +52,12 @@ def main(argv):
         for t in threads:
             t.join()
         out["concurrent"] = results
+    if argv.get("deliver"):  # one token delivered with up to N attempts; the waits are recorded, not slept
+        token = webhook.build_token({"is_passing": True, "course_key": os.environ["TEST_COURSE_KEY"],
+                                     "user": {"external_id": "ext-44", "username": "alan"}, "grade": None})
+        slept = []
+        out["delivered"] = webhook.deliver(token, attempts=argv["deliver"], sleep=slept.append)
+        out["slept"] = slept
     # The plugin must stay dependency-light inside edx-platform: no Flask, no SQLAlchemy.
     out["heavy_modules"] = sorted(m for m in ("flask", "sqlalchemy", "plugin.web", "plugin.services")
                                   if m in sys.modules)
@@ -62,6 +68,8 @@ if __name__ == "__main__":
     args = {}
     if "--concurrent" in sys.argv:
         args["concurrent"] = int(sys.argv[sys.argv.index("--concurrent") + 1])
+    if "--deliver" in sys.argv:
+        args["deliver"] = int(sys.argv[sys.argv.index("--deliver") + 1])
     if "--failing" in sys.argv:
         args["passing"] = False
     main(args)

@@ -106,3 +106,20 @@ def test_failing_status_is_sent_and_recorded_without_issuing(tmp_path, tool):
     with services.session() as s:
         evidence = s.scalar(select(PassEvidence))
         assert evidence.passed is False and "not passed" in evidence.details["reason"]
+
+
+def test_a_rate_limited_delivery_waits_as_told_and_is_delivered(tmp_path, tool):
+    """The tool answers 429 + Retry-After past MICROCRED_RATELIMIT_WEBHOOK: the plugin waits that
+    long and re-sends the same token, instead of dropping the pass as a configuration error."""
+    services, base, issued = tool
+    key = SigningKey()
+    probe = _run_lms(tmp_path, base, key)
+    _register(services, probe["jwks"]["keys"][0])
+    services.settings.ratelimit_webhook = "1 per hour"
+    out = _run_lms(tmp_path, base, key, "--deliver", "3")  # the signal's delivery spends the hour's budget
+    assert out["responses"] == [["on_course_passing_status_updated", "accepted"]]
+    assert out["delivered"] == "failed" and len(out["slept"]) == 2  # limited each time, waited as told
+    assert all(1 <= s <= 120 for s in out["slept"])
+    services.settings.ratelimit_webhook = "100000 per minute"
+    out = _run_lms(tmp_path, base, key, "--deliver", "3")
+    assert out["delivered"] == "accepted" and out["slept"] == []

@@ -6,6 +6,8 @@ from types import SimpleNamespace
 import pytest
 from pyld import jsonld
 
+from plugin.net.http import OutboundSession
+
 from plugin.signing import contexts as ctx
 from plugin.signing.contexts import ContextError, ContextStore, extension_context_url, get_store
 from tests.conftest import CONTEXTS_DIR
@@ -41,8 +43,7 @@ def test_unpinned_url_is_refused_with_its_name():
 def test_loader_refuses_unpinned_url_without_network(monkeypatch):
     def no_network(*a, **k):
         raise AssertionError("the network was used")
-    import requests
-    monkeypatch.setattr(requests, "get", no_network)
+    monkeypatch.setattr(OutboundSession, "get", no_network)
     store = ContextStore(directory=CONTEXTS_DIR, fetch=True)
     doc = {"@context": "https://evil.example/ctx.jsonld", "name": "x"}
     with pytest.raises(jsonld.JsonLdError) as info:
@@ -64,8 +65,7 @@ def test_altered_context_file_is_refused(tmp_path):
 
 def test_default_store_uses_the_contexts_bundled_in_the_package(monkeypatch):
     """No directory, no network: every pinned context loads from the package."""
-    import requests
-    monkeypatch.setattr(requests, "get", lambda *a, **k: (_ for _ in ()).throw(AssertionError("network")))
+    monkeypatch.setattr(OutboundSession, "get", lambda *a, **k: (_ for _ in ()).throw(AssertionError("network")))
     store = ContextStore(fetch=True)
     assert store.directory is None
     for url in ctx.load_pins()["contexts"]:
@@ -104,20 +104,19 @@ class _Resp:
 
 
 def test_fetch_checks_digest_and_caches_once(tmp_path, monkeypatch):
-    import requests
     calls = []
     real = (CONTEXTS_DIR / "did-v1.jsonld").read_bytes()
 
-    def fake_get(url, timeout=None, headers=None):
-        calls.append((url, timeout))
+    def fake_get(session, url, headers=None):  # the outbound layer's session (public addresses only)
+        calls.append((url, session.default_timeout, session.policy.allow))
         return _Resp(real)
-    monkeypatch.setattr(requests, "get", fake_get)
+    monkeypatch.setattr(OutboundSession, "get", fake_get)
     cache = tmp_path / "instance" / "contexts"
     url = "https://example.org/not-shipped/did.jsonld"  # pinned, but not in the package
     pins = {url: hashlib.sha256(real).hexdigest()}
     store = ContextStore(pins=pins, fetch=True, cache_dir=cache, timeout=3)
     assert store.get(url)["@context"]
-    assert calls == [(url, 3)]
+    assert calls == [(url, (3, 3), ())]
     assert list(cache.iterdir())
     # a new process (new store) uses the cache, not the network
     store2 = ContextStore(pins=pins, fetch=True, cache_dir=cache)
@@ -126,8 +125,7 @@ def test_fetch_checks_digest_and_caches_once(tmp_path, monkeypatch):
 
 
 def test_fetched_context_with_wrong_digest_is_refused(tmp_path, monkeypatch):
-    import requests
-    monkeypatch.setattr(requests, "get", lambda url, timeout=None, headers=None: _Resp(b'{"@context": {}}'))
+    monkeypatch.setattr(OutboundSession, "get", lambda session, url, headers=None: _Resp(b'{"@context": {}}'))
     cache = tmp_path / "contexts"
     url = "https://example.org/not-shipped/did.jsonld"
     store = ContextStore(pins={url: hashlib.sha256((CONTEXTS_DIR / "did-v1.jsonld").read_bytes()).hexdigest()},

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from plugin.cli.admin import create_admin
 from plugin.storage.models import AuditLog, Issuer, IssuerPlatform, Platform
+from tests.net.servers import allow_outbound
 from tests.web.helpers import launch, make_platform
 
 
@@ -441,11 +442,28 @@ def test_a_platform_admin_cannot_point_bridges_at_internal_addresses(client, adm
         assert resp.status_code == 400 and "local or private" in resp.get_data(as_text=True), target
     with services.session() as s:
         assert s.get(Platform, pid).bridge_settings in (None, {})
-    # The instance's own administrator may (a Moodle on the campus network).
+    # Nor may the instance's own administrator (the tool would refuse to call it anyway)...
     page = admin_client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
-    resp = admin_client.post(f"/admin/platforms/{pid}", data={"csrf_token": _csrf(page),
-                                                               "moodle_url": "https://10.0.0.5/moodle", "moodle_token": "t"})
-    assert resp.status_code == 302
+    data = {"csrf_token": _csrf(page), "moodle_url": "https://10.0.0.5/moodle", "moodle_token": "t"}
+    resp = admin_client.post(f"/admin/platforms/{pid}", data=data)
+    assert resp.status_code == 400 and "MICROCRED_OUTBOUND_ALLOW" in resp.get_data(as_text=True)
+    # ...until the deployment allows that network (a Moodle on the campus network).
+    allow_outbound(services, "10.0.0.0/8")
+    assert admin_client.post(f"/admin/platforms/{pid}", data=data).status_code == 302
+
+
+def test_a_carrier_grade_nat_address_is_internal_too(admin_client, services):
+    # Defect 10 of issue 11: 100.64.0.0/10 passed the old check (Python's is_private is false there).
+    pid = make_platform(services)
+    page = admin_client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
+    for field in ("moodle_url", "openedx_api_url", "openedx_webhook_jwks_url"):
+        data = {"csrf_token": _csrf(page), field: "https://100.100.100.200/", "moodle_token": "t",
+                "openedx_client_id": "c", "openedx_client_secret": "s"}
+        resp = admin_client.post(f"/admin/platforms/{pid}", data=data)
+        assert resp.status_code == 400, field
+        assert "100.100.100.200" in resp.get_data(as_text=True)
+    with services.session() as s:
+        assert s.get(Platform, pid).bridge_settings in (None, {})
 
 
 def test_linkedin_organization_id_is_validated_with_help_and_kept_as_digits(admin_client, services):
