@@ -73,6 +73,10 @@ class EdcIssuerClient:
                              files={"_file": ("credential.json", body, "application/json")})
             data = resp.content
         except requests.RequestException as exc:
+            from plugin.net import AddressRefused, describe_error
+            if isinstance(exc, AddressRefused):  # retrying cannot help until an admin allows it
+                raise EdcIssuerError(f"the EDC Issuer at {self.base_url} cannot be called: {describe_error(exc)}",
+                                     retryable=False) from None
             raise EdcIssuerError(f"the EDC Issuer at {self.base_url} did not answer: {type(exc).__name__}") from None
         if len(data) > MAX_ANSWER:
             raise EdcIssuerError("the EDC Issuer's answer is larger than 20 MB", status=resp.status_code,

@@ -168,7 +168,9 @@ def edc_issuer_client(services, cfg: IssuerSeal, http=None):
                                      ).decode("utf-8") if cfg.edc_issuer_password_sealed else None
     token = services.secrets.open(cfg.edc_issuer_token_sealed, edc_issuer_secret_context(cfg.issuer_id, "token")
                                   ).decode("utf-8") if cfg.edc_issuer_token_sealed else None
-    return EdcIssuerClient(cfg.edc_issuer_url or "", password=password, token=token, http=http)
+    # The EDC Issuer's address is set by an admin: through the outbound layer (internal
+    # addresses refused unless MICROCRED_OUTBOUND_ALLOW lists them).
+    return EdcIssuerClient(cfg.edc_issuer_url or "", password=password, token=token, http=http or services.http())
 
 
 def certificate_eidas_identifier(cfg: IssuerSeal | None) -> str | None:
