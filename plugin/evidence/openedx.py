@@ -19,43 +19,28 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Iterator
 from urllib.parse import quote
 
-import jwt
 import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plugin.domain.i18n import N_
 from plugin.domain.policy import CoursePolicy, Observation
-from plugin.evidence.base import (BridgeError, BridgeNotConfigured, LearnerResult, PullSource, bridge_settings,
-                                  platforms_for_issuer)
+from plugin.evidence.base import BridgeError, BridgeNotConfigured, LearnerResult, PullSource, bridge_settings
 from plugin.evidence.bridge_config import open_secret
-from plugin.storage.models import Course, Learner, OneTimeToken, Platform
+from plugin.evidence.signed_webhook import (ALGORITHMS, CLOCK_SKEW, MAX_LIFETIME, WebhookRejected,  # noqa: F401
+                                            verify_signed_webhook)
+from plugin.storage.models import Course, Learner, Platform
 
 log = logging.getLogger("microcred.evidence.openedx")
 
 EVENT_PASSING = "org.openedx.learning.course.passing.status.updated.v1"
 WEBHOOK_PATH = "/api/webhooks/openedx"
-MAX_LIFETIME = 600  # seconds between iat and exp
-CLOCK_SKEW = 60  # seconds of clock difference tolerated
-ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "EdDSA"]
-JTI_KIND = "openedx-webhook"
-
-
-class WebhookRejected(Exception):
-    """A webhook that must not be processed; ``status`` and ``code`` go back to the sender."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+BRIDGE = "openedx"
 
 
 class WebhookUser(BaseModel):
@@ -81,138 +66,10 @@ class PassingEventData(BaseModel):
     grade: WebhookGrade | None = None
 
 
-# --------------------------------------------------------------------------- keys
-_JWKS_CLIENTS: dict[str, jwt.PyJWKClient] = {}
-_JWKS_LOCK = threading.Lock()
-
-
-def _jwks_client(url: str) -> jwt.PyJWKClient:
-    with _JWKS_LOCK:
-        client = _JWKS_CLIENTS.get(url)
-        if client is None:
-            client = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300, timeout=10)
-            _JWKS_CLIENTS[url] = client
-        return client
-
-
-def webhook_keys(platform: Platform, kid: str | None) -> list[jwt.PyJWK]:
-    """The platform's registered webhook keys matching ``kid`` (all of them when no kid)."""
-    conf = bridge_settings(platform, "openedx")
-    keys: list[jwt.PyJWK] = []
-    if conf.get("webhook_jwks"):
-        try:
-            keys = list(jwt.PyJWKSet.from_dict(conf["webhook_jwks"]).keys)
-        except jwt.PyJWTError as exc:
-            raise WebhookRejected(500, "bad_registered_key", f"the registered webhook key is unusable: {exc}")
-    elif conf.get("webhook_jwks_url"):
-        client = _jwks_client(conf["webhook_jwks_url"])
-        try:
-            if kid:
-                return [client.get_signing_key(kid)]
-            keys = client.get_signing_keys()
-        except jwt.PyJWKClientConnectionError as exc:
-            raise WebhookRejected(503, "jwks_unreachable",
-                                  f"the platform's webhook key set could not be fetched: {exc}") from None
-        except jwt.PyJWKClientError as exc:
-            raise WebhookRejected(401, "unknown_key", f"no registered webhook key matches this token: {exc}") from None
-    if kid:
-        # A key registered without a kid still verifies tokens that name one.
-        keys = [k for k in keys if k.key_id == kid] or [k for k in keys if not k.key_id]
-    return keys
-
-
-def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    try:
-        header = jwt.get_unverified_header(token)
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
-        raise WebhookRejected(400, "malformed", f"the body is not a compact JWT: {exc}") from None
-    if not isinstance(claims, dict):
-        raise WebhookRejected(400, "malformed", "the JWT payload is not a JSON object")
-    return header, claims
-
-
 def verify_webhook(session: Session, token: str, *, audience: str, now: float | None = None) -> tuple[Platform, dict[str, Any]]:
-    """Check a webhook JWT completely and consume its ``jti``; returns (platform, claims).
-
-    Raises :class:`WebhookRejected` naming the problem. The ``jti`` is stored in the
-    caller's transaction, so a delivery whose processing fails can be delivered again.
-    """
-    token = (token or "").strip()
-    if not token or token.count(".") != 2:
-        raise WebhookRejected(400, "malformed", "the body must be one compact JWT (header.payload.signature)")
-    header, unverified = _unverified(token)
-    alg = header.get("alg")
-    if alg not in ALGORITHMS:
-        raise WebhookRejected(400, "bad_algorithm", f"the algorithm {alg!r} is not accepted; use one of {', '.join(ALGORITHMS)}")
-    issuer = unverified.get("iss")
-    if not isinstance(issuer, str) or not issuer:
-        raise WebhookRejected(400, "missing_claim", "the token has no iss claim")
-    platforms = [p for p in platforms_for_issuer(session, issuer)
-                 if bridge_settings(p, "openedx").get("webhook_jwks") or bridge_settings(p, "openedx").get("webhook_jwks_url")]
-    if not platforms:
-        raise WebhookRejected(401, "unknown_issuer",
-                              f"no platform {issuer!r} has a registered Open edX webhook key "
-                              "(microcred bridge set --openedx-webhook-jwks-url ...)")
-    kid = header.get("kid")
-    now = time.time() if now is None else now
-    last_error: WebhookRejected | None = None
-    for platform in platforms:
-        for key in webhook_keys(platform, kid):
-            try:
-                claims = _decode(token, key, alg, issuer=issuer, audience=audience, now=now)
-            except WebhookRejected as exc:
-                if exc.code != "bad_signature":
-                    raise
-                last_error = exc
-                continue
-            _consume_jti(session, issuer, claims)
-            return platform, claims
-    raise last_error or WebhookRejected(401, "unknown_key", f"no registered webhook key has the kid {kid!r}")
-
-
-def _decode(token: str, key: jwt.PyJWK, alg: str, *, issuer: str, audience: str, now: float) -> dict[str, Any]:
-    try:
-        claims = jwt.decode(
-            token, key.key, algorithms=[alg], audience=audience, issuer=issuer,
-            leeway=CLOCK_SKEW, options={"require": ["iss", "aud", "iat", "exp", "jti"], "verify_iat": False,
-                                        "verify_exp": False})
-    except (jwt.InvalidSignatureError, jwt.InvalidKeyError, jwt.InvalidAlgorithmError, TypeError):
-        # InvalidKeyError/InvalidAlgorithmError/TypeError: this registered key is of another type than
-        # alg (PyJWT raises TypeError "Expecting a PEM-formatted key" for e.g. an RSA key and ES256).
-        raise WebhookRejected(401, "bad_signature", "the signature does not match the platform's registered key") from None
-    except jwt.InvalidAudienceError:
-        raise WebhookRejected(401, "wrong_audience", f"the token is not addressed to this tool (aud must be {audience})") from None
-    except jwt.MissingRequiredClaimError as exc:
-        raise WebhookRejected(400, "missing_claim", f"the token lacks the {exc.claim} claim") from None
-    except jwt.InvalidIssuerError:
-        raise WebhookRejected(401, "wrong_issuer", "the iss claim does not match") from None
-    except jwt.PyJWTError as exc:
-        raise WebhookRejected(400, "malformed", f"the token could not be read: {exc}") from None
-    iat, exp = claims.get("iat"), claims.get("exp")
-    if not isinstance(iat, (int, float)) or not isinstance(exp, (int, float)):
-        raise WebhookRejected(400, "bad_timestamps", "iat and exp must be numbers (seconds since 1970)")
-    if exp <= now - CLOCK_SKEW:
-        raise WebhookRejected(401, "expired", f"the token expired {int(now - exp)} s ago")
-    if iat > now + CLOCK_SKEW:
-        raise WebhookRejected(401, "not_yet_valid", "the token was issued in the future (check the platform's clock)")
-    if exp - iat > MAX_LIFETIME:
-        raise WebhookRejected(400, "lifetime_too_long", f"exp must be at most {MAX_LIFETIME} s after iat")
-    jti = claims.get("jti")
-    if not isinstance(jti, str) or not (8 <= len(jti) <= 255):
-        raise WebhookRejected(400, "bad_jti", "jti must be a unique string of 8 to 255 characters")
-    return claims
-
-
-def _consume_jti(session: Session, issuer: str, claims: dict[str, Any]) -> None:
-    value = hashlib.sha256(f"{issuer}|{claims['jti']}".encode()).hexdigest()
-    expires = datetime.fromtimestamp(claims["exp"], timezone.utc) + timedelta(seconds=CLOCK_SKEW)
-    try:
-        with session.begin_nested():
-            session.add(OneTimeToken(kind=JTI_KIND, value=value, expires_at=expires))
-            session.flush()
-    except IntegrityError:
-        raise WebhookRejected(409, "replayed", "this webhook (jti) was already accepted") from None
+    """Check an Open edX webhook JWT completely and consume its ``jti`` (see
+    :func:`plugin.evidence.signed_webhook.verify_signed_webhook`)."""
+    return verify_signed_webhook(session, token, audience=audience, bridge=BRIDGE, now=now)
 
 
 def parse_event(claims: dict[str, Any]) -> PassingEventData:
