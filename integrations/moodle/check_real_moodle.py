@@ -131,6 +131,16 @@ class Moodle:
                  "--fullname=microcred check", "--shortname=mccheck", "--adminuser=admin",
                  f"--adminpass={ADMIN_PASSWORD}", "--adminemail=admin@example.org", "--supportemail=admin@example.org",
                  timeout=1800)
+        # A copy of the fresh site, for --reuse (PostgreSQL copies a database in seconds).
+        run(["psql", self.pg, "-q", "-c", f"DROP DATABASE IF EXISTS {self.db}_fresh", "-c",
+             f"CREATE DATABASE {self.db}_fresh TEMPLATE {self.db}"])
+        return run(["php", "-r", f"define('CLI_SCRIPT', true); require('{self.dir}/config.php'); echo $CFG->release;"])
+
+    def restore_fresh(self) -> str:
+        """The site as the last install left it (before the plugin and the story)."""
+        run(["psql", self.pg, "-q", "-c", f"DROP DATABASE IF EXISTS {self.db}", "-c",
+             f"CREATE DATABASE {self.db} TEMPLATE {self.db}_fresh"])
+        self.php(self.dir / "admin/cli/purge_caches.php")
         return run(["php", "-r", f"define('CLI_SCRIPT', true); require('{self.dir}/config.php'); echo $CFG->release;"])
 
     def install_plugin(self, zip_path: Path, webhook_url: str) -> None:
@@ -274,10 +284,14 @@ def tool_definition(tool: Tool, public_id: str | None, course_context: str, issu
             s.add(IssuerPlatform(issuer_id=issuer.id, platform_id=platform.id))
         course = s.scalars(select(Course).where(Course.platform_issuer == issuer_url,
                                                 Course.context_id == course_context)).one()
-        definition = None
         if public_id:
             definition = s.scalars(select(CredentialDefinition)
                                    .where(CredentialDefinition.public_id == public_id)).one()
+        else:  # a second credential of the same course
+            definition = CredentialDefinition(course_id=course.id, issuer_id=issuer.id, enabled=False,
+                                              current_version=0, policy=policy)
+            s.add(definition)
+            s.flush()
         data = demo_definition()
         version = issuance.save_definition(s, course, data, "instructor:check", issuer, definition=definition,
                                            policy=policy)
@@ -303,6 +317,8 @@ def main(argv=None) -> int:
     parser.add_argument("--moodle-port", type=int, default=8430)
     parser.add_argument("--tool-port", type=int, default=8431)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the Moodle of an earlier run in --work (skip the layout and the install)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     report = Report(args.work / "report.json")
@@ -311,8 +327,11 @@ def main(argv=None) -> int:
     browser = None
     try:
         t0 = time.time()
-        moodle.layout(args.moodle_git, args.commit)
-        release = moodle.install()
+        if args.reuse and (moodle.dir / "config.php").exists():
+            release = moodle.restore_fresh()
+        else:
+            moodle.layout(args.moodle_git, args.commit)
+            release = moodle.install()
         report.facts.update(moodle_release=release, moodle_commit=args.commit)
         report.step("install Moodle", True, f"{release} from {args.commit[:12]} into PostgreSQL "
                                             f"{moodle.db} in {time.time() - t0:.0f} s")
@@ -427,9 +446,10 @@ def story(args, report: Report, moodle: Moodle, tool: Tool, browser: Chromium, s
     with tool.services.session() as s:
         lineitem = (s.get(CredentialDefinition, ags_id).policy or {}).get("ags_lineitem")
     report.step("instructor launch records the grade column", bool(lineitem), f"ags_lineitem={lineitem}")
-    d.get(f"{moodle.wwwroot}/course/view.php?id={courseid}")
-    sesskey = d.execute_script("return M.cfg.sesskey;")
-    d.get(f"{moodle.wwwroot}/grade/report/grader/index.php?id={courseid}&edit=1&sesskey={sesskey}")
+    d.get(f"{moodle.wwwroot}/grade/report/grader/index.php?id={courseid}")
+    switch = browser.css("form.editmode-switch-form input[name='setmode']", 60)
+    if not switch.is_selected():
+        browser.click(switch)  # "Edit mode" on
     field = browser.css(f"input[name='grade[{site['users']['student1']}][{ltiitem[0]['id']}]']", 60)
     field.clear()
     field.send_keys("80")

@@ -15,6 +15,7 @@ require_once($CFG->dirroot . '/course/modlib.php');
 require_once($CFG->dirroot . '/user/lib.php');
 require_once($CFG->libdir . '/completionlib.php');
 require_once($CFG->dirroot . '/completion/criteria/completion_criteria_activity.php');
+require_once($CFG->dirroot . '/completion/completion_aggregation.php');
 require_once($CFG->libdir . '/gradelib.php');
 require_once($CFG->dirroot . '/webservice/lib.php');
 require_once($CFG->dirroot . '/lib/resourcelib.php');
@@ -41,6 +42,9 @@ switch ($step) {
         // The tool listens on 127.0.0.1 here: let Moodle's curl reach it (never on a real site).
         set_config('curlsecurityblockedhosts', '');
         set_config('curlsecurityallowedport', '');
+        // User tours would cover the pages the browser clicks through.
+        $DB->set_field('tool_usertours_tours', 'enabled', 0);
+        \cache::make('tool_usertours', 'tourdata')->purge();
         $teacher = user_with('teacher1', 'Terry', 'Teacher');
         $s1 = user_with('student1', 'Léa', 'Martin', 'fr');
         $s2 = user_with('student2', 'Sam', 'Novak');
@@ -69,6 +73,8 @@ switch ($step) {
                 'display' => RESOURCELIB_DISPLAY_OPEN, 'printintro' => 0, 'printlastmodified' => 0,
                 'completion' => COMPLETION_TRACKING_MANUAL]);
             $cm = get_coursemodule_from_id('page', $info->coursemodule);
+        }
+        if (!$DB->record_exists('course_completion_criteria', ['course' => $course->id])) {
             $criterion = new completion_criteria_activity();
             $criteriadata = (object) ['id' => $course->id, 'criteria_activity' => [$cm->id => 1]];
             $criterion->update_config($criteriadata);
