@@ -79,7 +79,7 @@ switch ($step) {
             $criteriadata = (object) ['id' => $course->id, 'criteria_activity' => [$cm->id => 1]];
             $criterion->update_config($criteriadata);
             $aggregation = new completion_aggregation(['course' => $course->id, 'criteriatype' => null]);
-            $aggregation->setMethod(COMPLETION_AGGR_ALL);
+            $aggregation->setMethod(COMPLETION_AGGREGATION_ALL);
             $aggregation->save();
         }
         // Web services: a service with the functions the tool calls, a token for the admin.

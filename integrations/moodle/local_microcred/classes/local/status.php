@@ -57,8 +57,8 @@ class status {
         require_once($CFG->libdir . '/completionlib.php');
 
         $course = get_course($courseid);
-        // The course total of this user as the gradebook shows it (aggregation done).
-        grade_regrade_final_grades($courseid, $userid);
+        // The course total as the gradebook shows it (aggregation done, if a grade changed).
+        grade_regrade_final_grades_if_required($course);
 
         $info = new \completion_info($course);
         if ($info->is_enabled() && $info->has_criteria()) {
