@@ -472,7 +472,7 @@ def story(args, report: Report, moodle: Moodle, tool: Tool, browser: Chromium, s
     credential = issued_for(tool, ags_id, str(site["users"]["student1"]))
     report.step("AGS-ruled credential issued after the teacher's grade", credential is not None,
                 f"credential {getattr(credential, 'public_id', None)} for student1; learner page in '{page_lang}' "
-                f"(Moodle language fr, from launch_presentation.locale)")
+                f"(from launch_presentation.locale; student1's Moodle language is fr, shown only if the fr pack is installed)")
 
     # -- local_microcred: student2 marks the guide done, the course completes, the webhook issues
     browser.login(moodle.wwwroot, "student2", USER_PASSWORD)

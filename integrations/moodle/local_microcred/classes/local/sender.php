@@ -50,6 +50,9 @@ class sender {
             try {
                 self::send_or_queue($courseid, $userid, $trigger);
             } catch (\Throwable $e) {
+                // Also in the web server's error log: a status that cannot even be collected is never retried.
+                error_log("local_microcred: the course status of user $userid in course $courseid could not be sent: "
+                    . $e->getMessage());
                 debugging('local_microcred: the course status could not be sent: ' . $e->getMessage(), DEBUG_NORMAL);
             }
         }
