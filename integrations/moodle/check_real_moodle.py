@@ -157,7 +157,8 @@ class Moodle:
         env = {**os.environ, "PHP_CLI_SERVER_WORKERS": "6"}
         self.server = subprocess.Popen(
             ["php", "-d", "max_input_vars=5000", "-d", "upload_max_filesize=20M", "-S", f"127.0.0.1:{self.port}",
-             "-t", str(self.dir)], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=self.dir)
+             "-t", str(self.dir)], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=self.dir,
+            start_new_session=True)  # its workers are forked children: stopped with the group
         wait_http(self.wwwroot + "/login/index.php", 90)
 
     def setup(self, step: str, arg=None) -> dict:
@@ -166,7 +167,10 @@ class Moodle:
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.terminate()
+            try:
+                os.killpg(self.server.pid, 15)
+            except ProcessLookupError:
+                pass
             self.server.wait(20)
 
 
