@@ -58,12 +58,25 @@ def _upsert(session: Session, model, where: dict, make: t.Callable[[], t.Any]):
     return row
 
 
+def launch_locale(claims: dict) -> str | None:
+    """The user's language: the OIDC ``locale`` claim, else ``launch_presentation.locale``
+    (Moodle sends only the latter, e.g. ``fr`` or ``fr_ca``)."""
+    if isinstance(claims.get("locale"), str) and claims["locale"].strip():
+        return claims["locale"]
+    presentation = claims.get("https://purl.imsglobal.org/spec/lti/claim/launch_presentation")
+    if isinstance(presentation, dict) and isinstance(presentation.get("locale"), str):
+        return presentation["locale"] or None
+    return None
+
+
 def upsert_learner(session: Session, issuer: str, claims: dict, product: str = "generic") -> Learner:
     sub = claims["sub"]
     learner = _upsert(session, Learner, {"platform_issuer": issuer, "sub": sub},
                       lambda: Learner(platform_issuer=issuer, sub=sub, external_ids={}))
     for field, limit in (("name", 255), ("given_name", 255), ("family_name", 255), ("email", 320), ("locale", 32)):
         value = clean(claims.get(field), limit)
+        if field == "locale" and not value:
+            value = clean(launch_locale(claims), limit)
         if value:
             setattr(learner, field, value)
     if not learner.name and (learner.given_name or learner.family_name):

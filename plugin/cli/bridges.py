@@ -36,9 +36,17 @@ def _registrations(session, issuer, client_id):
 @click.option("--openedx-client-secret", help="OAuth2 client secret (stored encrypted).")
 @click.option("--moodle-url", help="Moodle site root URL.")
 @click.option("--moodle-token", help="Moodle web-service token (stored encrypted).")
+@click.option("--moodle-names/--no-moodle-names", default=None,
+              help="Also take learners' names from Moodle web services (off by default: Moodle's tool privacy "
+                   "setting may withhold them from launches; opt in only if the site may share them).")
+@click.option("--moodle-webhook-jwks-url",
+              help="URL of the local_microcred plugin's public keys ({wwwroot}/local/microcred/jwks.php).")
+@click.option("--moodle-webhook-key-file", type=click.File("r"),
+              help="The local_microcred plugin's public key (PEM, JWK or JWKS).")
 @pass_ctx
 def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_file, openedx_api_url,
-         openedx_client_id, openedx_client_secret, moodle_url, moodle_token):
+         openedx_client_id, openedx_client_secret, moodle_url, moodle_token, moodle_names, moodle_webhook_jwks_url,
+         moodle_webhook_key_file):
     """Set bridge settings of a platform registration."""
     from plugin.evidence import bridge_config
     from plugin.evidence.base import BridgeError
@@ -48,8 +56,12 @@ def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_f
         raise click.ClickException("the Moodle bridge needs both --moodle-url and --moodle-token")
     if (openedx_client_id or openedx_client_secret) and not openedx_api_url:
         raise click.ClickException("--openedx-client-id/--openedx-client-secret need --openedx-api-url")
+    if moodle_webhook_jwks_url and moodle_webhook_key_file:
+        raise click.ClickException("give either --moodle-webhook-jwks-url or --moodle-webhook-key-file, not both")
     key_text = openedx_webhook_key_file.read() if openedx_webhook_key_file else None
-    if not any([openedx_webhook_jwks_url, key_text, openedx_api_url, moodle_url]):
+    moodle_key_text = moodle_webhook_key_file.read() if moodle_webhook_key_file else None
+    if not any([openedx_webhook_jwks_url, key_text, openedx_api_url, moodle_url, moodle_names is not None,
+                moodle_webhook_jwks_url, moodle_key_text]):
         raise click.ClickException("nothing to set: give an --openedx-… or --moodle-… option")
     services = ctx.services()
     try:
@@ -65,6 +77,12 @@ def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_f
                                                   openedx_client_secret or "")
                 if moodle_url:
                     bridge_config.set_moodle(services, platform, moodle_url, moodle_token)
+                if moodle_names is not None:
+                    bridge_config.set_moodle_share_names(platform, moodle_names)
+                if moodle_webhook_jwks_url:
+                    bridge_config.set_webhook_jwks_url(platform, moodle_webhook_jwks_url, "moodle")
+                if moodle_key_text:
+                    bridge_config.set_webhook_key(platform, moodle_key_text, "moodle")
             from plugin.storage.models import AuditLog
             for platform in platforms:
                 s.add(AuditLog(actor="cli", action="bridge.set", target_type="platform", target_id=str(platform.id),

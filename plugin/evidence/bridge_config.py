@@ -5,7 +5,9 @@ Layout (secrets are sealed with the KEK, bound to the platform row)::
     {"openedx": {"webhook_jwks_url": "...",            # or
                  "webhook_jwks": {"keys": [...]},       # from a key file
                  "api_url": "...", "client_id": "...", "client_secret_sealed": "kek1:..."},
-     "moodle":  {"url": "...", "token_sealed": "kek1:..."}}
+     "moodle":  {"url": "...", "token_sealed": "kek1:...",
+                 "share_names": false,                  # names from web services (admin opt-in)
+                 "webhook_jwks_url": "..."}}            # or "webhook_jwks": the local_microcred plugin's key
 
 A sealed value is bound to its dotted path (``"moodle.token_sealed"``), the convention of
 :func:`plugin.storage.secrets.platform_secret_context` that ``microcred keys rewrap`` follows.
@@ -100,12 +102,29 @@ def _update(platform: Platform, name: str, values: dict[str, Any], drop: tuple[s
     platform.bridge_settings = settings  # a new dict, so the JSON column is saved
 
 
+def set_webhook_jwks_url(platform: Platform, url: str, bridge: str = "openedx") -> None:
+    """Where the platform plugin (Open edX or Moodle) publishes its webhook keys."""
+    _update(platform, bridge, {"webhook_jwks_url": _url(url, "the JWKS URL")}, drop=("webhook_jwks",))
+
+
+def set_webhook_key(platform: Platform, key_text: str, bridge: str = "openedx") -> None:
+    _update(platform, bridge, {"webhook_jwks": jwks_from_key_text(key_text)}, drop=("webhook_jwks_url",))
+
+
 def set_openedx_webhook_jwks_url(platform: Platform, url: str) -> None:
-    _update(platform, "openedx", {"webhook_jwks_url": _url(url, "the JWKS URL")}, drop=("webhook_jwks",))
+    set_webhook_jwks_url(platform, url, "openedx")
 
 
 def set_openedx_webhook_key(platform: Platform, key_text: str) -> None:
-    _update(platform, "openedx", {"webhook_jwks": jwks_from_key_text(key_text)}, drop=("webhook_jwks_url",))
+    set_webhook_key(platform, key_text, "openedx")
+
+
+def set_moodle_share_names(platform: Platform, share: bool) -> None:
+    """Opt in (or out) of taking learners' names from Moodle web services.
+
+    Off by default: Moodle's tool privacy setting ("Share launcher's name with tool: Never")
+    withholds names from launches, and the web-services token must not bring them in behind it."""
+    _update(platform, "moodle", {"share_names": bool(share)})
 
 
 def set_openedx_api(services, platform: Platform, api_url: str, client_id: str, client_secret: str) -> None:
@@ -145,27 +164,29 @@ def check_bridges(services, platform: Platform, course_id: str | None = None) ->
     from plugin.evidence.openedx import OpenEdxGradesSource
     results: list[tuple[str, bool, str]] = []
     oe = (platform.bridge_settings or {}).get("openedx") or {}
-    if oe.get("webhook_jwks_url"):
-        from plugin.net.http import SMALL
-        from plugin.net.jwks import KeySetError, fetch_key_set
-        try:
-            keys = jwt.PyJWKSet.from_dict(fetch_key_set(services.http(max_bytes=SMALL), oe["webhook_jwks_url"])).keys
-            results.append((N_("openedx webhook key"), True,
-                            N_("%(url)s serves %(count)s signing key(s): %(kids)s", url=oe["webhook_jwks_url"],
-                               count=len(keys), kids=", ".join(k.key_id or "(no kid)" for k in keys))))
-        except KeySetError as exc:
-            results.append((N_("openedx webhook key"), False, exc.message))
-        except jwt.PyJWTError as exc:
-            results.append((N_("openedx webhook key"), False, f"{oe['webhook_jwks_url']}: {exc}"))
-    elif oe.get("webhook_jwks"):
-        results.append((N_("openedx webhook key"), True, N_("%(count)s key(s) registered from a file",
-                                                             count=len(oe["webhook_jwks"]["keys"]))))
+    for bridge, label in (("openedx", N_("openedx webhook key")), ("moodle", N_("moodle webhook key"))):
+        conf = (platform.bridge_settings or {}).get(bridge) or {}
+        if conf.get("webhook_jwks_url"):
+            from plugin.net.http import SMALL
+            from plugin.net.jwks import KeySetError, fetch_key_set
+            try:
+                keys = jwt.PyJWKSet.from_dict(fetch_key_set(services.http(max_bytes=SMALL), conf["webhook_jwks_url"])).keys
+                results.append((label, True,
+                                N_("%(url)s serves %(count)s signing key(s): %(kids)s", url=conf["webhook_jwks_url"],
+                                   count=len(keys), kids=", ".join(k.key_id or "(no kid)" for k in keys))))
+            except KeySetError as exc:
+                results.append((label, False, exc.message))
+            except jwt.PyJWTError as exc:
+                results.append((label, False, f"{conf['webhook_jwks_url']}: {exc}"))
+        elif conf.get("webhook_jwks"):
+            results.append((label, True, N_("%(count)s key(s) registered from a file",
+                                            count=len(conf["webhook_jwks"]["keys"]))))
     if oe.get("api_url"):
         try:
             results.append((N_("openedx grades API"), True, OpenEdxGradesSource.for_platform(services, platform).check(course_id)))
         except BridgeError as exc:
             results.append((N_("openedx grades API"), False, exc.message))
-    if (platform.bridge_settings or {}).get("moodle"):
+    if ((platform.bridge_settings or {}).get("moodle") or {}).get("url"):
         try:
             results.append((N_("moodle web services"), True, MoodleSource.for_platform(services, platform).check(course_id)))
         except BridgeError as exc:

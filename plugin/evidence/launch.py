@@ -7,7 +7,8 @@ the id_token's claims. It:
 * remembers the learner's Open edX username (``preferred_username``, sent when the course
   shares it) so the grades API can be matched to the learner;
 * records the tool's own AGS line item in the policy of ``ags`` credentials, from an
-  instructor's launch (AGS claim ``lineitem``), unless its address is one the tool does not
+  instructor's launch (AGS claim ``lineitem``), or from a learner's launch of the link made
+  for that credential while none is recorded, unless its address is one the tool does not
   call (:mod:`plugin.net`);
 * turns a learner's launch into evidence for ``gated_launch`` credentials
   (:mod:`plugin.evidence.gated_launch`), issuing when the policy is automatic.
@@ -42,7 +43,7 @@ def on_launch(session: Session, services, actor: Any, claims: dict[str, Any] | N
                 learner.external_ids = {**(learner.external_ids or {}), "openedx_username": username}
     course_id = getattr(actor, "course_id", None)
     lineitem = (claims.get(AGS_CLAIM) or {}).get("lineitem") if isinstance(claims.get(AGS_CLAIM), dict) else None
-    if course_id and lineitem and ("instructor" in roles or "admin" in roles):
+    if course_id and lineitem:
         from lti.service import check_service_url
         problem = check_service_url(services, lineitem, "AGS line item")
         if problem:
@@ -50,8 +51,13 @@ def on_launch(session: Session, services, actor: Any, claims: dict[str, Any] | N
             # internal address, whoever registered the platform (Dynamic Registration is open).
             log_event(log, "AGS line item not recorded", logging.WARNING, course_id=course_id, problem=problem)
             lineitem = None
-    if course_id and lineitem and ("instructor" in roles or "admin" in roles):
+    if course_id and lineitem:
+        staff = "instructor" in roles or "admin" in roles
+        linked = getattr(actor, "definition_public_id", None)
         for definition, policy in definitions_for_course(session, course_id, "ags", enabled_only=False):
-            if policy.ags_lineitem != lineitem:
+            # An instructor's launch sets (or moves) the column; a learner's launch of the link
+            # made for this very credential fills it in when no instructor has launched since.
+            if policy.ags_lineitem != lineitem and (
+                    staff or (not policy.ags_lineitem and linked == definition.public_id)):
                 definition.policy = {**(definition.policy or {}), "ags_lineitem": lineitem}
     return evidence_from_launch(session, services, actor)

@@ -96,7 +96,11 @@ def process_observation(session: Session, services, *, definition: CredentialDef
         outcome.action = "disabled"
         return outcome
     if policy.issuance != "automatic" or not issue:
-        outcome.action = "ready_to_claim"
+        held = current_credential(session, definition.id, learner.id)
+        if held is not None:  # claimed (or issued) already: nothing left to claim
+            outcome.action, outcome.credential_id = "already_issued", held.id
+        else:
+            outcome.action = "ready_to_claim"
         return outcome
     from plugin.issuance.pending import award_or_defer
     attempt = award_or_defer(session, services, definition_id=definition.id, learner_id=learner.id,
@@ -112,6 +116,16 @@ def process_observation(session: Session, services, *, definition: CredentialDef
     outcome.credential_id = getattr(attempt.credential, "id", None)
     outcome.action = "issued" if attempt.result == "issued" else "already_issued"
     return outcome
+
+
+def current_credential(session: Session, definition_id: int, learner_id: int):
+    """The learner's current (active or suspended) credential of the definition, if any."""
+    from sqlalchemy import select
+
+    from plugin.storage.models import CURRENT_STATUSES, IssuedCredential
+    return session.scalar(select(IssuedCredential).where(
+        IssuedCredential.definition_id == definition_id, IssuedCredential.learner_id == learner_id,
+        IssuedCredential.status.in_(CURRENT_STATUSES)).limit(1))
 
 
 # --------------------------------------------------------------------------- passes recorded before enabling

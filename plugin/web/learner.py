@@ -25,6 +25,7 @@ from plugin.delivery.access import make_access_token, read_access_token
 from plugin.delivery.present import summarize
 from plugin.delivery.share import linkedin_add_url, wallet_links
 from plugin.storage.models import CredentialDefinition, IssuedCredential, Learner
+from plugin.web.claim_privacy import identify_choices
 from plugin.web.auth import current_actor, require_roles
 from plugin.web.urls import public_url
 from plugin.web.context import db, services
@@ -235,6 +236,7 @@ def home():
             form = ClaimForm(formdata=None, launch=actor.launch_id, definition=definition.public_id,
                              display_name=(state["credential"].display_name if state["credential"]
                                            else None) or _default_name(learner))
+            form.identify.choices = identify_choices(learner)
         version = definition.versions[-1].data if definition.versions else {}
         items.append({"definition": definition, "title": version.get("title") or definition.course.title,
                       "form": form, **state})
@@ -420,6 +422,7 @@ def reissue_view(public_id: str):
         abort(409, description=_("Only a valid credential can be re-issued under a new name."))
     form = ReissueForm(launch=request.values.get("launch"), access=request.values.get("access"),
                        display_name=row.display_name or _default_name(learner))
+    form.identify.choices = identify_choices(learner)
     if request.method == "POST" and form.validate():
         hashed_only = form.identify.data == "hashed"
         name = re.sub(r"\s+", " ", form.display_name.data or "").strip()

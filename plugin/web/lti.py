@@ -16,7 +16,8 @@ from flask import (Blueprint, Response, current_app, jsonify, make_response, red
 from sqlalchemy import select
 
 from lti import CLAIM_AGS, CLAIM_CONTEXT, CLAIM_CUSTOM, CLAIM_NRPS, CLAIM_RESOURCE_LINK
-from lti.deep_linking import CUSTOM_DEFINITION, autosubmit_form, content_item, response_jwt, settings_from_claims
+from lti.deep_linking import (CUSTOM_DEFINITION, accepts_line_item, autosubmit_form, content_item, response_jwt,
+                              settings_from_claims)
 from lti.errors import LaunchError, LtiError
 from lti.identity import clean, definition_for_course, upsert_course, upsert_learner
 from lti.keys import active_key, jwks
@@ -211,7 +212,8 @@ def deep_link_respond():
             raise LaunchError("the platform registration was removed", status=409)
         settings = actor.services.get("deep_linking") or {}
         title = request.form.get("title", "").strip() or f"Micro-credential: {course.title or course.context_id}"
-        item = content_item(tool_urls(_base_url())["launch_url"], definition.public_id, title=title)
+        item = content_item(tool_urls(_base_url())["launch_url"], definition.public_id, title=title,
+                            line_item=accepts_line_item(settings))
         token, _claims = response_jwt(registration, actor.deployment_id, settings, [item])
         s.commit()
     except LtiError as exc:

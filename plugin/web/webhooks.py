@@ -1,4 +1,8 @@
-"""``POST /api/webhooks/openedx``: signed course-passing events from the Open edX plugin.
+"""Signed events from the platform plugins, one endpoint per platform:
+
+* ``POST /api/webhooks/openedx``: course-passing events from the Open edX plugin;
+* ``POST /api/webhooks/moodle``: course-status events (completion, grades) from the Moodle
+  plugin ``local_microcred``.
 
 The body is the compact JWT itself (``Content-Type: application/jwt``), or JSON
 ``{"token": "<jwt>"}``. CSRF-exempt: the signature is the authentication. Every
@@ -13,11 +17,12 @@ for a failure on our side. 503 only when nothing could be recorded at all.
 from __future__ import annotations
 
 import logging
+from typing import Any, Callable
 
 from flask import Blueprint, jsonify, request
 
-from plugin.evidence.openedx import (WEBHOOK_PATH, WebhookRejected, handle_passing_event, verify_webhook,
-                                     webhook_key_sets)
+from plugin.evidence import moodle_plugin, openedx
+from plugin.evidence.signed_webhook import WebhookRejected, webhook_key_sets
 from plugin.logging import log_event
 from plugin.web.context import db, services
 from plugin.web.extensions import csrf
@@ -28,9 +33,11 @@ log = logging.getLogger("microcred.webhooks")
 
 bp = Blueprint("webhooks", __name__)
 
+WEBHOOK_PATH = openedx.WEBHOOK_PATH
 
-def webhook_audience() -> str:
-    return services().settings.base_url + WEBHOOK_PATH
+
+def webhook_audience(path: str = WEBHOOK_PATH) -> str:
+    return services().settings.base_url + path
 
 
 def _token_from_request() -> str:
@@ -42,20 +49,17 @@ def _token_from_request() -> str:
     return request.get_data(as_text=True)[:65536]  # cached: the rate limit read it first
 
 
-@bp.post(WEBHOOK_PATH)
-@csrf.exempt
-@webhook_limit  # per platform (the token's iss); MICROCRED_RATELIMIT_WEBHOOK
-def openedx_webhook():
+def _receive(name: str, path: str, verify: Callable[..., tuple[Any, dict]], handle: Callable[..., dict]):
     session = db()
     svc = services()
     try:
-        platform, claims = verify_webhook(session, _token_from_request(), audience=webhook_audience(),
-                                          key_sets=webhook_key_sets(session, svc))
-        result = handle_passing_event(session, services(), claims)
+        _platform, claims = verify(session, _token_from_request(), audience=webhook_audience(path),
+                                   key_sets=webhook_key_sets(session, svc))
+        result = handle(session, svc, claims)
         session.commit()
     except WebhookRejected as exc:
         session.rollback()
-        log_event(log, "openedx webhook rejected", logging.WARNING, request_id=current_request_id(),
+        log_event(log, f"{name} webhook rejected", logging.WARNING, request_id=current_request_id(),
                   code=exc.code, reason=exc.message, remote=request.remote_addr)
         response = jsonify({"error": exc.code, "message": exc.message, "status": exc.status,
                             "request_id": current_request_id()})
@@ -65,10 +69,25 @@ def openedx_webhook():
     except Exception as exc:
         # Nothing was kept (the jti included): the sender retries later and is accepted then.
         session.rollback()
-        log.exception("openedx webhook processing failed",
+        log.exception(f"{name} webhook processing failed",
                       extra={"fields": {"request_id": current_request_id(), "error": type(exc).__name__}})
         return jsonify({"error": "processing_failed", "status": 503, "request_id": current_request_id(),
                         "message": "the event was valid but could not be processed now; deliver it again later"}), 503
-    log_event(log, "openedx webhook accepted", request_id=current_request_id(), platform=claims["iss"],
+    log_event(log, f"{name} webhook accepted", request_id=current_request_id(), platform=claims["iss"],
               jti=claims["jti"], results=[(r["definition_id"], r["action"]) for r in result["results"]])
     return jsonify(result), 200
+
+
+@bp.post(openedx.WEBHOOK_PATH)
+@csrf.exempt
+@webhook_limit  # per platform (the token's iss); MICROCRED_RATELIMIT_WEBHOOK
+def openedx_webhook():
+    return _receive("openedx", openedx.WEBHOOK_PATH, openedx.verify_webhook, openedx.handle_passing_event)
+
+
+@bp.post(moodle_plugin.WEBHOOK_PATH)
+@csrf.exempt
+@webhook_limit
+def moodle_webhook():
+    return _receive("moodle", moodle_plugin.WEBHOOK_PATH, moodle_plugin.verify_webhook,
+                    moodle_plugin.handle_course_status)

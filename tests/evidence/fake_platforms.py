@@ -29,7 +29,7 @@ class _Server:
                 form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()} if length else {}
                 outer.requests.append((self.command, parts.path, query, form))
                 status, body = answer(self.command, parts.path, query, form, self.headers)
-                data = json.dumps(body).encode()
+                data = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -68,14 +68,45 @@ def grade_item(name, raw, *, itemtype="mod", grademax=100.0, idnumber="", item_i
             "feedback": "", "feedbackformat": 0}
 
 
+def _grades_table(courseid, userid, fullname, items, gradepass):
+    """``gradereport_user_get_grades_table``'s table for one user, as Moodle 4.3's user report
+    builds it: the course total row's name is ``<div class="courseitem ...">`` and, when the
+    course total has a grade to pass (above its minimum) and a grade, its grade cell's class
+    ends with ``gradepass`` or ``gradefail`` (MDL-70874, Moodle 4.0)."""
+    rows = []
+    for item in items:
+        kind = "courseitem" if item["itemtype"] == "course" else "item"
+        status = ""
+        if item["itemtype"] == "course" and gradepass is not None and gradepass > item["grademin"] \
+                and item["graderaw"] is not None:
+            status = "gradepass" if item["graderaw"] >= gradepass else "gradefail"
+        name = item["itemname"] or "Course total"
+        rows.append({
+            "itemname": {"class": "level1 levelodd item b1b", "colspan": 1, "id": f"row_{item['id']}_{userid}",
+                         "content": f'<div class="{kind} d-flex align-items-center"><div class="mr-1"></div>'
+                                    f'<div><span class="d-block text-uppercase small dimmed_text">'
+                                    f'{"Course total" if kind == "courseitem" else "Quiz"}</span>{name}</div></div>',
+                         "celltype": "th"},
+            "grade": {"class": f"level1 levelodd item b1b itemcenter  {status}".rstrip(),
+                      "content": item["gradeformatted"], "headers": f"row_{item['id']}_{userid} grade{userid}"},
+        })
+    return {"courseid": courseid, "userid": userid, "userfullname": fullname, "maxdepth": 2, "tabledata": rows}
+
+
 class FakeMoodle(_Server):
     TOKEN = "0123456789abcdef0123456789abcdef"
 
     def __init__(self):
         self.enabled = {"core_completion_get_course_completion_status", "gradereport_user_get_grade_items",
-                        "gradereport_overview_get_course_grades"}
+                        "gradereport_user_get_grades_table", "gradereport_overview_get_course_grades"}
         # courseid -> userid -> {"fullname", "items": [...], "completion": {...} or None (no criteria)}
         self.courses: dict[int, dict[int, dict]] = {}
+        # Site administration switches: web services, the REST protocol; per course: completion tracking.
+        self.webservices_enabled = True
+        self.rest_enabled = True
+        self.completion_disabled: set[int] = set()
+        # courseid -> the course total's grade to pass (raw points), which no function returns as a number
+        self.course_gradepass: dict[int, float] = {}
         super().__init__(self.answer)
 
     def add_learner(self, courseid, userid, fullname, items, completed=None, missing=()):
@@ -92,6 +123,8 @@ class FakeMoodle(_Server):
     def answer(self, method, path, query, form, headers):
         if path != "/webservice/rest/server.php":
             return 404, {"error": "not found"}
+        if not (self.webservices_enabled and self.rest_enabled):
+            return 403, None  # server.php: header("HTTP/1.0 403 Forbidden"); die; (empty body)
         params = {**query, **form}
         if params.get("wstoken") != self.TOKEN:
             return _moodle_error("moodle_exception", "invalidtoken", "Invalid token - token not found")
@@ -110,6 +143,13 @@ class FakeMoodle(_Server):
                                  "Can't find data record in database table course.")
         users = self.courses[courseid]
         userid = int(params["userid"]) if params.get("userid") not in (None, "", "0") else None
+        if function == "gradereport_user_get_grades_table":
+            chosen = [userid] if userid is not None else sorted(users)
+            if userid is not None and userid not in users:
+                return _moodle_error("moodle_exception", "notenrolled", "User is not enrolled in this course")
+            return 200, {"tables": [_grades_table(courseid, u, users[u]["fullname"], users[u]["items"],
+                                                  self.course_gradepass.get(courseid)) for u in chosen],
+                         "warnings": []}
         if function == "gradereport_user_get_grade_items":
             chosen = [userid] if userid is not None else sorted(users)
             if userid is not None and userid not in users:
@@ -119,6 +159,8 @@ class FakeMoodle(_Server):
                  "useridnumber": "", "maxdepth": 2, "gradeitems": users[u]["items"]} for u in chosen],
                 "warnings": []}
         # core_completion_get_course_completion_status
+        if courseid in self.completion_disabled:  # completion_can_view_data() is false (4.3)
+            return _moodle_error("moodle_exception", "cannotviewreport", "You cannot view this report")
         if userid not in users:
             return _moodle_error("moodle_exception", "notenrolled", "User is not enrolled in this course")
         completion = users[userid]["completion"]

@@ -61,8 +61,70 @@ def test_completion_rule_lists_what_is_missing(moodle):
 def test_course_wide_pull_lists_every_learner_by_moodle_user_id(moodle):
     policy = CoursePolicy(source="moodle", rule="course_grade", threshold=70)
     results = list(source(moodle).observe_course(COURSE, policy))
-    assert [(r.sub, r.name, r.observation.score) for r in results] == [("3", "Ada Lovelace", 62.5),
-                                                                        ("4", "Grace Hopper", 91.0)]
+    assert [(r.sub, r.name, r.observation.score) for r in results] == [("3", None, 62.5), ("4", None, 91.0)]
+    shared = MoodleSource(MoodleClient(moodle.url, FakeMoodle.TOKEN, http=loopback_http()), share_names=True)
+    assert [r.name for r in shared.observe_course(COURSE, policy)] == ["Ada Lovelace", "Grace Hopper"]
+
+
+def test_course_passed_uses_moodles_verdict_on_the_course_total(moodle):
+    """Issue 13, defect 4: 4.3's grade items carry no gradepass; the grades table says pass/fail."""
+    moodle.add_learner(7, 10, "Léa Martin", [grade_item("Final exam", 80.0, item_id=1),
+                                             grade_item(None, 232.5, itemtype="course", grademax=300.0, item_id=9)],
+                       completed=False, missing=["Peer review"])
+    moodle.add_learner(7, 11, "Sam Novak", [grade_item(None, 30.0, itemtype="course", grademax=300.0, item_id=9)],
+                       completed=True)
+    moodle.course_gradepass[7] = 50.0  # grade to pass 50/300
+    course = Course(platform_issuer="https://moodle.test", context_id="7")
+    policy = CoursePolicy(source="moodle", rule="course_passed")
+    obs = source(moodle).observe_learner(course, learner("10"), policy)
+    assert (obs.passed, obs.score, obs.details["course_total_verdict"]) == (True, 77.5, "gradepass")
+    assert evaluate(policy, obs).passed  # not "not completed": the course total's grade to pass decides
+    failing = source(moodle).observe_learner(course, learner("11"), policy)
+    decision = evaluate(policy, failing)
+    assert failing.passed is False and not decision.passed and "10 %" in str(decision.reason)
+    assert [r.observation.passed for r in source(moodle).observe_course(course, policy)] == [True, False]
+    called = [q["wsfunction"] for _, _, q, _ in moodle.requests]
+    assert "gradereport_user_get_grades_table" in called
+
+
+def test_course_passed_without_a_grade_to_pass_falls_back_to_completion(moodle):
+    # No grade to pass on the course total (or Moodle before 4.0): no class on the cell.
+    policy = CoursePolicy(source="moodle", rule="course_passed")
+    ada = source(moodle).observe_learner(COURSE, learner("3"), policy)
+    grace = source(moodle).observe_learner(COURSE, learner("4"), policy)
+    assert (ada.passed, grace.passed) == (False, True)
+    assert "course_total_verdict" not in ada.details
+
+
+def test_the_grades_table_must_be_in_the_service_for_course_passed(moodle):
+    moodle.enabled.discard("gradereport_user_get_grades_table")
+    with pytest.raises(MoodleError, match="add gradereport_user_get_grades_table to the external service"):
+        source(moodle).observe_learner(COURSE, learner("3"), CoursePolicy(source="moodle", rule="course_passed"))
+
+
+@pytest.mark.parametrize("switch", ["webservices_enabled", "rest_enabled"])
+def test_web_services_or_rest_switched_off_say_so(moodle, switch):
+    """Issue 13, defect 2: Moodle answers an empty HTTP 403, not an error envelope."""
+    setattr(moodle, switch, False)
+    with pytest.raises(MoodleError) as err:
+        source(moodle).check()
+    assert err.value.errorcode == "webservicesnotenabled"
+    assert "web services or the REST protocol are disabled" in err.value.message
+    assert "site root" not in err.value.message
+
+
+def test_completion_switched_off_in_the_course(moodle):
+    """Issue 13, defect 3: 4.3 answers cannotviewreport, not completionnotenabled."""
+    moodle.completion_disabled.add(2)
+    moodle.course_gradepass[2] = 60.0
+    passed = CoursePolicy(source="moodle", rule="course_passed")
+    obs = source(moodle).observe_learner(COURSE, learner("3"), passed)
+    assert obs.completed is None and obs.passed is True  # 62.5 >= 60: the course total decides
+    completion = CoursePolicy(source="moodle", rule="completion")
+    with pytest.raises(MoodleError) as err:
+        source(moodle).observe_learner(COURSE, learner("3"), completion)
+    assert err.value.errorcode == "cannotviewreport"
+    assert "You cannot view this report" in err.value.message and "Completion tracking" in err.value.message
 
 
 @pytest.mark.parametrize("setup, call, code, words", [

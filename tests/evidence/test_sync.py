@@ -45,6 +45,16 @@ def test_sync_issues_what_is_due_and_reports_progress(services, course_id, issue
     with services.session() as s:
         subs = {s.get(Learner, c["learner_id"]).sub for c in issued.all()}
         assert subs == {"4", "5"}  # Moodle user ids are the launches' sub
+        # Moodle's tool privacy may withhold names from launches: web services bring none by default.
+        assert s.scalar(select(Learner).where(Learner.sub == "3")).name is None
+
+
+def test_names_from_web_services_only_when_the_admin_opts_in(services, course_id, issued):
+    with services.session() as s:
+        from plugin.storage.models import Platform
+        bridge_config.set_moodle_share_names(s.get(Platform, s.get(Course, course_id).platform_id), True)
+    sync_course(services, course_id)
+    with services.session() as s:
         assert s.scalar(select(Learner).where(Learner.sub == "3")).name == "Learner 3"
 
 
@@ -58,6 +68,22 @@ def test_sync_whose_issuing_fails_keeps_the_passes_and_counts_them_as_not_issued
     run_due_retries(services)
     assert len(issued.all()) == 2
     assert sync_course(services, course_id).already_issued == 2
+
+
+def test_a_learner_who_holds_the_credential_is_not_counted_ready_to_claim(services, course_id, issued):
+    """Issue 13, defect 5: the sync report counted a holder as "ready to claim"."""
+    with services.session() as s:
+        definition = s.scalars(select(CredentialDefinition).where(CredentialDefinition.course_id == course_id)).one()
+        definition.policy = {**definition.policy, "issuance": "on_claim"}
+    first = sync_course(services, course_id)
+    assert (first.ready_to_claim, first.already_issued, first.issued) == (2, 0, 0)
+    with services.session() as s:
+        definition = s.scalars(select(CredentialDefinition).where(CredentialDefinition.course_id == course_id)).one()
+        learner = s.scalar(select(Learner).where(Learner.sub == "4"))
+        auto.award_credential(s, services, definition_id=definition.id, learner_id=learner.id)  # learner 4 claims
+    again = sync_course(services, course_id)
+    assert (again.ready_to_claim, again.already_issued, again.not_passed) == (1, 1, 1)
+    assert "1 already issued, 1 ready to claim" in again.summary()
 
 
 def test_sync_is_idempotent_when_run_again(services, course_id, issued):

@@ -17,7 +17,16 @@ with a real RSA platform key. Moodle's particular shapes are kept on purpose:
 * the registration reply's ``scope`` follows the type's grade-sync setting; with "grade sync
   only" (``gradesync=1``) launches and tokens offer ``lineitem.readonly`` but not ``lineitem``;
 * services URLs carry ``?type_id=N``, so ``/scores`` and ``/results`` go before the query;
-* the access token is opaque (not a JWT) and lives one hour.
+* the access token is opaque (not a JWT) and lives one hour;
+* a dynamically registered tool "accepts grades as specified in the deep-linking definition"
+  (``lti_acceptgrades`` = delegate): ``contentitem_return.php`` gives the new activity a grade
+  item only when the content item carries a ``lineItem`` (its ``scoreMaximum`` becomes the
+  activity's maximum grade); otherwise ``grade=0`` and launches carry ``lineitems`` but no
+  ``lineitem`` (``lti_tool_configuration_from_content_item``, 4.3);
+* with the tool's privacy settings at "Never" (``sendname``/``sendemailaddr`` = 0) launches
+  carry no ``name``/``given_name``/``family_name``, no ``email`` and no ``ext.user_username``
+  (``lti_build_request``); the user's language is only in ``launch_presentation.locale``
+  (``lti_build_standard_message``: ``current_language()``), never in a ``locale`` claim.
 """
 from __future__ import annotations
 
@@ -59,6 +68,7 @@ class User:
     email: str
     teacher: bool = False
     site_admin: bool = False
+    lang: str = "en"
 
 
 @dataclass
@@ -81,6 +91,9 @@ class ToolType:
     customparameters: dict[str, str]
     description: str = ""
     state: str = "pending"  # Moodle 4.x: an admin activates a dynamically registered tool
+    # lti_acceptgrades: "never", "delegate" ("as specified in Deep Linking definition or
+    # delegate to teacher", what Dynamic Registration sets when grade sync is on) or "always".
+    acceptgrades: str = "delegate"
 
 
 @dataclass
@@ -175,24 +188,31 @@ class MoodleSite:
             "openid_configuration": f"{self.wwwroot}/mod/lti/openid-configuration.php",
             "registration_token": token})
 
-    def activate(self, typeid: int, *, gradesync: int | None = None, memberships: int | None = None) -> ToolType:
-        """The admin activates the pending tool (and may restrict its services on the way)."""
+    def activate(self, typeid: int, *, gradesync: int | None = None, memberships: int | None = None,
+                 sendname: bool | None = None, sendemail: bool | None = None) -> ToolType:
+        """The admin activates the pending tool (and may restrict its services or, under
+        Privacy, set "Share launcher's name/e-mail with tool" to "Never" on the way)."""
         t = self.types[typeid]
         t.state = "configured"
         if gradesync is not None:
             t.gradesync = gradesync
         if memberships is not None:
             t.memberships = memberships
+        if sendname is not None:
+            t.sendname = sendname
+        if sendemail is not None:
+            t.sendemail = sendemail
         return t
 
     def add_activity(self, typeid: int, name: str, *, toolurl: str | None = None,
-                     custom: dict | None = None, graded: bool = True) -> Activity:
-        """A teacher adds an External tool activity using the preconfigured tool."""
+                     custom: dict | None = None, graded: bool = True, score_maximum: float = 100) -> Activity:
+        """A teacher adds an External tool activity using the preconfigured tool (``graded``:
+        "Allow the tool to add grades in the gradebook" ticked, with that maximum grade)."""
         t = self.types[typeid]
         act = Activity(cmid=self._next("cm"), instance=self._next("instance"), typeid=typeid, name=name,
                        toolurl=toolurl or t.toolurl, custom=dict(custom or {}))
         if graded and t.gradesync:
-            item = LineItem(id=self._next("lineitem"), typeid=typeid, label=name, score_maximum=100,
+            item = LineItem(id=self._next("lineitem"), typeid=typeid, label=name, score_maximum=score_maximum,
                             resource_link_id=str(act.instance))
             self.lineitems[item.id] = item
             act.lineitem_id = item.id
@@ -309,6 +329,7 @@ class MoodleSite:
             contentitem=contentitem, contentitem_url=contentitem_url, gradesync=gradesync,
             memberships=1 if SCOPE_NRPS in scopes else 0, toolsettings=1 if SCOPE_TOOL_SETTING in scopes else 0,
             sendname=bool({"name", "given_name", "family_name"} & set(claims)), sendemail="email" in claims,
+            acceptgrades="delegate" if gradesync else "never",
             customparameters=dict(conf.get("custom_parameters") or {}), description=conf.get("description") or "")
         self.types[t.id] = t
         reply = self.config_to_registration(t)
@@ -435,8 +456,8 @@ class MoodleSite:
             LTI + "roles": self._roles(user),
             LTI + "context": {"id": str(self.course_id), "label": self.course_shortname,
                               "title": self.course_fullname, "type": ["CourseSection"]},
-            LTI + "ext": {"user_username": user.username, "lms": "moodle-2"},
-            LTI + "launch_presentation": {"locale": "en", "document_target": "iframe",
+            LTI + "ext": {"lms": "moodle-2"},
+            LTI + "launch_presentation": {"locale": user.lang, "document_target": "iframe",
                                           "return_url": f"{self.wwwroot}/mod/lti/return.php?course="
                                                         f"{self.course_id}&launch_container=3&sesskey=x"},
             LTI + "tool_platform": {"product_family_code": "moodle", "version": VERSION,
@@ -447,6 +468,7 @@ class MoodleSite:
         if t.sendname:
             claims.update(given_name=user.firstname, family_name=user.lastname,
                           name=f"{user.firstname} {user.lastname}")
+            claims[LTI + "ext"]["user_username"] = user.username
         if t.sendemail:
             claims["email"] = user.email
         return claims
@@ -507,14 +529,16 @@ class MoodleSite:
         for item in claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items") or []:
             if item.get("type") != "ltiResourceLink":
                 continue
+            line_item = item.get("lineItem") if isinstance(item.get("lineItem"), dict) else None
+            graded = t.acceptgrades == "always" or (t.acceptgrades == "delegate" and line_item is not None)
             act = self.add_activity(t.id, item.get("title") or t.name, toolurl=item.get("url") or t.toolurl,
-                                    custom=item.get("custom") or {}, graded=True)
-            if act.lineitem_id and isinstance(item.get("lineItem"), dict):
+                                    custom=item.get("custom") or {}, graded=graded,
+                                    score_maximum=float((line_item or {}).get("scoreMaximum", 100)))
+            if act.lineitem_id and line_item is not None:
                 li = self.lineitems[act.lineitem_id]
-                li.score_maximum = item["lineItem"].get("scoreMaximum", li.score_maximum)
-                li.label = item["lineItem"].get("label", li.label)
-                li.tag = item["lineItem"].get("tag", "")
-                li.resource_id = item["lineItem"].get("resourceId", "")
+                li.label = line_item.get("label", li.label)
+                li.tag = line_item.get("tag", "")
+                li.resource_id = line_item.get("resourceId", "")
             added.append(act)
         self.last_deep_link = {"claims": claims, "activities": added}
         return 200, "<p>" + ", ".join(f"cmid={a.cmid}" for a in added) + " added</p>"

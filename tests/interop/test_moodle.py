@@ -116,3 +116,89 @@ def test_a_pending_tool_cannot_launch_until_activated(moodle, tool):
     page = student.submit(student.submit(start))
     assert page.status_code == 200, page.text[:500]
     _launch_id(page)
+
+
+def _register_and_deep_link(moodle, tool, *, teacher_id=3):
+    assert Browser().get(moodle.registration_url(tool.url("/lti/register"))).status_code == 200
+    (tool_type,) = moodle.types.values()
+    teacher = Browser()
+    teacher.get(f"{moodle.wwwroot}/login/index.php?userid={teacher_id}")
+    return tool_type, teacher
+
+
+def _deep_link(moodle, teacher, tool_type):
+    start = teacher.get(f"{moodle.wwwroot}/mod/lti/contentitem.php?id={tool_type.id}&course=2")
+    select_page = teacher.submit(teacher.submit(start))
+    returned = teacher.submit(teacher.submit(select_page))
+    assert returned.status_code == 200, returned.text
+    (activity,) = moodle.last_deep_link["activities"]
+    return activity
+
+
+def test_deep_linking_gives_the_activity_a_grade_column_and_ags_rules(moodle, tool):
+    """Issue 13, defect 1: without a lineItem Moodle 4.3 saves grade=0 and AGS cannot work."""
+    tool_type, teacher = _register_and_deep_link(moodle, tool)
+    moodle.activate(tool_type.id)
+    activity = _deep_link(moodle, teacher, tool_type)
+    item = moodle.last_deep_link["claims"]["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"][0]
+    assert item["lineItem"]["scoreMaximum"] == 100 and item["lineItem"]["tag"] == "microcred"
+    assert activity.lineitem_id is not None  # Moodle created the grade item
+    column = moodle.lineitems[activity.lineitem_id]
+    assert (column.score_maximum, column.resource_id) == (100, activity.custom["microcred_definition"])
+    with tool.services.session() as s:
+        definition = s.scalars(select(CredentialDefinition)).one()
+        definition.policy = {"source": "ags", "rule": "course_grade", "threshold": 50, "issuance": "on_claim"}
+    # A learner's launch of the credential's own link records the column (no instructor relaunch needed).
+    student = Browser()
+    student.get(f"{moodle.wwwroot}/login/index.php?userid=4")
+    page = student.submit(student.submit(student.get(f"{moodle.wwwroot}/mod/lti/launch.php?id={activity.cmid}")))
+    assert page.status_code == 200, page.text[:400]
+    with tool.services.session() as s:
+        assert s.scalars(select(CredentialDefinition)).one().policy["ags_lineitem"] == moodle.lineitem_url(column)
+
+
+def test_without_a_line_item_moodle_makes_no_grade_column(moodle, tool):
+    """What the tool avoids: the reproduction of defect 1 on the Moodle-shaped platform."""
+    tool_type, _teacher = _register_and_deep_link(moodle, tool)
+    moodle.activate(tool_type.id)
+    status, _ = moodle.deep_linking_return(tool_type.id, "not-a-jwt")
+    assert status == 400
+    activity = moodle.add_activity(tool_type.id, "No column", graded=False)
+    student = Browser()
+    student.get(f"{moodle.wwwroot}/login/index.php?userid=4")
+    page = student.submit(student.submit(student.get(f"{moodle.wwwroot}/mod/lti/launch.php?id={activity.cmid}")))
+    with tool.services.session() as s:
+        claims = stored_launch_claims(s, _launch_id(page))
+    assert "lineitem" not in claims[CLAIM_AGS] and claims[CLAIM_AGS]["lineitems"]
+
+
+def test_privacy_never_is_respected(moodle, tool):
+    """Issue 13, defect 6: with "Never", launches carry no name, e-mail or username, and the
+    claim form does not promise a hashed e-mail address it cannot have."""
+    tool_type, teacher = _register_and_deep_link(moodle, tool)
+    moodle.activate(tool_type.id, sendname=False, sendemail=False)
+    activity = _deep_link(moodle, teacher, tool_type)
+    student = Browser()
+    student.get(f"{moodle.wwwroot}/login/index.php?userid=4")
+    page = student.submit(student.submit(student.get(f"{moodle.wwwroot}/mod/lti/launch.php?id={activity.cmid}")))
+    with tool.services.session() as s:
+        claims = stored_launch_claims(s, _launch_id(page))
+        learner = s.scalars(select(Learner).where(Learner.sub == "4")).one()
+        assert (learner.name, learner.email) == (None, None)
+    assert not {"name", "given_name", "family_name", "email"} & set(claims)
+    assert "user_username" not in claims["https://purl.imsglobal.org/spec/lti/claim/ext"]
+
+
+def test_a_site_admin_reaches_the_admin_area_and_the_launch_locale_is_used(moodle, tool):
+    """Issue 13, defect 7: the admin's launch lands on the instructor page, in the user's language."""
+    moodle.users[2].lang = "fr"
+    tool_type, admin = _register_and_deep_link(moodle, tool, teacher_id=2)
+    moodle.activate(tool_type.id)
+    activity = _deep_link(moodle, admin, tool_type)
+    page = admin.submit(admin.submit(admin.get(f"{moodle.wwwroot}/mod/lti/launch.php?id={activity.cmid}")))
+    assert page.status_code == 200, page.text[:400]
+    assert 'lang="fr"' in page.text
+    launch = _launch_id(page)
+    assert f"/admin/?launch={launch}" in page.text or f"/admin?launch={launch}" in page.text
+    admin_page = admin.get(tool.url(f"/admin/?launch={launch}"))
+    assert admin_page.status_code == 200 and f"launch={launch}" in admin_page.text
