@@ -36,9 +36,12 @@ def _registrations(session, issuer, client_id):
 @click.option("--openedx-client-secret", help="OAuth2 client secret (stored encrypted).")
 @click.option("--moodle-url", help="Moodle site root URL.")
 @click.option("--moodle-token", help="Moodle web-service token (stored encrypted).")
+@click.option("--sync-every", metavar="PERIOD",
+              help="Scheduled catch-up of this platform's courses: 15m, 1h, 1d…, 'off', or 'default' "
+                   "(MICROCRED_SYNC_EVERY).")
 @pass_ctx
 def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_file, openedx_api_url,
-         openedx_client_id, openedx_client_secret, moodle_url, moodle_token):
+         openedx_client_id, openedx_client_secret, moodle_url, moodle_token, sync_every):
     """Set bridge settings of a platform registration."""
     from plugin.evidence import bridge_config
     from plugin.evidence.base import BridgeError
@@ -49,8 +52,9 @@ def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_f
     if (openedx_client_id or openedx_client_secret) and not openedx_api_url:
         raise click.ClickException("--openedx-client-id/--openedx-client-secret need --openedx-api-url")
     key_text = openedx_webhook_key_file.read() if openedx_webhook_key_file else None
-    if not any([openedx_webhook_jwks_url, key_text, openedx_api_url, moodle_url]):
-        raise click.ClickException("nothing to set: give an --openedx-… or --moodle-… option")
+    period = _period(sync_every) if sync_every is not None else None
+    if not any([openedx_webhook_jwks_url, key_text, openedx_api_url, moodle_url, sync_every is not None]):
+        raise click.ClickException("nothing to set: give an --openedx-…, --moodle-… or --sync-every option")
     services = ctx.services()
     try:
         with services.session() as s:
@@ -65,6 +69,9 @@ def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_f
                                                   openedx_client_secret or "")
                 if moodle_url:
                     bridge_config.set_moodle(services, platform, moodle_url, moodle_token)
+                if sync_every is not None:
+                    from plugin.evidence.sync_schedule import set_platform_period
+                    set_platform_period(platform, period)
             from plugin.storage.models import AuditLog
             for platform in platforms:
                 s.add(AuditLog(actor="cli", action="bridge.set", target_type="platform", target_id=str(platform.id),
@@ -74,6 +81,17 @@ def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_f
         raise click.ClickException(exc.message) from None
     for cid, described in shown:
         click.echo(f"{issuer} (client id {cid}): {json.dumps(described)}")
+
+
+def _period(text: str) -> int | None:
+    """``--sync-every``: seconds, 0 for off, None for the instance default."""
+    from plugin.settings import parse_duration
+    if text.strip().lower() == "default":
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sync-every") from None
 
 
 @bridge.command("show")

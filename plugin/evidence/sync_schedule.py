@@ -159,8 +159,13 @@ def _state(session: Session, course_id: int, now: datetime) -> CourseSync:
     return session.get(CourseSync, course_id)
 
 
-def start_due_syncs(services, queue, now: datetime | None = None) -> list[int]:
-    """Queue a ``sync_course`` job for every course whose catch-up is due; returns the job ids."""
+def start_due_syncs(services, queue, now: datetime | None = None, lookahead: float = 0.0) -> list[int]:
+    """Queue a ``sync_course`` job for every course whose catch-up is due; returns the job ids.
+
+    ``lookahead`` (the caller's seconds between two calls) also starts the runs due before the
+    next call: on the embedded queue they wait in the table until their time, with RQ they run
+    at most that much early (rather than up to that much late).
+    """
     now = now or _now()
     started: list[int] = []
     with services.session() as s:
@@ -184,7 +189,7 @@ def start_due_syncs(services, queue, now: datetime | None = None) -> list[int]:
                 # The period was shortened since this run was planned: plan it within the new one.
                 state.next_run_at = now + timedelta(seconds=random.uniform(0, period))
                 continue
-            if next_run > now:
+            if next_run > now + timedelta(seconds=lookahead):
                 continue
             if state.running_job_id is not None and s.scalar(
                     select(CourseSync.course_id).where(CourseSync.course_id == course_id, _holder_active(now))):
@@ -195,8 +200,9 @@ def start_due_syncs(services, queue, now: datetime | None = None) -> list[int]:
                 .values(next_run_at=now + _jittered(period)).execution_options(synchronize_session=False))
             if claimed.rowcount != 1:
                 continue
+            delay = max(0.0, (next_run - now).total_seconds()) if queue.backend == "embedded" else 0.0
             job_id = queue.enqueue("sync_course", {"course_id": course_id, "trigger": "scheduled"},
-                                   session=s, max_attempts=1)
+                                   session=s, max_attempts=1, delay=delay)
             s.execute(update(CourseSync).where(CourseSync.course_id == course_id)
                       .values(running_job_id=job_id).execution_options(synchronize_session=False))
             started.append(job_id)

@@ -42,7 +42,7 @@ class Maintenance:
             self.queue.retry_later(job_id, 0)  # RQ: dispatch again; embedded: the row is due already
             done["taken_over"] += 1
         from plugin.evidence.sync_schedule import start_due_syncs
-        done["syncs_started"] = len(start_due_syncs(self.services, self.queue))
+        done["syncs_started"] = len(start_due_syncs(self.services, self.queue, lookahead=self.interval))
         return done
 
     def run_if_due(self, force: bool = False) -> dict[str, int] | None:

@@ -14,6 +14,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.bridges_api",
     "plugin.web.instructor",
     "plugin.web.admin",
+    "plugin.web.catch_up",
     "plugin.web.learner",
     "plugin.web.verify",
     "plugin.web.exchanges",
