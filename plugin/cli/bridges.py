@@ -70,8 +70,9 @@ def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_f
                 if moodle_url:
                     bridge_config.set_moodle(services, platform, moodle_url, moodle_token)
                 if sync_every is not None:
-                    from plugin.evidence.sync_schedule import set_platform_period
+                    from plugin.evidence.sync_schedule import replan_platform, set_platform_period
                     set_platform_period(platform, period)
+                    replan_platform(s, services.settings, platform)
             from plugin.storage.models import AuditLog
             for platform in platforms:
                 s.add(AuditLog(actor="cli", action="bridge.set", target_type="platform", target_id=str(platform.id),

@@ -76,6 +76,23 @@ def set_platform_period(platform: Platform, seconds: int | None) -> None:
     platform.bridge_settings = settings  # a new dict, so the JSON column is saved
 
 
+def replan_platform(session: Session, settings, platform: Platform, now: datetime | None = None) -> None:
+    """After a period change: plan each course of the registration by the new period (one period,
+    or its back-off, after its last run; within one period for a course that never ran)."""
+    now = now or _now()
+    period = platform_period(settings, platform)
+    if period <= 0:
+        return
+    for _course, state in platform_course_states(session, platform, limit=100000):
+        if state is None:
+            continue
+        if state.last_finished_at is not None:
+            wait = backoff(period, state.failures) if state.failures else timedelta(seconds=period)
+            state.next_run_at = max(now, as_utc(state.last_finished_at) + wait)
+        elif as_utc(state.next_run_at) > now + timedelta(seconds=period):
+            state.next_run_at = now + timedelta(seconds=random.uniform(0, period))
+
+
 def course_platform(session: Session, course: Course) -> Platform | None:
     """The registration whose schedule applies: the course's own, else the issuer's first."""
     if course.platform_id:

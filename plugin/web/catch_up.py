@@ -187,6 +187,7 @@ def platform_period(platform_id: int):
     choice = form.period.data
     seconds = None if choice == "default" else 0 if choice == "off" else int(choice)
     schedule.set_platform_period(platform, seconds)
+    schedule.replan_platform(db(), services().settings, platform)
     record("platform.catch_up_period", "platform", platform.id, every=seconds if seconds is not None else "default")
     db().commit()
     period = schedule.platform_period(services().settings, platform)

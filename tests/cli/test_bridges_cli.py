@@ -97,7 +97,7 @@ def test_sync_every_sets_the_platform_catch_up_period(runner, services):
     from plugin.storage.models import Platform
     result = runner.invoke(cli, ["bridge", "set", "--issuer", MOODLE, "--sync-every", "15m"])
     assert result.exit_code == 0, result.output
-    assert '"schedule": {"every": 900}' in result.output
+    assert '"schedule": {"every": "15m"}' in result.output
     with services.session() as s:
         assert platform_period(services.settings, s.query(Platform).filter_by(issuer=MOODLE).one()) == 900
     runner.invoke(cli, ["bridge", "set", "--issuer", MOODLE, "--sync-every", "off"])

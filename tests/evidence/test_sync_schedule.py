@@ -214,3 +214,20 @@ def test_open_edx_grades_course_on_schedule(services):
         lms.close()
     with services.session() as s:
         assert s.scalar(select(func.count()).select_from(Course)) == 1
+
+
+def test_changing_the_period_replans_the_courses(services, course_id):
+    from plugin.evidence.sync import sync_course
+    schedule.begin_run(services, course_id, None, "command")
+    schedule.finish_run(services, course_id, None, report=sync_course(services, course_id))
+    assert _seconds_until(_state(services, course_id).next_run_at) > 0.89 * HOUR
+    with services.session() as s:
+        platform = s.scalar(select(Platform))
+        schedule.set_platform_period(platform, 900)
+        schedule.replan_platform(s, services.settings, platform)
+    assert 0 < _seconds_until(_state(services, course_id).next_run_at) <= 900  # 15 min after the last run
+    with services.session() as s:
+        platform = s.scalar(select(Platform))
+        schedule.set_platform_period(platform, 86400)
+        schedule.replan_platform(s, services.settings, platform)
+    assert _seconds_until(_state(services, course_id).next_run_at) > 86000
