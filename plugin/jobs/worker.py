@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update

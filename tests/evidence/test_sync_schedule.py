@@ -2,7 +2,6 @@
 import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import func, select, update
 
 from plugin.evidence import bridge_config
@@ -12,30 +11,10 @@ from plugin.jobs import queue as jobs
 from plugin.jobs.worker import EmbeddedWorker
 from plugin.storage.models import Course, CourseSync, Job, Platform
 from tests.bridges_support import Issued, make_definition, make_platform
-from tests.evidence.fake_platforms import FakeMoodle, FakeOpenEdx, grade_item
+from tests.evidence.fake_platforms import FakeMoodle, FakeOpenEdx
 
 MOODLE = "https://moodle.test"
 HOUR = 3600
-
-
-@pytest.fixture
-def moodle():
-    server = FakeMoodle()
-    for userid, total in [(3, 62.5), (4, 91.0), (5, 75.0)]:
-        server.add_learner(2, userid, f"Learner {userid}", [grade_item(None, total, itemtype="course")])
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def course_id(services, moodle):
-    with services.session() as s:
-        platform = make_platform(s, issuer=MOODLE, product="moodle")
-        bridge_config.set_moodle(services, platform, moodle.url, FakeMoodle.TOKEN)
-        definition = make_definition(s, services=services, issuer=MOODLE, context_id="2", platform_id=platform.id,
-                                     policy={"source": "moodle", "rule": "course_grade", "threshold": 70,
-                                             "issuance": "automatic"})
-        return definition.course_id
 
 
 def _state(services, course_id) -> CourseSync:
