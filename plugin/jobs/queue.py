@@ -218,17 +218,21 @@ class JobContext:
         """Fence ``session``'s transaction with the lease: call it first in a transaction whose
         effects must happen only while this worker holds the job.
 
-        On PostgreSQL it locks the job row until the transaction ends, so a takeover (which
-        updates that row) waits for the transaction, or the transaction sees the takeover and
-        raises :class:`LeaseLost` (nothing is written). SQLite transactions here take the
-        write lock at ``BEGIN`` and are serialised anyway.
+        It renews the lease inside that transaction (an ``UPDATE`` of the job row checked
+        against the owner token): on PostgreSQL the row stays locked until the transaction
+        ends, so a takeover (which updates that row) waits for it, or the transaction sees the
+        takeover and raises :class:`LeaseLost` (nothing is written). On SQLite, where a
+        transaction holds the database's write lock, this also keeps the lease alive when the
+        handler's transactions follow each other so closely that the heartbeat thread cannot
+        get the lock in between.
         """
         if self.owner is None:
             return
-        q = select(Job.id).where(self._mine(), Job.status == "running")
-        if session.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update()
-        if session.scalar(q) is None:
+        renewed = session.execute(
+            update(Job).where(self._mine(), Job.status == "running")
+            .values(lease_expires_at=_now() + timedelta(seconds=lease_seconds(self.services)))
+            .execution_options(synchronize_session=False))
+        if renewed.rowcount != 1:
             raise LeaseLost(f"job {self.job_id} was taken over by another worker")
 
     @property
