@@ -9,6 +9,7 @@ Every variable is documented in ``docs/settings.md``.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,39 @@ def _int(name: str, value: str | None, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {value!r}") from None
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_SYNC_EVERY = 10  # seconds; a shorter period is refused (tests use 10-30 s, production minutes or hours)
+
+
+def parse_duration(value: str) -> int:
+    """``"90s"``, ``"15m"``, ``"1h"``, ``"1d"`` or plain seconds as whole seconds; ``"off"``/``"0"`` is 0.
+
+    Raises ``ValueError`` with a sentence naming what is accepted.
+    """
+    v = (value or "").strip().lower()
+    if v in ("off", "0", "never", "false", "no"):
+        return 0
+    m = re.fullmatch(r"(\d{1,7})\s*([smhd]?)", v)
+    if not m:
+        raise ValueError(f"{value!r} is not a duration: write seconds, or a number followed by s, m, h or d "
+                         "(90s, 15m, 1h, 1d), or off")
+    seconds = int(m.group(1)) * _UNITS[m.group(2) or "s"]
+    if 0 < seconds < MIN_SYNC_EVERY:
+        raise ValueError(f"{value!r} is too short: the shortest period is {MIN_SYNC_EVERY} seconds")
+    if seconds > 30 * 86400:
+        raise ValueError(f"{value!r} is too long: the longest period is 30 days")
+    return seconds
+
+
+def _duration(name: str, value: str | None, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
+
+
 def schemas_dir_from_env(e: dict[str, str]) -> Path:
     """``MICROCRED_SCHEMAS_DIR`` (an override of the OB 3.0 JSON Schema, still pinned), or the
     copy bundled in the package."""
@@ -66,6 +100,9 @@ class Settings:
     schemas_dir: Path | None = None
     redis_url: str | None = None
     embedded_worker: bool = False  # run the embedded job worker in a thread of the web app
+    rq_queue: str = "microcred"  # the RQ queue name (several instances may share one Redis)
+    job_lease_seconds: int = 30  # a running job's lease; a worker that stops renewing it loses the job
+    sync_every: int = 3600  # default period of the scheduled catch-up of each course (0: off)
     mail_backend: str = "file"
     mail_from: str = "microcred@localhost"
     smtp_host: str = "localhost"
@@ -116,6 +153,14 @@ class Settings:
         s.redis_url = e.get("MICROCRED_REDIS_URL") or None
         s.embedded_worker = _bool(e.get("MICROCRED_EMBEDDED_WORKER"),
                                   env == "development" and not s.redis_url, "MICROCRED_EMBEDDED_WORKER")
+        s.rq_queue = (e.get("MICROCRED_RQ_QUEUE") or s.rq_queue).strip()
+        if not re.fullmatch(r"[A-Za-z0-9._:-]{1,100}", s.rq_queue):
+            raise SettingsError(f"MICROCRED_RQ_QUEUE must be 1-100 letters, digits or . _ : -, got {s.rq_queue!r}")
+        s.job_lease_seconds = _int("MICROCRED_JOB_LEASE_SECONDS", e.get("MICROCRED_JOB_LEASE_SECONDS"),
+                                   s.job_lease_seconds)
+        if not 3 <= s.job_lease_seconds <= 3600:
+            raise SettingsError(f"MICROCRED_JOB_LEASE_SECONDS must be between 3 and 3600, got {s.job_lease_seconds}")
+        s.sync_every = _duration("MICROCRED_SYNC_EVERY", e.get("MICROCRED_SYNC_EVERY"), s.sync_every)
         s.mail_backend = (e.get("MICROCRED_MAIL_BACKEND") or ("smtp" if env == "production" else "file")).lower()
         if s.mail_backend not in ("console", "file", "smtp"):
             raise SettingsError(f"MICROCRED_MAIL_BACKEND must be console, file or smtp, got {s.mail_backend!r}")

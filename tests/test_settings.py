@@ -64,6 +64,12 @@ def test_production_does_not_create_anything(tmp_path):
     ("MICROCRED_SMTP_STARTTLS", "sometimes", "MICROCRED_SMTP_STARTTLS must be true or false"),
     ("MICROCRED_SMTP_PORT", "smtp", "MICROCRED_SMTP_PORT must be an integer"),
     ("MICROCRED_MAIL_BACKEND", "pigeon", "MICROCRED_MAIL_BACKEND must be"),
+    ("MICROCRED_JOB_LEASE_SECONDS", "1", "MICROCRED_JOB_LEASE_SECONDS must be between 3 and 3600, got 1"),
+    ("MICROCRED_JOB_LEASE_SECONDS", "soon", "MICROCRED_JOB_LEASE_SECONDS must be an integer"),
+    ("MICROCRED_RQ_QUEUE", "my queue", "MICROCRED_RQ_QUEUE must be 1-100 letters"),
+    ("MICROCRED_SYNC_EVERY", "hourly", "MICROCRED_SYNC_EVERY: 'hourly' is not a duration"),
+    ("MICROCRED_SYNC_EVERY", "5s", "MICROCRED_SYNC_EVERY: '5s' is too short: the shortest period is 10 seconds"),
+    ("MICROCRED_SYNC_EVERY", "40d", "MICROCRED_SYNC_EVERY: '40d' is too long"),
 ])
 def test_bad_values_are_named(tmp_path, name, value, message):
     with pytest.raises(SettingsError, match=re.escape(message)):
@@ -105,3 +111,14 @@ def test_secrets_stay_out_of_repr():
     assert "credentials.example.edu" in text
     for secret in (PRODUCTION["MICROCRED_SECRET_KEY"], PRODUCTION["MICROCRED_KEK"], "smtp-pass-123"):
         assert secret not in text
+
+
+@pytest.mark.parametrize("value,seconds", [("", 3600), ("90s", 90), ("15m", 900), ("2h", 7200), ("1d", 86400),
+                                           ("600", 600), ("off", 0), ("0", 0), (" 30 M ", 1800)])
+def test_sync_period_reads_durations(tmp_path, value, seconds):
+    assert Settings.from_env({"MICROCRED_INSTANCE_DIR": str(tmp_path), "MICROCRED_SYNC_EVERY": value}).sync_every == seconds
+
+
+def test_job_settings_defaults(tmp_path):
+    s = Settings.from_env({"MICROCRED_INSTANCE_DIR": str(tmp_path)})
+    assert (s.job_lease_seconds, s.rq_queue, s.sync_every) == (30, "microcred", 3600)

@@ -43,10 +43,13 @@ def _registrations(session, issuer, client_id):
               help="URL of the local_microcred plugin's public keys ({wwwroot}/local/microcred/jwks.php).")
 @click.option("--moodle-webhook-key-file", type=click.File("r"),
               help="The local_microcred plugin's public key (PEM, JWK or JWKS).")
+@click.option("--sync-every", metavar="PERIOD",
+              help="Scheduled catch-up of this platform's courses: 15m, 1h, 1d…, 'off', or 'default' "
+                   "(MICROCRED_SYNC_EVERY).")
 @pass_ctx
 def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_file, openedx_api_url,
          openedx_client_id, openedx_client_secret, moodle_url, moodle_token, moodle_names, moodle_webhook_jwks_url,
-         moodle_webhook_key_file):
+         moodle_webhook_key_file, sync_every):
     """Set bridge settings of a platform registration."""
     from plugin.evidence import bridge_config
     from plugin.evidence.base import BridgeError
@@ -60,9 +63,10 @@ def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_f
         raise click.ClickException("give either --moodle-webhook-jwks-url or --moodle-webhook-key-file, not both")
     key_text = openedx_webhook_key_file.read() if openedx_webhook_key_file else None
     moodle_key_text = moodle_webhook_key_file.read() if moodle_webhook_key_file else None
+    period = _period(sync_every) if sync_every is not None else None
     if not any([openedx_webhook_jwks_url, key_text, openedx_api_url, moodle_url, moodle_names is not None,
-                moodle_webhook_jwks_url, moodle_key_text]):
-        raise click.ClickException("nothing to set: give an --openedx-… or --moodle-… option")
+                moodle_webhook_jwks_url, moodle_key_text, sync_every is not None]):
+        raise click.ClickException("nothing to set: give an --openedx-…, --moodle-… or --sync-every option")
     services = ctx.services()
     try:
         with services.session() as s:
@@ -83,6 +87,10 @@ def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_f
                     bridge_config.set_webhook_jwks_url(platform, moodle_webhook_jwks_url, "moodle")
                 if moodle_key_text:
                     bridge_config.set_webhook_key(platform, moodle_key_text, "moodle")
+                if sync_every is not None:
+                    from plugin.evidence.sync_schedule import replan_platform, set_platform_period
+                    set_platform_period(platform, period)
+                    replan_platform(s, services.settings, platform)
             from plugin.storage.models import AuditLog
             for platform in platforms:
                 s.add(AuditLog(actor="cli", action="bridge.set", target_type="platform", target_id=str(platform.id),
@@ -92,6 +100,17 @@ def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_f
         raise click.ClickException(exc.message) from None
     for cid, described in shown:
         click.echo(f"{issuer} (client id {cid}): {json.dumps(described)}")
+
+
+def _period(text: str) -> int | None:
+    """``--sync-every``: seconds, 0 for off, None for the instance default."""
+    from plugin.settings import parse_duration
+    if text.strip().lower() == "default":
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sync-every") from None
 
 
 @bridge.command("show")

@@ -21,8 +21,9 @@ def sync(ctx, course, context_id, definition_id):
     `microcred sync https://lms.example.org course-v1:Org+C1+2026`.
     Safe to interrupt and run again: nothing is recorded or issued twice.
     """
+    from plugin.evidence import sync_schedule
     from plugin.evidence.base import BridgeError
-    from plugin.evidence.sync import resolve_course, sync_course
+    from plugin.evidence.sync import SyncReport, resolve_course, sync_course
 
     services = ctx.services()
     try:
@@ -41,16 +42,29 @@ def sync(ctx, course, context_id, definition_id):
         bar["shown"] = report.done
         if bar["bar"] is not None and step > 0:
             bar["bar"].update(step)
+    last = {"report": None}
+
+    def progress_and_keep(report):
+        last["report"] = report
+        progress(report)
+    # The run is recorded as the course's last catch-up (admin and instructor pages show it).
+    sync_schedule.begin_run(services, course_id, None, "command")
     try:
-        report = sync_course(services, course_id, definition_id=definition_id, progress=progress, on_start=on_start)
+        report = sync_course(services, course_id, definition_id=definition_id, progress=progress_and_keep,
+                             on_start=on_start)
     except KeyboardInterrupt:
+        partial = last["report"] or SyncReport(course_id=course_id)
+        partial.interrupted = True
+        sync_schedule.finish_run(services, course_id, None, report=partial)
         _close(bar)
         click.echo(f"interrupted after {bar['shown']} result(s); what was done is kept: run the same command "
                    "again to finish", err=True)
         raise click.exceptions.Exit(130) from None
     except BridgeError as exc:
+        sync_schedule.finish_run(services, course_id, None, error=exc)
         _close(bar)
         raise click.ClickException(exc.message) from None
+    sync_schedule.finish_run(services, course_id, None, report=report)
     _close(bar)
     click.echo(report.summary())
     for error in report.errors[:20]:

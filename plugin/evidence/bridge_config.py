@@ -146,6 +146,9 @@ def describe(platform: Platform) -> dict[str, Any]:
     """The bridge settings with secrets replaced by 'set' (for people and logs)."""
     out: dict[str, Any] = {}
     for name, section in (platform.bridge_settings or {}).items():
+        if name == "schedule":  # the catch-up period, as people write it (microcred bridge set --sync-every)
+            out[name] = {"every": _period_text((section or {}).get("every"))}
+            continue
         shown = {}
         for key, value in (section or {}).items():
             if key.endswith("_sealed"):
@@ -156,6 +159,15 @@ def describe(platform: Platform) -> dict[str, Any]:
                 shown[key] = value
         out[name] = shown
     return out
+
+
+def _period_text(seconds: Any) -> str:
+    if not isinstance(seconds, int) or seconds <= 0:
+        return "off"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def check_bridges(services, platform: Platform, course_id: str | None = None) -> list[tuple[str, bool, str]]:

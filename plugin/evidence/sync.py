@@ -237,7 +237,16 @@ def refresh_is_possible(definition: CredentialDefinition) -> bool:
 
 # --------------------------------------------------------------------------- jobs
 def run_sync_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
-    """Job ``sync_course``: ``{"course_id": int, "definition_id": int | None}``; progress in the row."""
+    """Job ``sync_course``: ``{"course_id": int, "definition_id": int | None, "trigger": "scheduled" |
+    "instructor"}``; progress in the row, the outcome in the course's catch-up record.
+
+    One run per course at a time (:func:`plugin.evidence.sync_schedule.begin_run`): a job that
+    finds the course held by another run ends at once, saying so.
+    """
+    from plugin.evidence import sync_schedule
+    course_id = int(payload["course_id"])
+    if not sync_schedule.begin_run(services, course_id, ctx.job_id, payload.get("trigger") or "instructor"):
+        return {"skipped": "another catch-up of this course is running"}
     last = [0.0]
 
     def progress(report: SyncReport) -> None:
@@ -246,12 +255,21 @@ def run_sync_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
             last[0] = now
             ctx.progress(report.done, report.total, report=report.as_dict())
     try:
-        report = sync_course(services, int(payload["course_id"]), definition_id=payload.get("definition_id"),
+        report = sync_course(services, course_id, definition_id=payload.get("definition_id"),
                              progress=progress, on_start=lambda total: ctx.progress(0, total))
-    except BridgeError as exc:
-        if exc.retryable:
-            raise
-        raise PermanentJobError(exc.message) from None
+    except Exception as exc:
+        from plugin.jobs.lease import LeaseLost
+        if isinstance(exc, LeaseLost):
+            raise  # the run that took the job over records the result
+        final = not getattr(exc, "retryable", False) or ctx.attempt >= ctx.max_attempts
+        if final:
+            sync_schedule.finish_run(services, course_id, ctx.job_id, error=exc)
+        else:
+            sync_schedule.release(services, course_id, ctx.job_id)
+        if isinstance(exc, BridgeError) and not exc.retryable:
+            raise PermanentJobError(exc.message) from None
+        raise
+    sync_schedule.finish_run(services, course_id, ctx.job_id, report=report)
     return {"report": report.as_dict(), "summary": report.summary(),
             "progress": {"done": report.done, "total": report.total}}
 

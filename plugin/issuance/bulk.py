@@ -12,21 +12,29 @@ A row names a learner by ``sub`` (the platform's LTI user id) and/or ``email``. 
 who never launched the tool is created when the row gives a ``sub`` (the pair platform
 issuer + sub is the learner's identity); an e-mail alone must match one known learner.
 The instructor's upload is recorded as the pass evidence (source ``bulk_upload``).
+
+**Resumable**: each row's outcome is stored (a ``key_value`` row per line) in the same
+transaction as the row's work, fenced by the job's lease. A job taken over after its worker
+died, or retried after an error, skips the rows already done and reports them as they were
+(a credential issued before the crash still says "issued"); the stored outcomes are deleted
+with the job's final result.
 """
 from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from plugin.storage.models import Course, CredentialDefinition, Learner, PassEvidence
+from plugin.storage.models import Course, CredentialDefinition, KeyValue, Learner, PassEvidence
 
 MAX_ROWS = 20000
 SUB_HEADERS = ("sub", "user_id", "lti_user_id", "external_user_id", "anonymous_user_id")
 EMAIL_HEADERS = ("email", "e-mail", "mail", "courriel")
 NAME_HEADERS = ("name", "full_name", "nom")
+ROW_OUTCOME_TTL = timedelta(days=14)  # a stored row outcome outlives any job that could resume
 
 
 class BulkError(ValueError):
@@ -111,6 +119,18 @@ def _evidence(session, definition: CredentialDefinition, learner: Learner, actor
     return ev
 
 
+def _row_prefix(job_id: int) -> str:
+    return f"bulk:{job_id}:row:"
+
+
+def _rows_done(services, job_id: int) -> dict[int, dict[str, Any]]:
+    """Outcomes already stored by an earlier run of this job (position in the file -> report entry)."""
+    prefix = _row_prefix(job_id)
+    with services.session() as s:
+        rows = s.execute(select(KeyValue.key, KeyValue.value).where(KeyValue.key.startswith(prefix))).all()
+    return {int(key[len(prefix):]): value for key, value in rows}
+
+
 def run_bulk_issue_job(services, payload: dict, ctx) -> dict:
     from plugin.issuance.pending import award_or_defer
     from plugin.issuance.service import IssuanceError, current_credential
@@ -120,17 +140,25 @@ def run_bulk_issue_job(services, payload: dict, ctx) -> dict:
     filename = payload.get("filename") or "upload.csv"
     report: list[dict[str, Any]] = []
     counts = {"issued": 0, "skipped": 0, "failed": 0, "pending": 0}
+    prefix = _row_prefix(ctx.job_id)
+    done = _rows_done(services, ctx.job_id)
     with services.session() as s:
         definition = s.get(CredentialDefinition, definition_id)
         enabled = bool(definition and definition.enabled)
         platform_issuer = s.get(Course, definition.course_id).platform_issuer if definition else ""
     for n, row in enumerate(rows, start=1):
+        entry = done.get(n)
+        if entry is not None:  # done before the worker running this job stopped
+            counts[entry["outcome"]] += 1
+            report.append(entry)
+            continue
         entry = {"line": row.get("line"), "who": _who(row)}
         if not enabled:
             entry.update(outcome="skipped", code="not_enabled")
         else:
             try:
                 with services.session() as s:
+                    ctx.hold(s)  # only while this worker holds the job (else LeaseLost, nothing written)
                     definition = s.get(CredentialDefinition, definition_id)
                     learner, problem = _find_learner(s, platform_issuer, row)
                     if learner is None:
@@ -152,10 +180,14 @@ def run_bulk_issue_job(services, payload: dict, ctx) -> dict:
                                 entry.update(outcome="issued" if created else "skipped",
                                              code="issued" if created else "already_" + cred.status,
                                              detail=cred.public_id)
+                    # The outcome commits with the row's work: a resumed job knows exactly what was done.
+                    s.merge(KeyValue(key=f"{prefix}{n}", value=entry,
+                                     expires_at=datetime.now(timezone.utc) + ROW_OUTCOME_TTL))
             except IssuanceError as exc:
                 entry.update(outcome="failed", code="refused", detail=str(exc))
         counts[entry["outcome"]] += 1
         report.append(entry)
         if n % 10 == 0 or n == len(rows):
             ctx.progress(n, len(rows), counts=dict(counts))
+    ctx.on_success.append(lambda s: s.execute(delete(KeyValue).where(KeyValue.key.startswith(prefix))))
     return {"counts": counts, "rows": report}

@@ -402,6 +402,31 @@ class Job(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # While running, the job belongs to one worker (``lease_owner``, new at every claim) until
+    # ``lease_expires_at``; the worker's heartbeat pushes that forward. A job whose lease
+    # expired (its worker died) is taken over by another worker (plugin.jobs.lease).
+    lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class CourseSync(Base):
+    """The scheduled catch-up of one course from its platform: when it runs next, whether a run
+    holds the course now, and how the last run went (shown to admins and instructors)."""
+    __tablename__ = "course_sync"
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(index=True)
+    # The sync_course job that holds the course while its lease lives: one run per course at a time.
+    running_job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed runs (back-off)
+    last_job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_trigger: Mapped[str | None] = mapped_column(String(16), nullable=True)  # scheduled, instructor, command
+    last_started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # ok, partial, failed
+    last_result: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    last_error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 OPEN_ISSUANCE_STATES = ("pending", "failed")

@@ -16,6 +16,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.instructor_issuance",
     "plugin.web.admin",
     "plugin.web.admin_issuance",
+    "plugin.web.catch_up",
     "plugin.web.learner",
     "plugin.web.verify",
     "plugin.web.exchanges",

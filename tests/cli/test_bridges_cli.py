@@ -90,3 +90,26 @@ def test_unknown_platform_and_bad_combinations_are_one_line_errors(runner):
     assert result.exit_code == 1 and "no platform registration for https://nowhere" in result.output
     result = runner.invoke(cli, ["bridge", "set", "--issuer", MOODLE, "--moodle-url", "https://x"])
     assert result.exit_code == 1 and "needs both" in result.output
+
+
+def test_sync_every_sets_the_platform_catch_up_period(runner, services):
+    from plugin.evidence.sync_schedule import platform_period
+    from plugin.storage.models import Platform
+    result = runner.invoke(cli, ["bridge", "set", "--issuer", MOODLE, "--sync-every", "15m"])
+    assert result.exit_code == 0, result.output
+    assert '"schedule": {"every": "15m"}' in result.output
+    with services.session() as s:
+        assert platform_period(services.settings, s.query(Platform).filter_by(issuer=MOODLE).one()) == 900
+    runner.invoke(cli, ["bridge", "set", "--issuer", MOODLE, "--sync-every", "off"])
+    with services.session() as s:
+        assert platform_period(services.settings, s.query(Platform).filter_by(issuer=MOODLE).one()) == 0
+    runner.invoke(cli, ["bridge", "set", "--issuer", MOODLE, "--sync-every", "default"])
+    with services.session() as s:
+        platform = s.query(Platform).filter_by(issuer=MOODLE).one()
+        assert "schedule" not in platform.bridge_settings and platform_period(services.settings, platform) == 3600
+
+
+def test_sync_every_refuses_what_is_not_a_period(runner):
+    result = runner.invoke(cli, ["bridge", "set", "--issuer", MOODLE, "--sync-every", "hourly"])
+    assert result.exit_code == 2
+    assert "'hourly' is not a duration" in result.output and "Traceback" not in result.output

@@ -50,3 +50,11 @@ def test_worker_burst_runs_due_jobs(services, monkeypatch):
     jobs.enqueue(services, "test_flaky", {"name": "w"})
     result = CliRunner().invoke(cli, ["worker", "--burst"])
     assert result.exit_code == 0 and "ran 1 job(s)" in result.output
+
+
+def test_sync_command_is_recorded_as_the_course_last_catch_up(course_id, services):
+    from plugin.storage.models import CourseSync
+    assert CliRunner().invoke(cli, ["sync", str(course_id)]).exit_code == 0
+    with services.session() as s:
+        state = s.get(CourseSync, course_id)
+        assert (state.last_trigger, state.last_outcome, state.last_result["counts"]["issued"]) == ("command", "ok", 1)

@@ -7,7 +7,7 @@ from plugin.evidence.sync import refresh_learner, resolve_course, sync_course
 from plugin.issuance import auto
 from plugin.storage.models import Course, CredentialDefinition, Learner, PassEvidence
 from tests.bridges_support import Issued, make_definition, make_platform
-from tests.evidence.fake_platforms import FakeMoodle, FakeOpenEdx, grade_item
+from tests.evidence.fake_platforms import FakeOpenEdx
 
 MOODLE = "https://moodle.test"
 
@@ -16,25 +16,6 @@ MOODLE = "https://moodle.test"
 def issued(services):
     """Credentials the real engine issued."""
     return Issued(services)
-
-
-@pytest.fixture
-def moodle():
-    server = FakeMoodle()
-    for userid, total in [(3, 62.5), (4, 91.0), (5, 75.0)]:
-        server.add_learner(2, userid, f"Learner {userid}", [grade_item(None, total, itemtype="course")])
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def course_id(services, moodle):
-    with services.session() as s:
-        platform = make_platform(s, issuer=MOODLE, product="moodle")
-        bridge_config.set_moodle(services, platform, moodle.url, FakeMoodle.TOKEN)
-        definition = make_definition(s, services=services, issuer=MOODLE, context_id="2", platform_id=platform.id, policy={
-            "source": "moodle", "rule": "course_grade", "threshold": 70, "issuance": "automatic"})
-        return definition.course_id
 
 
 def test_sync_issues_what_is_due_and_reports_progress(services, course_id, issued):

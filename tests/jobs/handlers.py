@@ -13,3 +13,17 @@ def flaky(services, payload, ctx):
         raise RuntimeError(f"platform unreachable (attempt {ctx.attempt})")
     ctx.progress(1, 1, name=payload["name"])
     return {"answer": payload["name"].upper()}
+
+
+GATE = threading.Event()  # a "blocking" job waits for it
+STARTED = threading.Event()  # set when a "blocking" job starts
+
+
+def blocking(services, payload, ctx):
+    """Waits for GATE (a long job), then reports progress (which checks the lease)."""
+    with _lock:
+        RAN.append((payload["name"], ctx.attempt))
+    STARTED.set()
+    GATE.wait(payload.get("timeout", 30))
+    ctx.progress(1, 1)
+    return {"finished_by": ctx.owner}

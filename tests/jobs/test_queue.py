@@ -9,6 +9,7 @@ from plugin.jobs import queue as jobs
 from plugin.jobs.worker import EmbeddedWorker
 from plugin.storage.models import Job
 from tests.jobs import handlers
+from tests.jobs.workers import REDIS_URL, redis_or_skip
 
 
 @pytest.fixture(autouse=True)
@@ -86,23 +87,13 @@ def test_concurrent_workers_run_each_job_exactly_once(services):
         assert {j.status for j in s.scalars(select(Job).where(Job.id.in_(ids)))} == {"done"}
 
 
-def _redis_or_skip():
-    from redis import Redis
-    conn = Redis.from_url("redis://127.0.0.1:6379/0")
-    try:
-        conn.ping()
-    except Exception:
-        pytest.skip("Redis not reachable at 127.0.0.1:6379")
-    return conn
-
-
 def test_redis_backend_runs_and_retries_jobs_with_rq(services, monkeypatch):
     from rq import Queue, SimpleWorker
 
     from plugin.jobs import rq_tasks
-    conn = _redis_or_skip()
+    conn = redis_or_skip()
     name = f"microcred-test-{uuid.uuid4().hex[:8]}"
-    services.settings.redis_url = "redis://127.0.0.1:6379/0"
+    services.settings.redis_url = REDIS_URL
     services.extras["rq_queue"] = name
     monkeypatch.setattr(jobs, "BACKOFF_BASE", 0.0)
     queue = jobs.get_queue(services)
