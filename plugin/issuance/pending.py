@@ -350,11 +350,12 @@ def open_counts(session: Session, *, definition_id: int | None = None,
 
 
 STUCK_AFTER = timedelta(minutes=10)
+LEASE_TAKEOVER_GRACE = timedelta(minutes=1)
+LEGACY_STALE = timedelta(minutes=30)  # a row running from before job leases existed
 
 
 def health_report(session: Session) -> dict[str, Any]:
     """Counts for ``/healthz``: no learner, course or credential is named."""
-    from plugin.jobs.worker import STALE_AFTER
     now = _now()
     issuance = open_counts(session)
     oldest = session.scalar(select(func.min(PendingIssuance.first_failed_at)).where(
@@ -366,8 +367,10 @@ def health_report(session: Session) -> dict[str, Any]:
     jobs = {status: 0 for status in ("queued", "running", "failed")}
     jobs.update({status: n for status, n in session.execute(
         select(Job.status, func.count()).where(Job.status.in_(tuple(jobs))).group_by(Job.status))})
-    # Due for a while but not taken (no worker running), or taken and never finished (worker died).
+    # Due for a while but not taken (no worker running), or running under a lease that expired
+    # over a minute ago with no worker to take it over (a live worker does within a minute).
     jobs["stuck"] = session.scalar(select(func.count()).select_from(Job).where(
         ((Job.status == "queued") & (Job.run_after < now - STUCK_AFTER))
-        | ((Job.status == "running") & (Job.updated_at < now - STALE_AFTER)))) or 0
+        | ((Job.status == "running") & (Job.lease_expires_at < now - LEASE_TAKEOVER_GRACE))
+        | ((Job.status == "running") & Job.lease_expires_at.is_(None) & (Job.updated_at < now - LEGACY_STALE)))) or 0
     return {"issuance": issuance, "jobs": jobs}

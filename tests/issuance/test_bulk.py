@@ -4,7 +4,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from plugin.issuance import service
 from plugin.jobs import lease
 from plugin.jobs import queue as jobs
 from plugin.jobs.worker import EmbeddedWorker
@@ -32,15 +31,19 @@ def _credentials(services, definition_id):
 
 
 def test_retried_bulk_job_resumes_where_it_stopped(services, definition_id, monkeypatch):
-    real_award = service.award
+    # A failure inside the award is kept as a pending issuance (plugin.issuance.pending); what
+    # stops the job is a failure around it, e.g. the connection dropping while the row's
+    # evidence is written.
+    from plugin.issuance import bulk
+    real_evidence = bulk._evidence
     calls = []
 
-    def award_that_crashes_once(session, services_, **kwargs):
-        calls.append(kwargs["learner_id"])
+    def evidence_that_crashes_once(session, definition, learner, *args):
+        calls.append(learner.id)
         if len(calls) == 6:
             raise RuntimeError("the database connection dropped")
-        return real_award(session, services_, **kwargs)
-    monkeypatch.setattr(service, "award", award_that_crashes_once)
+        return real_evidence(session, definition, learner, *args)
+    monkeypatch.setattr(bulk, "_evidence", evidence_that_crashes_once)
     monkeypatch.setattr(jobs, "BACKOFF_BASE", 0.0)
     job_id = _enqueue(services, definition_id)
     worker = EmbeddedWorker(services)
@@ -53,7 +56,7 @@ def test_retried_bulk_job_resumes_where_it_stopped(services, definition_id, monk
     with services.session() as s:
         job = s.get(Job, job_id)
         assert job.attempts == 2
-        assert job.result["counts"] == {"issued": 12, "skipped": 0, "failed": 0}
+        assert job.result["counts"] == {"issued": 12, "skipped": 0, "failed": 0, "pending": 0}
         assert [r["outcome"] for r in job.result["rows"]] == ["issued"] * 12
         assert s.scalar(select(func.count()).select_from(KeyValue)) == 0  # the row outcomes went with the job
     assert _credentials(services, definition_id) == 12

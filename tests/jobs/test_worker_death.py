@@ -79,7 +79,7 @@ def test_killed_worker_job_is_finished_by_another_exactly_once(services, backend
     job = _job(services, job_id)
     assert job.status == "done", job.last_error
     assert job.attempts == 2  # the dead worker's attempt and the takeover
-    assert job.result["counts"] == {"issued": ROWS, "skipped": 0, "failed": 0}
+    assert job.result["counts"] == {"issued": ROWS, "skipped": 0, "failed": 0, "pending": 0}
     assert [r["line"] for r in job.result["rows"]] == [r["line"] for r in rows]
     assert {r["outcome"] for r in job.result["rows"]} == {"issued"}  # even those issued before the kill
     with services.session() as s:
