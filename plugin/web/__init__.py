@@ -20,6 +20,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.verify",
     "plugin.web.exchanges",
     "plugin.web.edc",
+    "plugin.web.branding",
 ]
 
 

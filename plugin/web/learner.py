@@ -357,13 +357,6 @@ def _filename(row: IssuedCredential, ext: str) -> str:
     return f"{slug or 'credential'}-{row.public_id[:8]}.{ext}"
 
 
-def _eqf(row: IssuedCredential) -> int | None:
-    level = _summary(row).get("level")
-    for v in (level.links if level else []) or []:
-        m = re.search(r"/eqf/(\d)$", v or "")
-        if m:
-            return int(m.group(1))
-    return None
 
 
 def download_bytes(row: IssuedCredential, kind: str) -> tuple[bytes, str]:
@@ -376,12 +369,8 @@ def download_bytes(row: IssuedCredential, kind: str) -> tuple[bytes, str]:
             abort(404, description=_("This credential has no VC-JWT form."))
         return row.jwt.encode("ascii"), "application/jwt"
     if kind in ("png", "svg"):
-        from plugin.delivery import badge_image, baking
-        if kind == "png":
-            return baking.bake_png(badge_image.render_png(summary.title, summary.issuer_name, _eqf(row)),
-                                   row.document), "image/png"
-        return baking.bake_svg(badge_image.render_svg(summary.title, summary.issuer_name, _eqf(row)),
-                               row.document).encode("utf-8"), "image/svg+xml"
+        from plugin.web.credential_page import baked_badge
+        return baked_badge(row, kind)
     if kind == "pdf":
         from plugin.delivery.pdf import certificate_pdf
         return certificate_pdf(summary, verify_url=verify_url(row), status_note=status_note(row),
