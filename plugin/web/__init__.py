@@ -21,6 +21,8 @@ BLUEPRINT_MODULES = [
     "plugin.web.exchanges",
     "plugin.web.edc",
     "plugin.web.branding",
+    "plugin.web.language",
+    "plugin.web.credential_page",
 ]
 
 

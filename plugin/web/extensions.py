@@ -19,10 +19,12 @@ LANGUAGES = ("en", "fr")
 
 
 def select_locale() -> str:
-    """The launch's ``locale`` claim, then ``?lang=``, then the browser's preference."""
-    explicit = request.args.get("lang")
-    if explicit and explicit[:2] in LANGUAGES:
-        return explicit[:2]
+    """``?lang=``, the person's choice (:mod:`plugin.web.language`), the launch's ``locale``
+    claim, then the browser's preference."""
+    from plugin.web.language import chosen_language
+    explicit = chosen_language()
+    if explicit:
+        return explicit
     from plugin.web.auth import current_actor
     try:
         actor = current_actor()

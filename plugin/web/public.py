@@ -97,6 +97,10 @@ def status_states(public_id):
 
 @bp.get(f"/credentials/{PUBLIC_ID}")
 def credential(public_id):
+    shown = db().scalars(select(IssuedCredential.public_name).where(IssuedCredential.public_id == public_id)).first()
+    if shown is False:  # the holder keeps it (and their name) off the public web; their file still verifies
+        abort(404, description="The holder of this credential has not made it public. Ask them for the file "
+                               "or its verification link.")
     doc = _found(_url(f"/credentials/{public_id}"), "credential")
     return _json(doc, "application/vc+ld+json", 60)
 
