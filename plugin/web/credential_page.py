@@ -108,6 +108,7 @@ def pdf_bytes(row: IssuedCredential, *, verify_url: str, status_note: str | None
     return certificate_pdf(summary, verify_url=verify_url, status_note=status_note, gettext=_, paper=paper,
                            badge_png=badge, logo=badge_image.badge_logo(row.document), signatory_name=look.branding.signatory_name,
                            signatory_role=look.branding.signatory_role, signature_png=look.signature,
+                           accent=look.branding.design.background,
                            locale=str(get_locale() or "en"))
 
 

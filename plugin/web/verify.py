@@ -206,14 +206,27 @@ def public(public_id: str):
 @bp.route("/verify", methods=["GET", "POST"])
 @verify_limit
 def upload():
+    from flask import redirect
+    from plugin.web.verify_input import ReferenceError_, reference_target, upload_problem
     if request.method == "GET":
-        return render_template("verify/upload.html")
+        if "ref" not in request.args:
+            return render_template("verify/upload.html")
+        try:
+            return redirect(reference_target(request.args["ref"]), code=303)
+        except ReferenceError_ as exc:
+            return render_template("verify/upload.html", ref_error=str(exc), ref=request.args["ref"][:2048]), 400
     f = request.files.get("file")
-    data = f.read() if f is not None and f.filename else (request.form.get("text") or "").encode("utf-8")
+    name = f.filename if f is not None and f.filename else None
+    text = request.form.get("text") or ""
+    data = f.read() if name else text.encode("utf-8")
+    problem = upload_problem(name, data, text)
     try:
+        if problem:
+            raise InputError(problem)
         report = _verify_upload(data)
     except InputError as exc:
-        return render_template("verify/upload.html", error=str(exc)), 400
+        why = str(exc) if not name else _("“%(name)s”: %(why)s", name=name, why=str(exc))
+        return render_template("verify/upload.html", error=problem or why), 400
     return _render_report(report)
 
 
