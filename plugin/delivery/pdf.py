@@ -26,7 +26,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from plugin.delivery.present import CredentialSummary
-from plugin.delivery.readable import annex_groups, course_description, markdown_html
+from plugin.delivery.readable import SHOWN_FIRST, Group, annex_groups, course_description, markdown_html
 from plugin.paths import DATA_DIR
 
 FONT_DIR = DATA_DIR / "fonts"
@@ -210,7 +210,9 @@ def certificate_pdf(summary: CredentialSummary, *, verify_url: str, status_note:
     if status_note:
         line(status_note, 11, "B", 6, (170, 0, 0), align="L")
     pdf.ln(3)
-    for group in annex_groups(summary, _):
+    identity = [d for key in SHOWN_FIRST if (d := summary.get(key)) is not None and d.present]
+    groups = ([Group("identity", _("The award"), identity)] if identity else []) + annex_groups(summary, _)
+    for group in groups:
         pdf.set_font(FONT, "B", 11)
         if pdf.get_y() > pdf.h - 45:
             pdf.add_page()

@@ -14,6 +14,7 @@ A new language is a catalogue (``plugin/translations/<code>``) and a line in
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Blueprint, abort, g, redirect, request, url_for
@@ -24,6 +25,7 @@ from plugin.web.extensions import LANGUAGES
 bp = Blueprint("language", __name__)
 COOKIE = "microcred_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
+_SECRET_PARAM = re.compile(r"token|jwt|key|secret|password|state|code|nonce", re.I)
 # Each language named in itself: a person who cannot read the page still finds theirs.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 
@@ -77,8 +79,9 @@ def switch(code: str):
 def language_links() -> list[dict]:
     """One link per language for the switch in ``base.html``: back to this very page."""
     if request.method == "GET":
-        args = request.args.to_dict(flat=False)
-        args.pop("lang", None)
+        # the page's own parameters (launch, access, filters), never anything secret-looking
+        args = {k: [v for v in vs if len(v) <= 512] for k, vs in request.args.to_dict(flat=False).items()
+                if k != "lang" and not _SECRET_PARAM.search(k)}
         from urllib.parse import urlencode
         query = urlencode(args, doseq=True)
         here = request.path + (f"?{query}" if query else "")
