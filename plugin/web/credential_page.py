@@ -195,12 +195,30 @@ def without_name(report: dict) -> dict:
     import copy
     out = copy.deepcopy(report)
     subject = (out.get("credential") or {}).get("credentialSubject")
+    names = set()
     for s in subject if isinstance(subject, list) else [subject]:
         if isinstance(s, dict):
-            s.pop("name", None)
+            if isinstance(s.get("name"), str):
+                names.add(s.pop("name"))
             if isinstance(s.get("identifier"), list):
+                names |= {i.get("identityHash") for i in s["identifier"] if isinstance(i, dict)
+                          and i.get("identityType") == "name" and isinstance(i.get("identityHash"), str)}
                 s["identifier"] = [i for i in s["identifier"]
                                    if not (isinstance(i, dict) and i.get("identityType") == "name")]
+    names = sorted((n for n in names if len(n.strip()) > 1), key=len, reverse=True)
+
+    def scrub(value):  # the description repeats the name (its Annex I block)
+        if isinstance(value, str):
+            for name in names:
+                value = value.replace(name, "—")
+            return value
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        return value
+    if names and out.get("credential"):
+        out["credential"] = scrub(out["credential"])
     out["name_hidden"] = True
     return out
 
