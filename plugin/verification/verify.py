@@ -164,7 +164,7 @@ def _parse(data: bytes | str | dict, report: VerificationReport) -> tuple[dict |
     """-> (credential, jwt, message)."""
     if isinstance(data, dict):
         report.format = "json"
-        return data, None, "a JSON credential"
+        return data, None, N_("a JSON credential")
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not isinstance(data, (bytes, bytearray)):
@@ -200,9 +200,9 @@ def _parse(data: bytes | str | dict, report: VerificationReport) -> tuple[dict |
                 return None, None, N_("the JSON is not an object")
             return doc, None, N_("a JSON credential")
         report.format = "jwt"
-        where = "a VC-JWT"
+        where = N_("a VC-JWT")
     if not _JWS.fullmatch(text or ""):
-        return None, None, "neither JSON nor a compact JWS"
+        return None, None, N_("neither JSON nor a compact JWS")
     if not all(_b64url_canonical(s) for s in text.split(".")):
         return None, None, "the JWS is not canonical base64url (it was changed)"
     try:
