@@ -38,14 +38,12 @@ UPLOAD_MAX_BYTES = 512 * 1024
 SAMPLE_TITLE = _l("Introduction to data science for public policy")
 
 
-@bp.before_request
 def _guard():
-    actor = current_actor()
-    if actor is None:
-        abort(401, description=_("Sign in as an administrator, or open the tool from your platform as an "
-                                 "administrator."))
-    if not actor.has("admin"):
-        abort(403, description=_("Only administrators can open the admin area."))
+    from plugin.web.admin import _guard as admin_guard  # the admin area's own check, every view
+    return admin_guard()
+
+
+bp.before_request(_guard)
 
 
 def _issuer(issuer_id: int) -> Issuer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, request
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import format_date, get_locale, gettext as _, lazy_gettext as _l
 
 from plugin.delivery import badge_image
@@ -52,6 +52,7 @@ def page_context(summary: CredentialSummary, document: dict | None, *, row: Issu
                  show_name: bool = True) -> dict:
     """Everything the hero, the verdict and the Annex I sections need."""
     image = public_url("public.credential_image", public_id=row.public_id) if row is not None else None
+    src = url_for("public.credential_image", public_id=row.public_id) if row is not None else None
     logo = badge_image.badge_logo(document or {})
     earner = summary.learner if show_name and not summary.learner_is_hashed else None
     return {
@@ -59,7 +60,8 @@ def page_context(summary: CredentialSummary, document: dict | None, *, row: Issu
         "groups": annex_groups(summary, _),
         "missing_mandatory": missing_mandatory(summary),
         "description_html": markdown_html(course_description(summary.description)),
-        "badge_url": image,
+        "badge_url": image,   # absolute: og:image, twitter:image
+        "badge_src": src,     # the page's own <img>
         "issuer_logo": logo,
         "earner": earner,
         "name_hidden": not show_name,

@@ -1,9 +1,10 @@
 """The language switch on every page, and the choice kept.
 
-Which language a page is in (:func:`plugin.web.extensions.select_locale`): ``?lang=``, then
-the person's choice (cookie ``microcred_lang``; inside a platform iframe, where third-party
-cookies are often blocked, also kept in the launch on the server), then the launch's
-``locale`` claim (the platform's language), then the browser's preference.
+Which language a page is in (:func:`plugin.web.extensions.select_locale`): ``?lang=``; inside
+an LMS launch, the launch's language: the platform's ``locale`` claim until the person
+switches, then their choice (kept in the launch on the server: platform iframes often block
+third-party cookies); outside a launch, the person's choice (cookie ``microcred_lang``);
+then the browser's preference.
 
 * ``GET /language/<code>?next=<path>``: remember ``code`` and go back to ``next`` (a path on
   this site only); every page links to it (``templates/base.html``, :func:`language_links`).
@@ -60,7 +61,7 @@ def _remember_in_launch(next_path: str, code: str) -> None:
     from plugin.storage.models import KeyValue
     from plugin.web.context import db
     row = db().get(KeyValue, f"launch:{launch_ids[0][:128]}")
-    if row is not None:
+    if row is not None and row.value.get("locale") != code:
         row.value = {**row.value, "locale": code}
         db().commit()
 
@@ -100,6 +101,10 @@ def _switch():
 @bp.after_app_request
 def _remember_lang_parameter(response):
     code = request.args.get("lang", "")[:2].lower()
-    if code in LANGUAGES and request.cookies.get(COOKIE) != code and request.endpoint != "language.switch":
-        _set_cookie(response, code)
+    if code in LANGUAGES and request.endpoint != "language.switch":
+        if request.cookies.get(COOKIE) != code:
+            _set_cookie(response, code)
+        launch_id = request.args.get("launch")
+        if launch_id and request.method == "GET":  # and the launch keeps it, for the next click inside the LMS
+            _remember_in_launch(f"/?launch={launch_id}", code)
     return response

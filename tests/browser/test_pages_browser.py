@@ -24,6 +24,8 @@ from tests.conftest import REPO
 from tests.engine_helpers import make_world
 from tests.web.helpers import launch, make_platform
 from tests.web.learner_support import learner_launch
+# the tool's public address is the live server's, so the pages' badge pictures load
+from tests.browser.test_learner_browser import live_server, settings, tool_port  # noqa: F401
 
 PO = REPO / "plugin" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 WIDTHS = (390, 1280)
@@ -59,37 +61,6 @@ for (const el of document.querySelectorAll('[alt],[aria-label],[title],input[pla
 }
 return out;
 """
-
-
-@pytest.fixture
-def tool_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def settings(settings, tool_port, monkeypatch):
-    """The tool's public address is the live server's, so the pages' badge pictures load."""
-    url = f"http://127.0.0.1:{tool_port}"
-    monkeypatch.setenv("MICROCRED_BASE_URL", url)
-    settings.base_url = url
-    return settings
-
-
-@pytest.fixture
-def live_server(app, tool_port):
-    import threading
-    from werkzeug.serving import make_server
-    server = make_server("127.0.0.1", tool_port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{tool_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
 
 
 @pytest.fixture
