@@ -12,13 +12,17 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from plugin.delivery.badge_image import badge_facts, render_png, render_svg
+from plugin.delivery.badge_image import badge_facts, badge_logo, render_png, render_svg
 from plugin.delivery.baking import bake_png, bake_svg
 
 
-def baked_files(document: dict[str, Any]) -> tuple[bytes, str]:
+def baked_files(document: dict[str, Any], design=None) -> tuple[bytes, str]:
+    """The baked PNG and SVG of ``document``, in the awarding body's ``design`` (default: the
+    tool's own)."""
     title, issuer, level = badge_facts(document)
-    return bake_png(render_png(title, issuer, level), document), bake_svg(render_svg(title, issuer, level), document)
+    logo = badge_logo(document)
+    return (bake_png(render_png(title, issuer, level, design=design, logo=logo), document),
+            bake_svg(render_svg(title, issuer, level, design=design, logo=logo), document))
 
 
 def _write(path: Path, data: bytes) -> None:

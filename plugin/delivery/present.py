@@ -53,6 +53,7 @@ EXTRA = [
     ("language", _l("Language")),
     ("skills", _l("Skills")),
     ("credential_id", _l("Credential identifier")),
+    ("pass_mark", _l("Pass mark")),
 ]
 
 # Where our extension context (and the ELM-inspired names other issuers use) put the
@@ -69,6 +70,7 @@ EXTENSION_KEYS: dict[str, tuple[str, ...]] = {
     "stackable_towards": ("stackableTowards",),
     "further_information": ("furtherInformation", "additionalNote", "furtherInfo"),
     "further_information_url": ("furtherInformationUrl",),
+    "pass_mark": ("passMark",),
     "workload_hours": ("workloadHours", "volumeOfLearning", "notionalWorkloadHours", "workload", "studyHours"),
     "learning_outcomes": ("learningOutcomes", "learningOutcome", "learningOutcomeSummary"),
     "level": ("eqfLevel", "level"),
@@ -157,7 +159,7 @@ def _text(value: Any, locale: str = "en") -> str:
     if isinstance(value, (int, float)):
         return f"{value:g}"
     if isinstance(value, str):
-        return URI_LABELS.get(value, value)
+        return _concept_label(value, locale) or URI_LABELS.get(value, value)
     if isinstance(value, list):
         return "; ".join(t for t in (_text(v, locale) for v in value) if t)
     if isinstance(value, dict):
@@ -197,6 +199,14 @@ def _uri_labels() -> dict[str, str]:
 URI_LABELS = _uri_labels()
 
 
+def _concept_label(value: str, locale: str) -> str | None:
+    """A vocabulary concept (URI, or the English label older credentials carry) in ``locale``."""
+    if len(value) > 300:
+        return None
+    from plugin.domain.vocab_labels import label
+    return label(value, locale)
+
+
 def _link(value: Any) -> str | None:
     if isinstance(value, dict):
         for k in ("id", "targetUrl", "url"):
@@ -206,6 +216,14 @@ def _link(value: Any) -> str | None:
     if isinstance(value, str) and value.startswith(("http://", "https://")) and " " not in value:
         return value
     return None
+
+
+def _language_uri(code: str) -> str:
+    from plugin.domain.vocab import language_uri
+    try:
+        return language_uri(code)
+    except ValueError:
+        return code
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -264,7 +282,10 @@ def _alignments(achievement: dict) -> tuple[list[dict], list[dict]]:
     return levels, skills
 
 
-def _level_text(a: dict) -> str:
+def _level_text(a: dict, locale: str = "en") -> str:
+    url = a.get("targetUrl")
+    if isinstance(url, str) and (known := _concept_label(url, locale)):
+        return known
     name = a.get("targetName") or ""
     code = a.get("targetCode") or ""
     fw = a.get("targetFramework") or ""
@@ -274,11 +295,17 @@ def _level_text(a: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------- main
-def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity) -> CredentialSummary:
+def _iso_date(when: datetime) -> str:
+    return when.date().isoformat()
+
+
+def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity,
+              date_format: Callable[[datetime], str] = _iso_date) -> CredentialSummary:
     """Every Annex I element (and a few useful extras) of an OB 3.0 credential, in order.
 
     Tolerates any shape: a missing element is simply absent (``present`` is False), so
-    a verifier sees what is missing rather than an error.
+    a verifier sees what is missing rather than an error. Vocabulary concepts are labelled
+    in ``locale`` (:mod:`plugin.domain.vocab_labels`), dates written with ``date_format``.
     """
     _ = gettext
     if not isinstance(doc, dict):
@@ -308,13 +335,18 @@ def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity) 
     put("title", None, text=_text(ach.get("name") or doc.get("name"), locale))
     country = address.get("addressCountry") or ""
     code = address.get("addressCountryCode") or ""
-    country_text = _text(country, locale)
-    if code and code not in country_text:
+    from plugin.domain.vocab import country_uri
+    named = _concept_label(country_uri(code) or "", locale) if isinstance(code, str) and code else None
+    country_text = named or _text(country, locale)
+    if code and not named and code not in country_text:
         country_text = f"{country_text} ({code})" if country_text else str(code)
+    region = _text(address.get("addressRegion"), locale)
+    if region and region not in country_text:  # Annex I element 3: country *or region*
+        country_text = f"{region}, {country_text}" if country_text else region
     put("country", None, text=country_text or _text(_first(sources, ("issuerCountry", "country")), locale))
     put("awarding_body", None, text=_text(issuer.get("name"), locale) or str(issuer.get("id") or ""))
     issued = parse_datetime(doc.get("validFrom") or doc.get("issuanceDate") or subject.get("awardedDate"))
-    put("issued", None, text=issued.date().isoformat() if issued else "")
+    put("issued", None, text=date_format(issued) if issued else "")
     lo = _first((ach, subject), EXTENSION_KEYS["learning_outcomes"])
     if lo is None and isinstance(ach.get("criteria"), dict):
         lo = ach["criteria"].get("narrative")
@@ -337,7 +369,7 @@ def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity) 
 
     levels, skills = _alignments(ach)
     if levels:
-        values["level"] = ([_level_text(a) for a in levels], [a.get("targetUrl") for a in levels])
+        values["level"] = ([_level_text(a, locale) for a in levels], [a.get("targetUrl") for a in levels])
     else:
         put("level", _first((ach, subject), EXTENSION_KEYS["level"]))
     cycle = _first((ach,), EXTENSION_KEYS["qf_ehea"])
@@ -371,17 +403,16 @@ def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity) 
     values["grade"] = (grade, [None] * len(grade))
 
     until = parse_datetime(doc.get("validUntil") or doc.get("expirationDate"))
-    put("valid_until", None, text=until.date().isoformat() if until else "")
-    put("field_of_study", ach.get("fieldOfStudy"))
-    langs = _list(ach.get("inLanguage"))
-    try:
-        from plugin.domain.vocab import language_label
-        langs = [language_label(x) if isinstance(x, str) and len(x) <= 5 else x for x in langs]
-    except ImportError:
-        pass
+    put("valid_until", None, text=date_format(until) if until else "")
+    area = ach.get("thematicArea")
+    put("field_of_study", area if isinstance(area, str) and _concept_label(area, locale) else ach.get("fieldOfStudy"))
+    # every language of the course (our extension lists them all), else OB's single inLanguage
+    langs = [x for x in _list(ach.get("language")) if isinstance(x, str)] or _list(ach.get("inLanguage"))
+    langs = [_language_uri(x) if isinstance(x, str) and len(x) <= 5 else x for x in langs]
     put("language", langs)
     values["skills"] = ([_text(a, locale) for a in skills], [a.get("targetUrl") for a in skills])
     put("credential_id", None, text=str(doc.get("id") or ""))
+    put("pass_mark", _first((ach,), EXTENSION_KEYS["pass_mark"]))
 
     descriptors = [Descriptor(key, _(label), *values.get(key, ([], [])), mandatory=mandatory)
                    for key, label, mandatory in ANNEX_I]
@@ -394,7 +425,8 @@ def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity) 
     identifiers = []
     for o in _list(issuer.get("otherIdentifier")):
         if isinstance(o, dict) and o.get("identifier"):
-            identifiers.append((str(o.get("identifierType") or _("identifier")), str(o["identifier"])))
+            kind = str(o.get("identifierType") or "").removeprefix("ext:")
+            identifiers.append((kind if kind and kind != "identifier" else _("Identifier"), str(o["identifier"])))
     image = ach.get("image")
     image = image.get("id") if isinstance(image, dict) else image
     return CredentialSummary(

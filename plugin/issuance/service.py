@@ -277,6 +277,7 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
                                evidence_id=evidence.id if evidence else None, status="active",
                                display_name=display_name or None, issued_at=issued_at,
                                replaces_id=replaces.id if replaces else None,
+                               public_name=replaces.public_name if replaces else True,
                                consent_at=issued_at if display_name else None, document={}, jwt="")
         session.add(row)
         session.flush()  # the partial unique index decides here

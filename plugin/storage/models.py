@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, String, Text, TypeDecorator, UniqueConstraint, text)
+                        LargeBinary, MetaData, String, Text, TypeDecorator, UniqueConstraint, text, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -309,6 +309,9 @@ class IssuedCredential(Base):
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credential.id", ondelete="SET NULL"), nullable=True)
     document: Mapped[dict[str, Any]] = mapped_column()  # Data Integrity signed credential
     jwt: Mapped[str] = mapped_column(Text, default="")  # VC-JWT form
+    # The learner's choice: does the public verification page show their name? (The signed
+    # credential always holds what it was issued with; this only changes what the page shows.)
+    public_name: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     definition: Mapped[CredentialDefinition] = relationship()
     version: Mapped[DefinitionVersion] = relationship()
@@ -495,6 +498,21 @@ class KekCheck(Base):
 
 
 # --------------------------------------------------------------------------- European Digital Credentials
+class IssuerBranding(Base):
+    """How an awarding body's credentials look (:class:`plugin.domain.branding.Branding`): the
+    badge design and the certificate's signatory in ``settings``, the signature picture (PNG,
+    re-encoded on upload) beside it. An issuer with no row uses the default design."""
+    __tablename__ = "issuer_branding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuer.id", ondelete="CASCADE"), unique=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class IssuerSeal(Base):
     """How an awarding body seals the European Digital Credentials (EDC) of its credentials.
 

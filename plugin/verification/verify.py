@@ -32,6 +32,8 @@ inside the tool, a source backed by its database (:mod:`plugin.verification.reso
 """
 from __future__ import annotations
 
+from plugin.domain.i18n import N_
+
 import base64
 import json
 import logging
@@ -162,7 +164,7 @@ def _parse(data: bytes | str | dict, report: VerificationReport) -> tuple[dict |
     """-> (credential, jwt, message)."""
     if isinstance(data, dict):
         report.format = "json"
-        return data, None, "a JSON credential"
+        return data, None, N_("a JSON credential")
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not isinstance(data, (bytes, bytearray)):
@@ -178,29 +180,29 @@ def _parse(data: bytes | str | dict, report: VerificationReport) -> tuple[dict |
         except BakingError as exc:
             return None, None, str(exc)
         if baked.kind == "json":
-            return baked.credential, None, f"a {kind.upper()} badge holding a JSON credential"
+            return baked.credential, None, N_("a %(kind)s badge holding a JSON credential", kind=kind.upper())
         text = baked.jwt
-        where = f"a {kind.upper()} badge holding a VC-JWT"
+        where = N_("a %(kind)s badge holding a VC-JWT", kind=kind.upper())
     else:
         try:
             text = data.decode("utf-8").strip()
         except UnicodeDecodeError:
-            return None, None, "not text, PNG or SVG"
+            return None, None, N_("not text, PNG or SVG")
         if text.startswith("{"):
             report.format = "json"
             try:
                 doc = json.loads(text)
             except ValueError as exc:
-                return None, None, f"not valid JSON ({exc})"
+                return None, None, N_("not valid JSON (%(why)s)", why=str(exc))
             except RecursionError:
                 return None, None, "the JSON is nested too deeply"
             if not isinstance(doc, dict):
-                return None, None, "the JSON is not an object"
-            return doc, None, "a JSON credential"
+                return None, None, N_("the JSON is not an object")
+            return doc, None, N_("a JSON credential")
         report.format = "jwt"
-        where = "a VC-JWT"
+        where = N_("a VC-JWT")
     if not _JWS.fullmatch(text or ""):
-        return None, None, "neither JSON nor a compact JWS"
+        return None, None, N_("neither JSON nor a compact JWS")
     if not all(_b64url_canonical(s) for s in text.split(".")):
         return None, None, "the JWS is not canonical base64url (it was changed)"
     try:
@@ -250,13 +252,13 @@ def _verify(data, resolver, *, now, schema) -> VerificationReport:
     if credential is None:
         add(Check("format", False, message))
         for name in CHECKS[1:]:
-            add(Check(name, None, "not run: the credential could not be read"))
+            add(Check(name, None, N_("not run: the credential could not be read")))
         return report
     report.credential = credential
     issuer = _issuer_id(credential)
     report.issuer = issuer
     if not issuer:
-        add(Check("format", False, "the credential names no issuer"))
+        add(Check("format", False, N_("the credential names no issuer")))
     else:
         add(Check("format", True, message))
 
@@ -277,7 +279,7 @@ def _verify(data, resolver, *, now, schema) -> VerificationReport:
         report.proof_type = ", ".join(sorted(kinds)) or None
     if report.check("issuer_key") is None:
         if not vm_ids or not all(isinstance(v, str) and v for v in vm_ids):
-            add(Check("issuer_key", False, "the credential has no proof naming its signing key"))
+            add(Check("issuer_key", False, N_("the credential has no proof naming its signing key")))
         else:
             try:
                 resolved = [resolve(v, resolver.documents, [resolver.get]) for v in vm_ids]
@@ -287,7 +289,7 @@ def _verify(data, resolver, *, now, schema) -> VerificationReport:
                                                    f"not by the issuer {issuer}"))
                 else:
                     public_key = resolved[0].public_key if len(resolved) == 1 else None
-                    add(Check("issuer_key", True, f"signed with {vm_ids[0]}, an assertion key of the issuer"))
+                    add(Check("issuer_key", True, N_("signed with %(key)s, an assertion key of the issuer", key=vm_ids[0])))
             except (ResolutionError, ValueError) as exc:
                 add(Check("issuer_key", False, str(exc)))
 
@@ -327,7 +329,7 @@ def _verify(data, resolver, *, now, schema) -> VerificationReport:
     else:
         from plugin.verification.schema import schema_errors
         errors = schema_errors(credential, schema)
-        add(Check("schema", not errors, "valid against the OB 3.0 JSON Schema" if not errors
+        add(Check("schema", not errors, N_("valid against the OB 3.0 JSON Schema") if not errors
                   else "does not match the OB 3.0 JSON Schema: " + "; ".join(errors)))
 
     _set_status(report)
@@ -339,18 +341,18 @@ def _check_proof(report, credential, token, issuer, public_key, resolver, store)
     from plugin.signing.jwt import verify_vc_jwt
 
     if not report.check("issuer_key").ok:
-        return Check("proof", False, "not checked: the signing key is not a known key of the issuer")
+        return Check("proof", False, N_("not checked: the signing key is not a known key of the issuer"))
     if token:
         res = verify_vc_jwt(token, public_key=public_key, check_dates=False)
         ok = res.ok and res.credential == credential
-        return Check("proof", ok, "the JWT signature is valid" if ok else (res.reason or "the JWT does not match"))
+        return Check("proof", ok, N_("the JWT signature is valid") if ok else (res.reason or N_("the JWT does not match")))
     foreign = _foreign_extension_contexts(credential, issuer)
     if foreign:
         return Check("proof", False, f"the credential uses the extension context {foreign[0]}, which its "
                                      "issuer does not publish (the context list was changed)")
     res = di_verify(credential, public_key=public_key, documents=resolver.documents,
                     sources=[resolver.get], store=store)
-    return Check("proof", res.ok, "the Data Integrity proof is valid" if res.ok else res.reason)
+    return Check("proof", res.ok, N_("the Data Integrity proof is valid") if res.ok else res.reason)
 
 
 def _issuer_base(issuer: str | None) -> str | None:
@@ -390,25 +392,26 @@ def _check_dates(credential: dict, now: datetime, report: VerificationReport) ->
     end = credential.get("validUntil", credential.get("expirationDate"))
     try:
         if start is None:
-            return Check("validity_dates", False, "the credential has no validFrom date")
+            return Check("validity_dates", False, N_("the credential has no validFrom date"))
         start_dt = _parse_time(start)
         end_dt = _parse_time(end) if end is not None else None
     except ValueError as exc:
         return Check("validity_dates", False, f"a validity date is malformed ({exc})")
     if now < start_dt:
         report._date_status = "not-yet-valid"
-        return Check("validity_dates", False, f"not valid before {start}")
+        return Check("validity_dates", False, N_("not valid before %(start)s", start=start))
     if end_dt is not None and now > end_dt:
         report._date_status = "expired"
-        return Check("validity_dates", False, f"expired on {end}")
-    return Check("validity_dates", True, f"valid from {start}" + (f" until {end}" if end else ", no end date"))
+        return Check("validity_dates", False, N_("expired on %(end)s", end=end))
+    return Check("validity_dates", True, N_("valid from %(start)s until %(end)s", start=start, end=end) if end
+                 else N_("valid from %(start)s, no end date", start=start))
 
 
 def _check_status(credential: dict, issuer: str | None, resolver: Resolver, store, now: datetime,
                   report: VerificationReport) -> Check:
     entries = credential.get("credentialStatus")
     if entries is None:
-        return Check("status", True, "no status list: the issuer cannot revoke this credential")
+        return Check("status", True, N_("no status list: the issuer cannot revoke this credential"))
     entries = entries if isinstance(entries, list) else [entries]
     messages = []
     for entry in entries:
@@ -420,7 +423,7 @@ def _check_status(credential: dict, issuer: str | None, resolver: Resolver, stor
             report._status_value = state
             return Check("status", False, text)
         messages.append(text)
-    return Check("status", True, "; ".join(messages))
+    return Check("status", True, messages[0] if len(messages) == 1 else "; ".join(messages))
 
 
 class _ListProblem(ValueError):
@@ -496,10 +499,10 @@ def _check_entry(entry: Any, issuer, resolver: Resolver, store, now) -> Check | 
     value = get_value(bits, index, size)
     if purpose == "revocation":
         if value:
-            return ("revoked", "revoked by the issuer")
+            return ("revoked", N_("revoked by the issuer"))
         return _state_from_reference(entry, index, bits.size // size, issuer, resolver, store, now)
     if purpose == "suspension":
-        return ("suspended", "suspended by the issuer") if value else ("valid", "not suspended")
+        return ("suspended", N_("suspended by the issuer")) if value else ("valid", N_("not suspended"))
     # "message": the 2-bit entry of credentials issued before revocation lists (still read)
     table = {}
     for m in entry.get("statusMessage") or []:
@@ -515,7 +518,7 @@ def _check_entry(entry: Any, issuer, resolver: Resolver, store, now) -> Check | 
     if value == 0 or word in ("valid", "active"):
         return ("valid", f"status: {text}")
     if word == "superseded":
-        return ("superseded", "status: superseded (replaced by a newer version of this credential)")
+        return ("superseded", N_("status: superseded (replaced by a newer version of this credential)"))
     state = word if word in ("revoked", "suspended") else "revoked"
     return (state, f"status: {text}" + ("" if state == word else " (no longer valid)"))
 
@@ -544,18 +547,18 @@ def _state_from_reference(entry: dict, index: int, entries: int, issuer, resolve
             return Check("status", False, f"the state list {ref} does not match the revocation list")
         state = STATE_OF_VALUE.get(get_value(bits, index, width))
         if state == "valid":
-            return ("valid", "not revoked, suspended or replaced")
+            return ("valid", N_("not revoked, suspended or replaced"))
         if state == "suspended":
-            return ("suspended", "suspended by the issuer (not revoked)")
+            return ("suspended", N_("suspended by the issuer (not revoked)"))
         if state == "superseded":
-            return ("superseded", "replaced by a newer version of this credential (not revoked)")
+            return ("superseded", N_("replaced by a newer version of this credential (not revoked)"))
         if state == "revoked":
             return Check("status", False, f"the issuer's state list {ref} says revoked, its revocation list does not")
         return Check("status", False, f"the state list {ref} holds an unknown value")
     if unavailable:
         return ("valid", f"not revoked (the state list {unavailable[0]} is not available here, so suspension "
                          "and replacement were not checked)")
-    return ("valid", "not revoked")
+    return ("valid", N_("not revoked"))
 
 
 def _set_status(report: VerificationReport) -> None:

@@ -21,6 +21,9 @@ BLUEPRINT_MODULES = [
     "plugin.web.verify",
     "plugin.web.exchanges",
     "plugin.web.edc",
+    "plugin.web.branding",
+    "plugin.web.language",
+    "plugin.web.credential_page",
 ]
 
 

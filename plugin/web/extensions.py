@@ -19,10 +19,13 @@ LANGUAGES = ("en", "fr")
 
 
 def select_locale() -> str:
-    """The launch's ``locale`` claim, then ``?lang=``, then the browser's preference."""
-    explicit = request.args.get("lang")
-    if explicit and explicit[:2] in LANGUAGES:
-        return explicit[:2]
+    """``?lang=``, then inside a launch its language (the platform's ``locale`` claim, or
+    what the person chose on the switch during that launch), outside one the person's
+    choice (cookie, :mod:`plugin.web.language`), then the browser's preference."""
+    from plugin.web.language import chosen_language
+    explicit = request.args.get("lang", "")[:2].lower()
+    if explicit in LANGUAGES:
+        return explicit
     from plugin.web.auth import current_actor
     try:
         actor = current_actor()
@@ -30,7 +33,7 @@ def select_locale() -> str:
         actor = None
     if actor is not None and actor.locale and actor.locale[:2].lower() in LANGUAGES:
         return actor.locale[:2].lower()
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+    return chosen_language() or request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def _csrf_secret_from_launch() -> None:

@@ -278,11 +278,11 @@ def preview():
 @bp.get("/preview/badge.svg")
 @require_roles("instructor")
 def preview_badge():
-    from plugin.delivery.badge_image import render_svg
+    from plugin.web.branding import badge_svg  # the awarding body's design
     _course, definition = _definition_or_404()
     data, _version = current_data(definition)
     issuer = db().get(Issuer, definition.issuer_id) if definition.issuer_id else None
-    svg = render_svg(data.title or _("Untitled credential"), issuer.name if issuer else "", data.eqf_level)
+    svg = badge_svg(issuer, data.title or _("Untitled credential"), data.eqf_level)
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

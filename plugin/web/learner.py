@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from plugin.delivery.access import make_access_token, read_access_token
 from plugin.delivery.present import summarize
-from plugin.delivery.share import linkedin_add_url, wallet_links
+from plugin.delivery.share import wallet_links
 from plugin.storage.models import CredentialDefinition, IssuedCredential, Learner
 from plugin.web.claim_privacy import identify_choices
 from plugin.web.auth import current_actor, require_roles
@@ -333,24 +333,14 @@ def credentials():
 
 @bp.get("/credentials/<public_id>")
 def credential(public_id: str):
+    from plugin.web.credential_page import learner_page
     learner = require_learner()
     row = own_credential(public_id, learner)
-    summary = _summary(row)
     vurl = verify_url(row)
-    linkedin = linkedin_add_url(name=summary.title, organization_name=summary.issuer_name,
-                                issued=summary.issued, expires=summary.valid_until, cert_url=vurl,
-                                cert_id=row.public_id,
-                                organization_id=(row.issuer.profile or {}).get("linkedin_organization_id"))
-    access = make_access_token(_secret(), learner.public_id)
-    access_link = public_url("learner.credential", public_id=row.public_id, access=access)
-    replacement = None
-    if row.status == "superseded":
-        from plugin.issuance.service import replacement_of
-        replacement = replacement_of(db(), row)
-    return render_template("learner/credential.html", row=row, summary=summary, verify_url=vurl,
-                           linkedin=linkedin, access_link=access_link, note=status_note(row),
-                           verify_qr=_svg_data_uri(vurl), downloads=DOWNLOADS, replacement=replacement,
-                           current=row.status in ("active", "suspended"))
+    access_link = public_url("learner.credential", public_id=row.public_id,
+                             access=make_access_token(_secret(), learner.public_id))
+    return render_template("learner/credential.html", **learner_page(row, vurl), access_link=access_link,
+                           verify_qr=_svg_data_uri(vurl), current=row.status in ("active", "suspended"))
 
 
 def _filename(row: IssuedCredential, ext: str) -> str:
@@ -359,13 +349,6 @@ def _filename(row: IssuedCredential, ext: str) -> str:
     return f"{slug or 'credential'}-{row.public_id[:8]}.{ext}"
 
 
-def _eqf(row: IssuedCredential) -> int | None:
-    level = _summary(row).get("level")
-    for v in (level.links if level else []) or []:
-        m = re.search(r"/eqf/(\d)$", v or "")
-        if m:
-            return int(m.group(1))
-    return None
 
 
 def download_bytes(row: IssuedCredential, kind: str) -> tuple[bytes, str]:
@@ -378,16 +361,12 @@ def download_bytes(row: IssuedCredential, kind: str) -> tuple[bytes, str]:
             abort(404, description=_("This credential has no VC-JWT form."))
         return row.jwt.encode("ascii"), "application/jwt"
     if kind in ("png", "svg"):
-        from plugin.delivery import badge_image, baking
-        if kind == "png":
-            return baking.bake_png(badge_image.render_png(summary.title, summary.issuer_name, _eqf(row)),
-                                   row.document), "image/png"
-        return baking.bake_svg(badge_image.render_svg(summary.title, summary.issuer_name, _eqf(row)),
-                               row.document).encode("utf-8"), "image/svg+xml"
+        from plugin.web.credential_page import baked_badge
+        return baked_badge(row, kind)
     if kind == "pdf":
-        from plugin.delivery.pdf import certificate_pdf
-        return certificate_pdf(summary, verify_url=verify_url(row), status_note=status_note(row),
-                               gettext=_), "application/pdf"
+        from plugin.web.credential_page import paper_for_request, pdf_bytes
+        return pdf_bytes(row, verify_url=verify_url(row), status_note=status_note(row),
+                         paper=paper_for_request()), "application/pdf"
     abort(404, description=_("Unknown download format."))
 
 

@@ -97,30 +97,37 @@ def status_states(public_id):
 
 @bp.get(f"/credentials/{PUBLIC_ID}")
 def credential(public_id):
+    shown = db().scalars(select(IssuedCredential.public_name).where(IssuedCredential.public_id == public_id)).first()
+    if shown is False:  # the holder keeps it (and their name) off the public web; their file still verifies
+        abort(404, description="The holder of this credential has not made it public. Ask them for the file "
+                               "or its verification link.")
     doc = _found(_url(f"/credentials/{public_id}"), "credential")
     return _json(doc, "application/vc+ld+json", 60)
 
 
-# The picture only changes if its drawing code does (the ETag then changes too): cache for
-# a month, revalidate cheaply after that.
-IMAGE_MAX_AGE = 30 * 24 * 3600
+# The picture changes when its drawing code or the awarding body's design does (the ETag
+# then changes too): cache for a day, revalidate cheaply after that.
+IMAGE_MAX_AGE = 24 * 3600
 
 
 @bp.get(f"/credentials/{PUBLIC_ID}/image.png")
 def credential_image(public_id):
-    from plugin.delivery.badge_image import badge_facts, picture_etag, picture_png
-    document = db().scalars(select(IssuedCredential.document)
-                            .where(IssuedCredential.public_id == public_id)).first()
-    if document is None:
+    from plugin.delivery.badge_image import badge_facts, badge_logo, picture_etag, picture_png
+    from plugin.storage.branding import load_branding
+    found = db().execute(select(IssuedCredential.document, IssuedCredential.issuer_id)
+                         .where(IssuedCredential.public_id == public_id)).first()
+    if found is None:
         abort(404, description="There is no credential here. Check the address.")
-    facts = badge_facts(document)
+    document, issuer_id = found
+    facts, logo = badge_facts(document), badge_logo(document)
+    design = load_branding(db(), issuer_id).branding.design  # the awarding body's current design
     resp = Response(mimetype="image/png")
-    resp.set_etag(picture_etag(facts))
+    resp.set_etag(picture_etag(facts, design, logo))
     resp.headers["Cache-Control"] = f"public, max-age={IMAGE_MAX_AGE}"
     resp.headers["Access-Control-Allow-Origin"] = "*"  # wallets and verifiers draw it in web views
     resp.headers["Content-Disposition"] = f'inline; filename="badge-{public_id}.png"'
     if request.if_none_match.contains(resp.get_etag()[0]):
         resp.status_code = 304
         return resp
-    resp.set_data(picture_png(facts))
+    resp.set_data(picture_png(facts, design, logo))
     return resp

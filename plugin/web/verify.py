@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import (Blueprint, Response, abort, jsonify, render_template, request, url_for)
-from flask_babel import get_locale, gettext as _
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from plugin.delivery.present import summarize
+from plugin.delivery.present import parse_datetime
 from plugin.storage.models import Issuer, IssuedCredential
 from plugin.web.urls import public_url
 from plugin.web.context import db, services
@@ -152,11 +152,21 @@ def _render_report(report: dict, *, public_url: str | None = None, credential_ro
         cls, text = status_text(report["status"])
         return render_template("verify/edc_report.html", report=report, summary=edc_summary(report.get("credential")),
                                status_class=cls, status_label=text)
-    locale = str(get_locale() or "en")
-    summary = summarize(report.get("credential") or {}, locale=locale, gettext=_)
+    from plugin.web.credential_page import long_date, page_context, summary_of, verdict
+    authentic = bool(report.get("authentic"))
+    summary = summary_of(report.get("credential") or {})
     cls, text = status_text(report["status"])
-    return render_template("verify/report.html", report=report, summary=summary, status_class=cls,
-                           status_label=text, public_url=public_url, row=credential_row)
+    row = credential_row if authentic else None
+    ctx = page_context(summary, report.get("credential") if authentic else None, row=row,
+                       show_name=row is None or row.public_name)
+    newer = report.get("replaced_by")
+    replaced = {"url": newer["verification_url"],
+                "date": long_date(parse_datetime(newer["issued"])) or newer["issued"][:10]} if newer else None
+    shown = verdict(status=report["status"], authentic=authentic, summary=summary, earner=ctx["earner"],
+                    name_hidden=ctx["name_hidden"], replaced=replaced)
+    issuer_page = url_for("verify.issuer_about", slug=row.issuer.slug) if row is not None and row.issuer else None
+    return render_template("verify/report.html", report=report, status_class=cls, status_label=text,
+                           public_url=public_url, row=row, verdict=shown, issuer_page=issuer_page, **ctx)
 
 
 def public_report(row: IssuedCredential) -> dict:
@@ -183,6 +193,9 @@ def public(public_id: str):
     if row is None:
         abort(404, description=_("No credential has this verification address."))
     report = with_replacement(public_report(row), row)
+    if not row.public_name:  # the holder chose not to show their name on the public page
+        from plugin.web.credential_page import without_name
+        report = without_name(report)
     if _wants_json():
         return jsonify({**report, "verification_url": public_url("verify.public", public_id=public_id)})
     resp = Response(_render_report(report, public_url=public_url("verify.public", public_id=public_id), credential_row=row))
@@ -193,14 +206,27 @@ def public(public_id: str):
 @bp.route("/verify", methods=["GET", "POST"])
 @verify_limit
 def upload():
+    from flask import redirect
+    from plugin.web.verify_input import ReferenceError_, reference_target, upload_problem
     if request.method == "GET":
-        return render_template("verify/upload.html")
+        if "ref" not in request.args:
+            return render_template("verify/upload.html")
+        try:
+            return redirect(reference_target(request.args["ref"]), code=303)
+        except ReferenceError_ as exc:
+            return render_template("verify/upload.html", ref_error=str(exc), ref=request.args["ref"][:2048]), 400
     f = request.files.get("file")
-    data = f.read() if f is not None and f.filename else (request.form.get("text") or "").encode("utf-8")
+    name = f.filename if f is not None and f.filename else None
+    text = request.form.get("text") or ""
+    data = f.read() if name else text.encode("utf-8")
+    problem = upload_problem(name, data, text)
     try:
+        if problem:
+            raise InputError(problem)
         report = _verify_upload(data)
     except InputError as exc:
-        return render_template("verify/upload.html", error=str(exc)), 400
+        why = str(exc) if not name else _("“%(name)s”: %(why)s", name=name, why=str(exc))
+        return render_template("verify/upload.html", error=problem or why), 400
     return _render_report(report)
 
 

@@ -88,6 +88,7 @@ def _chromium():
 @pytest.fixture
 def browser(_chromium):
     """One Chromium for the session, with its cookies and storage cleared for each test."""
+    _chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})  # every site's (the language choice too)
     _chromium.delete_all_cookies()
     yield _chromium
     try:

@@ -53,8 +53,8 @@ def _replaced_credential(services) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("lang, replaced, link, valid", [
-    ("en", "Replaced by a newer version", "See the newer version", "Valid"),
-    ("fr", "Remplacée par une version plus récente", "Voir la version plus récente", "Valide"),
+    ("en", "Replaced by a newer version", "See the newer version", "Verified: valid"),
+    ("fr", "Remplacée par une version plus récente", "Voir la version plus récente", "valide et authentique"),
 ])
 def test_a_replaced_credential_says_so_and_links_to_the_newer_one(reset_metrics, live_server, services, axe_check,
                                                                  lang, replaced, link, valid):
@@ -65,8 +65,8 @@ def test_a_replaced_credential_says_so_and_links_to_the_newer_one(reset_metrics,
         verdict = browser.find_element(By.ID, "verdict")
         assert verdict.get_attribute("data-status") == "superseded" and replaced in verdict.text
         assert "Revoked" not in browser.page_source and "Révoquée" not in verdict.text
-        picture = browser.find_element(By.CSS_SELECTOR, "img.badge-picture")
-        assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", picture) == 512
+        picture = browser.find_element(By.CSS_SELECTOR, "img.cred-badge")
+        assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", picture) == 720
         _no_horizontal_overflow(browser, width)
         axe_check()
         _shot(browser, f"verify-superseded-{lang}", width)

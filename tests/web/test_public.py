@@ -84,15 +84,15 @@ def test_achievement_image_points_to_the_served_badge_picture(client, services):
 
     from PIL import Image
 
-    from plugin.delivery.badge_image import badge_facts, render_png
+    from plugin.delivery.badge_image import badge_facts, badge_logo, render_png
     public_id, document, _token = _award(services)
     image = document["credentialSubject"]["achievement"]["image"]
     assert image == {"id": f"http://tool.test/credentials/{public_id}/image.png", "type": "Image",
                      "caption": document["credentialSubject"]["achievement"]["name"]}
     resp = client.get(image["id"].replace("http://tool.test", ""))
     assert resp.status_code == 200 and resp.mimetype == "image/png"
-    assert Image.open(io.BytesIO(resp.data)).size == (512, 512)
-    assert resp.data == render_png(*badge_facts(document))  # the title, issuer and EQF level of this credential
+    assert Image.open(io.BytesIO(resp.data)).size == (720, 720)
+    assert resp.data == render_png(*badge_facts(document), logo=badge_logo(document))  # the title, issuer and EQF level of this credential
     assert "public" in resp.headers["Cache-Control"] and "max-age=" in resp.headers["Cache-Control"]
     assert resp.headers["Access-Control-Allow-Origin"] == "*" and resp.headers["ETag"]
     again = client.get(f"/credentials/{public_id}/image.png", headers={"If-None-Match": resp.headers["ETag"]})
