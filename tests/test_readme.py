@@ -42,6 +42,7 @@ def _fake_ci_checkout(tmp_path, pytest_status: int):
         "chromium": "#!/bin/sh\nexit 0\n",
         "chromedriver": "#!/bin/sh\nexit 0\n",
         "node": "#!/bin/sh\nexit 0\n",
+        "php": "#!/bin/sh\nexit 0\n",
         "npm": "#!/bin/sh\nexit 0\n",
     }
     for name, body in scripts.items():
