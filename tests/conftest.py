@@ -107,6 +107,11 @@ def services(settings):
     from plugin.services import build_services
     svc = build_services(settings)
     yield svc
+    # An app that started the embedded worker thread would otherwise poll a database the
+    # ``database_url`` fixture is about to drop, and log errors into later tests' output.
+    worker = svc.extras.get("embedded_worker")
+    if worker is not None:
+        worker.stop()
     svc.engine.dispose()
 
 
