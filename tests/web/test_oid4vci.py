@@ -1,0 +1,235 @@
+"""OpenID4VCI 1.0 against `microcred serve` on loopback: a wallet written from the spec
+(tests/delivery/oid4vci_wallet.py: requests + jwcrypto) receives each format; the copy
+verifies with our verifier and digitalbazaar; every error case gets its specified code;
+revoking the learner's credential shows in every wallet copy."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+from sqlalchemy import select, update
+
+from tests.delivery.oid4vci_wallet import PRE_AUTH, Wallet, parse_offer
+from tests.web.oid4vci_support import start_server, stop_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    srv = start_server(tmp_path_factory.mktemp("oid4vci"))
+    yield srv
+    stop_server(srv)
+
+
+def _verify_ours(server, credential):
+    from plugin.verification.verify import Resolver, verify
+    document = credential if isinstance(credential, dict) else _jwt_payload(credential)
+    return verify(credential, Resolver(server.documents(document)))
+
+
+def _jwt_payload(token: str) -> dict:
+    import base64
+    part = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def _learner_document(server, public_id):
+    from plugin.issuance.service import credential_by_any_id
+    with server.services.session() as s:
+        return credential_by_any_id(s, public_id).document
+
+
+# --------------------------------------------------------------------------- metadata
+def test_each_awarding_body_publishes_issuer_and_authorization_server_metadata(server):
+    issuer = f"{server.base}/oid4vci/acme"
+    meta = requests.get(f"{server.base}/.well-known/openid-credential-issuer/oid4vci/acme", timeout=10)
+    assert meta.status_code == 200 and meta.headers["Access-Control-Allow-Origin"] == "*"
+    body = meta.json()
+    assert body["credential_issuer"] == issuer
+    assert body["credential_endpoint"] == f"{issuer}/credential" and body["nonce_endpoint"] == f"{issuer}/nonce"
+    assert body["display"][0]["name"] == "Université Démo de Lille"
+    formats = sorted(c["format"] for c in body["credential_configurations_supported"].values())
+    assert formats == ["dc+sd-jwt", "jwt_vc_json", "ldp_vc"]
+    for conf in body["credential_configurations_supported"].values():
+        assert conf["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"]
+        assert conf["credential_metadata"]["display"][0]["name"] == "Data Analysis for Public Policy"
+    asm = requests.get(f"{server.base}/.well-known/oauth-authorization-server/oid4vci/acme", timeout=10).json()
+    assert asm["issuer"] == issuer and asm["token_endpoint"] == f"{issuer}/token"
+    assert asm["pre-authorized_grant_anonymous_access_supported"] is True
+    assert requests.get(f"{server.base}/.well-known/openid-credential-issuer/oid4vci/nobody",
+                        timeout=10).status_code == 404
+
+
+def test_the_offer_command_names_what_is_wrong_in_one_line(server):
+    unknown = server.cli("offer", "no-such-credential")
+    assert unknown.returncode != 0 and "no credential 'no-such-credential'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr and len(unknown.stderr.strip().splitlines()) == 1
+    bad = server.cli("offer", server.new_credential("cli-format"), "--format", "mdoc")
+    assert bad.returncode != 0 and "mdoc" in bad.stderr
+
+
+# --------------------------------------------------------------------------- each format
+@pytest.mark.parametrize("fmt,binding,alg", [("ldp_vc", "did:key", "EdDSA"), ("jwt_vc_json", "jwk", "ES256")])
+def test_a_wallet_receives_a_holder_bound_copy_that_verifies(server, fmt, binding, alg, js_verify):
+    public_id = server.new_credential(f"fmt-{fmt}")
+    run = server.cli("offer", public_id, "--format", fmt)
+    assert run.returncode == 0, run.stderr
+    uri = run.stdout.strip()
+    assert uri.startswith("openid-credential-offer://?credential_offer=") and "expires" in run.stderr
+    wallet = Wallet(binding=binding, alg=alg)
+    credential = wallet.receive(uri)
+    learner = _learner_document(server, public_id)
+    document = credential if fmt == "ldp_vc" else _jwt_payload(credential)
+    assert document["credentialSubject"]["id"] == wallet.did  # holder binding
+    assert document["id"] != learner["id"] and document["id"].startswith("urn:uuid:")
+    assert document["credentialStatus"] == learner["credentialStatus"]  # one status entry for every form
+    assert document["credentialSubject"]["achievement"] == learner["credentialSubject"]["achievement"]
+    report = _verify_ours(server, credential)
+    assert report.ok and report.status == "valid", report.to_dict()
+    (result,) = js_verify([credential], server.documents(document),
+                          verifiers=("digitalbazaar",) if fmt == "ldp_vc" else ("jose",))
+    if fmt == "ldp_vc":
+        assert result["digitalbazaar"]["verified"] is True, result
+    else:
+        assert result["jose"]["verified"] is True and result["jose"]["payload"]["sub"] == wallet.did, result
+
+
+# --------------------------------------------------------------------------- errors
+def _token(wallet, server, uri, tx_code=None):
+    offer = parse_offer(uri)
+    metadata, as_meta = wallet.discover(offer)
+    return offer, metadata, as_meta, wallet.token(as_meta, offer["grants"][PRE_AUTH]["pre-authorized_code"], tx_code)
+
+
+def _error(resp, status, code):
+    assert resp.status_code == status and resp.json()["error"] == code, (resp.status_code, resp.text)
+    assert resp.json()["error_description"]
+    assert resp.headers.get("Cache-Control") == "no-store"
+
+
+def test_a_replayed_pre_authorized_code_is_refused(server):
+    uri, _, _ = server.offer(server.new_credential("replay"), "ldp_vc")
+    wallet = Wallet()
+    offer, metadata, as_meta, first = _token(wallet, server, uri)
+    assert first.status_code == 200 and first.json()["token_type"] == "Bearer"
+    again = wallet.token(as_meta, offer["grants"][PRE_AUTH]["pre-authorized_code"])
+    _error(again, 400, "invalid_grant")
+    assert "already used" in again.json()["error_description"]
+    _error(wallet.token(as_meta, "made-up-code"), 400, "invalid_grant")
+    _error(requests.post(as_meta["token_endpoint"], data={"grant_type": "authorization_code", "code": "x"},
+                         timeout=10), 400, "unsupported_grant_type")
+    _error(requests.post(as_meta["token_endpoint"], data={"grant_type": PRE_AUTH}, timeout=10), 400,
+           "invalid_request")
+
+
+def test_an_expired_offer_is_refused(server):
+    from plugin.storage.models import WalletOffer
+    uri, _, offer_id = server.offer(server.new_credential("expired"), "ldp_vc")
+    with server.services.session() as s:
+        s.execute(update(WalletOffer).where(WalletOffer.public_id == offer_id)
+                  .values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        s.commit()
+    *_, resp = _token(Wallet(), server, uri)
+    _error(resp, 400, "invalid_grant")
+    assert "expired" in resp.json()["error_description"]
+
+
+def test_the_transaction_code_is_required_checked_and_guessing_is_limited(server):
+    uri, tx, _ = server.offer(server.new_credential("txcode"), "jwt_vc_json", tx_code=True)
+    offer = parse_offer(uri)
+    assert offer["grants"][PRE_AUTH]["tx_code"] == {"input_mode": "numeric", "length": 6}
+    wallet = Wallet()
+    *_, missing = _token(wallet, server, uri)
+    _error(missing, 400, "invalid_request")
+    wrong = str((int(tx) + 1) % 1_000_000).zfill(6)
+    *_, bad = _token(wallet, server, uri, wrong)
+    _error(bad, 400, "invalid_grant")
+    assert "transaction code" in bad.json()["error_description"]
+    assert isinstance(wallet.receive(uri, tx_code=tx), str)  # the right code still works after one mistake
+    # An offer without a code refuses one; five wrong guesses withdraw an offer.
+    plain, _, _ = server.offer(server.new_credential("txcode-none"), "ldp_vc")
+    *_, extra = _token(wallet, server, plain, "123456")
+    _error(extra, 400, "invalid_request")
+    guessed, tx2, _ = server.offer(server.new_credential("txcode-guess"), "ldp_vc", tx_code=True)
+    wrong2 = str((int(tx2) + 1) % 1_000_000).zfill(6)
+    for _ in range(5):
+        *_, resp = _token(wallet, server, guessed, wrong2)
+        _error(resp, 400, "invalid_grant")
+    *_, late = _token(wallet, server, guessed, tx2)
+    _error(late, 400, "invalid_grant")
+
+
+def test_nonce_audience_proof_and_configuration_errors(server):
+    uri, _, _ = server.offer(server.new_credential("proofs"), "ldp_vc")
+    wallet = Wallet(binding="did:jwk")
+    offer, metadata, as_meta, tok = _token(wallet, server, uri)
+    token = tok.json()["access_token"]
+    config = offer["credential_configuration_ids"][0]
+    issuer = metadata["credential_issuer"]
+    # A proof for another audience.
+    _error(wallet.credential(metadata, token, config, wallet.proof(aud="https://other.example", nonce=wallet.nonce(metadata))),
+           400, "invalid_proof")
+    # No nonce, a nonce we never issued.
+    _error(wallet.credential(metadata, token, config, wallet.proof(aud=issuer, nonce=None)), 400, "invalid_nonce")
+    _error(wallet.credential(metadata, token, config, wallet.proof(aud=issuer, nonce="1.forged.x")), 400,
+           "invalid_nonce")
+    # Not a proof JWT (wrong typ), no proof, a signature by another key.
+    bad_typ = wallet.proof(aud=issuer, nonce=wallet.nonce(metadata), header={**wallet.header(), "typ": "JWT"})
+    _error(wallet.credential(metadata, token, config, bad_typ), 400, "invalid_proof")
+    _error(wallet.credential(metadata, token, config, None), 400, "invalid_proof")
+    other = Wallet(binding="did:jwk")
+    stolen = other.proof(aud=issuer, nonce=wallet.nonce(metadata), header=wallet.header())
+    _error(wallet.credential(metadata, token, config, stolen), 400, "invalid_proof")
+    # Unknown configuration, another known one, no token.
+    _error(wallet.credential(metadata, token, "nope.ldp_vc", wallet.proof(aud=issuer, nonce=wallet.nonce(metadata))),
+           400, "unknown_credential_configuration")
+    _error(wallet.credential(metadata, token, config.replace("ldp_vc", "jwt_vc_json"),
+                             wallet.proof(aud=issuer, nonce=wallet.nonce(metadata))), 400, "credential_request_denied")
+    no_token = requests.post(metadata["credential_endpoint"], json={"credential_configuration_id": config}, timeout=10)
+    _error(no_token, 401, "invalid_token")
+    assert no_token.headers["WWW-Authenticate"].startswith("Bearer")
+    # The right request works, and its nonce cannot be used again.
+    nonce = wallet.nonce(metadata)
+    good = wallet.credential(metadata, token, config, wallet.proof(aud=issuer, nonce=nonce))
+    assert good.status_code == 200, good.text
+    assert good.json()["credentials"][0]["credential"]["credentialSubject"]["id"] == wallet.did_jwk
+    uri2, _, _ = server.offer(server.new_credential("proofs-2"), "ldp_vc")
+    offer2, metadata2, _, tok2 = _token(wallet, server, uri2)
+    reused = wallet.credential(metadata2, tok2.json()["access_token"], offer2["credential_configuration_ids"][0],
+                               wallet.proof(aud=issuer, nonce=nonce))
+    _error(reused, 400, "invalid_nonce")
+    assert "already used" in reused.json()["error_description"]
+    # The offer delivered its credential: the token gets nothing more.
+    again = wallet.credential(metadata, token, config, wallet.proof(aud=issuer, nonce=wallet.nonce(metadata)))
+    _error(again, 400, "credential_request_denied")
+
+
+# --------------------------------------------------------------------------- status
+def test_revoking_the_learner_credential_revokes_every_wallet_copy(server, js_verify):
+    from plugin.issuance import service as issuance
+    from plugin.storage.models import WalletCredential
+    public_id = server.new_credential("revoke-all")
+    copies = [Wallet(binding=b).receive(server.offer(public_id, fmt)[0])
+              for fmt, b in (("ldp_vc", "jwk"), ("jwt_vc_json", "did:key"))]
+    assert all(_verify_ours(server, c).status == "valid" for c in copies)
+    (before,) = js_verify([copies[0]], server.documents(copies[0]), verifiers=("verifier-core",))
+    assert before["verifier-core"]["revocation"] is True, before  # VerifierPlus: "has not been revoked"
+    with server.services.session() as s:
+        row = issuance.credential_by_any_id(s, public_id)
+        assert len(s.scalars(select(WalletCredential).where(WalletCredential.credential_id == row.id)).all()) == 2
+        issuance.revoke(s, row, "awarded by mistake", "test")
+        s.commit()
+    for credential in copies:
+        report = _verify_ours(server, credential)
+        assert report.status == "revoked" and not report.ok, report.to_dict()
+    (ldp,) = js_verify([copies[0]], server.documents(copies[0]), verifiers=("verifier-core",))
+    assert ldp["verifier-core"]["revocation"] is False, ldp
+    # A revoked credential is offered no more, and a pending offer cannot be redeemed.
+    with server.services.session() as s:
+        row = issuance.credential_by_any_id(s, public_id)
+        with pytest.raises(ValueError):
+            from plugin.delivery.oid4vci.service import create_offer
+            create_offer(s, server.services, row, "ldp_vc")
