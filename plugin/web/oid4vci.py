@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import re
 
+import jwt as pyjwt
 from flask import Blueprint, Response, abort, jsonify, request
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
@@ -143,3 +144,44 @@ def credential(slug: str):
         return _error(exc)
     db().commit()
     return _json(result, no_store=True)
+
+
+# --------------------------------------------------------------------------- SD-JWT VC
+@bp.get("/.well-known/jwt-vc-issuer/<path:rest>")
+def jwt_vc_issuer(rest: str):
+    """SD-JWT VC issuer metadata: the keys that sign the awarding body's ``dc+sd-jwt``."""
+    from plugin.delivery.oid4vci.sdjwt import jwt_vc_issuer_metadata
+    from plugin.issuance.keys import all_keys
+    issuer = _issuer(_slug_of(rest))
+    return _json(jwt_vc_issuer_metadata(service.issuer_url(services(), issuer), all_keys(db(), issuer)), public=True)
+
+
+@bp.get(md.VCT_PATH)
+def type_metadata():
+    """The SD-JWT VC type metadata of our micro-credentials (served at the ``vct`` URL)."""
+    from plugin.delivery.oid4vci.vct import type_metadata as build
+    return _json(build(md.vct_url(services().settings.base_url)), public=True)
+
+
+@bp.get("/status/<public_id>/token")
+def token_status_list(public_id: str):
+    """The revocation list as an IETF Token Status List (``statuslist+jwt``), for ``dc+sd-jwt`` copies."""
+    from plugin.delivery.oid4vci.sdjwt import STATUS_LIST_TYP, token_status_list_claims
+    from plugin.issuance import keys as issuer_keys
+    from plugin.signing.keys import ED25519
+    from plugin.status import service as status
+    session = db()
+    sl = status.list_by_public_id(session, public_id[:36])
+    if sl is None or sl.purpose != "revocation":
+        abort(404, description="There is no revocation list at this address.")
+    issuer = session.get(Issuer, sl.issuer_id)
+    key_row = issuer_keys.active_key(session, issuer, ED25519)
+    key = issuer_keys.load_signing_key(services(), issuer, key_row)
+    url = status.status_list_url(services().settings.base_url, sl) + "/token"
+    claims = token_status_list_claims(url, bytes(status.build_bits(session, sl).to_bytes()))
+    claims["iss"] = service.issuer_url(services(), issuer)
+    token = pyjwt.encode(claims, key.private, algorithm="EdDSA", headers={"typ": STATUS_LIST_TYP, "kid": key.key_id})
+    response = Response(token, mimetype="application/statuslist+jwt")
+    response.headers["Cache-Control"] = "max-age=60"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

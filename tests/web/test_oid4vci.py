@@ -4,6 +4,7 @@ verifies with our verifier and digitalbazaar; every error case gets its specifie
 revoking the learner's credential shows in every wallet copy."""
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -31,7 +32,6 @@ def _verify_ours(server, credential):
 
 
 def _jwt_payload(token: str) -> dict:
-    import base64
     part = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
@@ -95,6 +95,81 @@ def test_a_wallet_receives_a_holder_bound_copy_that_verifies(server, fmt, bindin
         assert result["digitalbazaar"]["verified"] is True, result
     else:
         assert result["jose"]["verified"] is True and result["jose"]["payload"]["sub"] == wallet.did, result
+
+
+# --------------------------------------------------------------------------- SD-JWT VC
+def _issuer_key(server, iss: str, header: dict):
+    """The SD-JWT VC issuer's key, from its JWT VC Issuer Metadata (fetched over HTTP)."""
+    from jwcrypto import jwk
+    from tests.delivery.oid4vci_wallet import well_known
+    keys = requests.get(well_known(iss, "jwt-vc-issuer"), timeout=10).json()["jwks"]["keys"]
+    (found,) = [k for k in keys if k["kid"] == header["kid"]]
+    return jwk.JWK(**found)
+
+
+def _token_status(server, status: dict, iss: str) -> int:
+    import zlib
+    from jwcrypto import jws
+    resp = requests.get(status["status_list"]["uri"], timeout=10)
+    assert resp.status_code == 200 and resp.headers["Content-Type"] == "application/statuslist+jwt"
+    token = jws.JWS()
+    token.deserialize(resp.text)
+    assert token.jose_header["typ"] == "statuslist+jwt"
+    token.verify(_issuer_key(server, iss, token.jose_header), alg="EdDSA")
+    claims = json.loads(token.payload)
+    assert claims["sub"] == status["status_list"]["uri"] and claims["status_list"]["bits"] == 1
+    lst = claims["status_list"]["lst"]
+    raw = zlib.decompress(base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4)))
+    idx = status["status_list"]["idx"]
+    return (raw[idx // 8] >> (idx % 8)) & 1
+
+
+def test_sd_jwt_vc_with_selective_disclosure_and_key_binding(server):
+    from jwcrypto import jwk
+    from sd_jwt.holder import SDJWTHolder
+    from sd_jwt.verifier import SDJWTVerifier
+    public_id = server.new_credential("sd-jwt", birthdate="2001-02-03")
+    wallet = Wallet(binding="jwk", alg="ES256")
+    issued = wallet.receive(server.offer(public_id, "dc+sd-jwt")[0])
+    jwt_part, *disclosures = issued.split("~")
+    assert issued.endswith("~") and len([d for d in disclosures if d]) >= 3
+    header = json.loads(base64.urlsafe_b64decode(jwt_part.split(".")[0] + "=="))
+    assert header["typ"] == "dc+sd-jwt" and header["alg"] == "EdDSA"
+    claims = _jwt_payload(jwt_part)
+    assert claims["cnf"]["jwk"] == wallet.public  # key binding to the wallet's proof key
+    assert claims["iss"] == f"{server.base}/oid4vci/acme"
+    for hidden in ("name", "birthdate", "grade"):
+        assert hidden not in claims["credentialSubject"]  # only as digests
+    assert claims["credentialSubject"]["achievement"]["name"] == "Data Analysis for Public Policy"
+    assert claims["annex_i"]["awarding_body"] and claims["annex_i"]["learning_outcomes"]
+    vct = requests.get(claims["vct"], timeout=10)
+    assert vct.status_code == 200 and vct.json()["vct"] == claims["vct"]
+    assert vct.json()["extends"] == "urn:eudi:micro_credential:1"
+    assert {tuple(c["path"]) for c in vct.json()["claims"] if c.get("sd") == "always"} == {
+        ("credentialSubject", "name"), ("credentialSubject", "birthdate"), ("credentialSubject", "grade")}
+    # The holder shows name and grade, not the date of birth, bound to a verifier's nonce.
+    holder = SDJWTHolder(issued)
+    holder.create_presentation({"credentialSubject": {"name": True, "grade": True}}, nonce="n-123",
+                               aud="https://verifier.example", holder_key=wallet.key, sign_alg="ES256")
+    verified = SDJWTVerifier(holder.sd_jwt_presentation, lambda iss, h: _issuer_key(server, iss, h),
+                             expected_aud="https://verifier.example", expected_nonce="n-123").get_verified_payload()
+    assert verified["credentialSubject"]["name"] == "Ada Lovelace"
+    assert verified["credentialSubject"]["grade"] == "82/100"
+    assert "birthdate" not in verified["credentialSubject"]
+    everything = SDJWTHolder(issued)
+    everything.create_presentation({"credentialSubject": {"name": True, "grade": True, "birthdate": True}},
+                                   nonce="n-2", aud="https://verifier.example", holder_key=wallet.key, sign_alg="ES256")
+    full = SDJWTVerifier(everything.sd_jwt_presentation, lambda iss, h: _issuer_key(server, iss, h),
+                         expected_aud="https://verifier.example", expected_nonce="n-2").get_verified_payload()
+    assert full["credentialSubject"]["birthdate"] == "2001-02-03"
+    # Key binding by another key is refused.
+    thief = SDJWTHolder(issued)
+    thief.create_presentation({"credentialSubject": {"name": True}}, nonce="n-3", aud="https://verifier.example",
+                              holder_key=jwk.JWK.generate(kty="EC", crv="P-256"), sign_alg="ES256")
+    with pytest.raises(Exception):
+        SDJWTVerifier(thief.sd_jwt_presentation, lambda iss, h: _issuer_key(server, iss, h),
+                      expected_aud="https://verifier.example", expected_nonce="n-3")
+    assert _token_status(server, claims["status"], claims["iss"]) == 0
 
 
 # --------------------------------------------------------------------------- errors
@@ -214,17 +289,21 @@ def test_revoking_the_learner_credential_revokes_every_wallet_copy(server, js_ve
     public_id = server.new_credential("revoke-all")
     copies = [Wallet(binding=b).receive(server.offer(public_id, fmt)[0])
               for fmt, b in (("ldp_vc", "jwk"), ("jwt_vc_json", "did:key"))]
+    sd_jwt = Wallet(alg="ES256").receive(server.offer(public_id, "dc+sd-jwt")[0])
+    sd_claims = _jwt_payload(sd_jwt.split("~")[0])
+    assert _token_status(server, sd_claims["status"], sd_claims["iss"]) == 0
     assert all(_verify_ours(server, c).status == "valid" for c in copies)
     (before,) = js_verify([copies[0]], server.documents(copies[0]), verifiers=("verifier-core",))
     assert before["verifier-core"]["revocation"] is True, before  # VerifierPlus: "has not been revoked"
     with server.services.session() as s:
         row = issuance.credential_by_any_id(s, public_id)
-        assert len(s.scalars(select(WalletCredential).where(WalletCredential.credential_id == row.id)).all()) == 2
+        assert len(s.scalars(select(WalletCredential).where(WalletCredential.credential_id == row.id)).all()) == 3
         issuance.revoke(s, row, "awarded by mistake", "test")
         s.commit()
     for credential in copies:
         report = _verify_ours(server, credential)
         assert report.status == "revoked" and not report.ok, report.to_dict()
+    assert _token_status(server, sd_claims["status"], sd_claims["iss"]) == 1
     (ldp,) = js_verify([copies[0]], server.documents(copies[0]), verifiers=("verifier-core",))
     assert ldp["verifier-core"]["revocation"] is False, ldp
     # A revoked credential is offered no more, and a pending offer cannot be redeemed.
