@@ -185,3 +185,70 @@ def token_status_list(public_id: str):
     response.headers["Cache-Control"] = "max-age=60"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+# --------------------------------------------------------------------------- the learner's page
+def _state_text(state: str) -> str:
+    from flask_babel import gettext as _
+    return {"received": _("Received by your wallet."),
+            "expired": _("This code has expired or was used up: make a new one from your credential page.")}.get(
+        state, _("Waiting for your wallet…"))
+
+
+@bp.post("/learner/credentials/<public_id>/eu-wallet")
+def eu_wallet(public_id: str):
+    """The learner's offer: QR code, same-device link, expiry, state; the optional
+    transaction code goes to their e-mail address (never on the page)."""
+    import segno
+    from flask import render_template
+    from flask_babel import format_time, gettext as _
+    from plugin.web.credential_page import summary_of
+    from plugin.web.learner import keep, own_credential, require_learner
+    learner = require_learner()
+    row = own_credential(public_id, learner)
+    if row.status != "active":
+        abort(409, description=_("Only a valid credential can be added to a wallet."))
+    fmt = request.form.get("format", "dc+sd-jwt")
+    if fmt not in md.FORMATS:
+        abort(400, description=_("Choose the kind of wallet."))
+    want_tx = request.form.get("tx_code") == "1"
+    if want_tx and not learner.email:
+        abort(400, description=_("There is no e-mail address to send the code to."))
+    created = service.create_offer(db(), services(), row, fmt, tx_code=want_tx, actor=f"learner:{learner.public_id}",
+                                   tx_code_description=_("The code we sent to your e-mail address"))
+    if created.tx_code:
+        from plugin.delivery.notify import MailError, build_message, send_message
+        summary = summary_of(row.document)
+        text = _("Your code to add “%(title)s” to your wallet is %(code)s. It works once, for 10 minutes. "
+                 "If you did not ask for it, ignore this message.", title=summary.title, code=created.tx_code)
+        try:
+            send_message(services().settings, build_message(services().settings, to=learner.email,
+                                                            subject=_("Your wallet code"), text=text))
+        except MailError:
+            db().rollback()
+            abort(503, description=_("The code could not be e-mailed; try again without it, or later."))
+    db().commit()
+    state_url = keep("oid4vci.eu_wallet_state", public_id=row.public_id, offer_id=created.offer.public_id)
+    return render_template(
+        "learner/eu_wallet.html", row=row, summary=summary_of(row.document), uri=created.uri,
+        qr=segno.make(created.uri, error="l").svg_data_uri(scale=3, border=2),
+        expires=format_time(created.offer.expires_at, "HH:mm", rebase=False), tx_sent=learner.email if created.tx_code else None,
+        state_url=state_url, state_text=_state_text("waiting"))
+
+
+@bp.get("/learner/credentials/<public_id>/eu-wallet/<offer_id>")
+def eu_wallet_state(public_id: str, offer_id: str):
+    from flask import render_template
+    from plugin.storage.models import WalletOffer
+    from plugin.web.errors import wants_json
+    from plugin.web.learner import own_credential, require_learner
+    row = own_credential(public_id, require_learner())
+    offer = db().scalars(select(WalletOffer).where(WalletOffer.public_id == offer_id[:36],
+                                                   WalletOffer.credential_id == row.id)).first()
+    if offer is None:
+        abort(404)
+    state = service.offer_state(offer)
+    if wants_json():
+        response = _json({"state": state, "text": _state_text(state)}, no_store=True)
+        return response
+    return render_template("learner/eu_wallet_state.html", row=row, state_text=_state_text(state))

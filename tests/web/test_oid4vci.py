@@ -97,6 +97,74 @@ def test_a_wallet_receives_a_holder_bound_copy_that_verifies(server, fmt, bindin
         assert result["jose"]["verified"] is True and result["jose"]["payload"]["sub"] == wallet.did, result
 
 
+# --------------------------------------------------------------------------- the learner's page
+def _learner_page(server, public_id):
+    """The learner's credential page over HTTP (the e-mailed access link), in a browser-like session."""
+    from plugin.delivery.access import make_access_token
+    from plugin.issuance.service import credential_by_any_id
+    with server.services.session() as s:
+        learner = credential_by_any_id(s, public_id).learner.public_id
+    access = make_access_token(server.env["MICROCRED_SECRET_KEY"], learner)
+    http = requests.Session()
+    page = http.get(f"{server.base}/learner/credentials/{public_id}", params={"access": access}, timeout=10)
+    assert page.status_code == 200 and 'id="eu-wallet"' in page.text, page.text[-500:]
+    return http, page, access
+
+
+def _offer_page(server, public_id, data):
+    import html
+    import re
+    from tests.web.learner_support import csrf_token
+    http, page, access = _learner_page(server, public_id)
+    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"[^>]*id="eu-wallet-form"', page.text).group(1))
+    resp = http.post(server.base + action, data={"csrf_token": csrf_token(page.text), **data}, timeout=30)
+    assert resp.status_code == 200, resp.text[-800:]
+    link = html.unescape(re.search(r'href="([^"]+)" id="eu-wallet-link"', resp.text).group(1))
+    state_url = html.unescape(re.search(r'data-url="([^"]+)"', resp.text).group(1))
+    return http, resp, link, state_url
+
+
+def test_the_learner_page_offers_a_qr_code_and_the_wallet_receives_through_it(server):
+    import html
+    import re
+    import segno
+    public_id = server.new_credential("page")
+    http, resp, link, state_url = _offer_page(server, public_id, {"format": "ldp_vc"})
+    assert link.startswith("openid-credential-offer://?credential_offer=")
+    qr = html.unescape(re.search(r'src="([^"]+)"', resp.text.split('id="eu-wallet-qr"')[0].rsplit("<img", 1)[1]).group(1))
+    assert qr == segno.make(link, error="l").svg_data_uri(scale=3, border=2)  # the QR code holds this offer
+    assert re.search(r"until \d\d:\d\d", resp.text) and "Waiting for your wallet" in resp.text
+    state = http.get(server.base + state_url, headers={"Accept": "application/json"}, timeout=10).json()
+    assert state["state"] == "waiting"
+    wallet = Wallet(binding="did:key")
+    credential = wallet.receive(link)
+    assert credential["credentialSubject"]["id"] == wallet.did
+    state = http.get(server.base + state_url, headers={"Accept": "application/json"}, timeout=10).json()
+    assert state == {"state": "received", "text": "Received by your wallet."}
+    assert "Received by your wallet." in http.get(server.base + state_url, timeout=10).text
+    # Somebody else's offer state is not there for the asking.
+    assert requests.get(server.base + state_url.split("?")[0], headers={"Accept": "application/json"},
+                        timeout=10).status_code in (401, 404)
+
+
+def test_the_transaction_code_goes_by_e_mail_never_on_the_page(server):
+    import email
+    import re
+    from pathlib import Path
+    public_id = server.new_credential("page-tx")
+    mail_dir = Path(server.env["MICROCRED_INSTANCE_DIR"]) / "mail"
+    before = set(mail_dir.glob("*.eml")) if mail_dir.exists() else set()
+    http, resp, link, _state = _offer_page(server, public_id, {"format": "dc+sd-jwt", "tx_code": "1"})
+    (sent,) = set(mail_dir.glob("*.eml")) - before
+    message = email.message_from_bytes(sent.read_bytes())
+    assert message["To"] == "page-tx@example.org"
+    code = re.search(r"\b(\d{6})\b", message.get_payload(decode=True).decode()).group(1)
+    assert code not in resp.text and "page-tx@example.org" in resp.text
+    assert parse_offer(link)["grants"][PRE_AUTH]["tx_code"]["length"] == 6
+    issued = Wallet(alg="ES256").receive(link, tx_code=code)
+    assert _jwt_payload(issued.split("~")[0])["vct"].endswith("/oid4vci/vct/microcredential/1")
+
+
 # --------------------------------------------------------------------------- SD-JWT VC
 def _issuer_key(server, iss: str, header: dict):
     """The SD-JWT VC issuer's key, from its JWT VC Issuer Metadata (fetched over HTTP)."""
