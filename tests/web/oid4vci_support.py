@@ -101,7 +101,7 @@ def start_server(tmp: Path) -> Server:
         try:
             if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or slow on a busy machine
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
