@@ -75,7 +75,7 @@ class Server:
         return out
 
 
-def start_server(tmp: Path) -> Server:
+def start_server(tmp: Path, database_url: str | None = None) -> Server:
     from plugin.services import build_services
     from plugin.settings import Settings
     from plugin.storage.secrets import generate_kek
@@ -84,7 +84,7 @@ def start_server(tmp: Path) -> Server:
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MICROCRED_") and k != "DATABASE_URL"}
     env.update({"MICROCRED_ENV": "test", "MICROCRED_INSTANCE_DIR": str(tmp / "instance"),
-                "DATABASE_URL": f"sqlite:///{tmp / 'oid4vci.sqlite3'}", "MICROCRED_BASE_URL": base,
+                "DATABASE_URL": database_url or f"sqlite:///{tmp / 'oid4vci.sqlite3'}", "MICROCRED_BASE_URL": base,
                 "MICROCRED_SECRET_KEY": "s" * 40, "MICROCRED_KEK": generate_kek(),
                 "MICROCRED_CONTEXTS_FETCH": "false", "MICROCRED_MAIL_BACKEND": "file",
                 "MICROCRED_RATELIMIT_OID4VCI": "100000 per minute"})

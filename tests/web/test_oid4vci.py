@@ -18,11 +18,21 @@ from tests.web.oid4vci_support import start_server, stop_server
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = start_server(tmp_path_factory.mktemp("oid4vci"))
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def server(request, tmp_path_factory):
+    from tests import conftest
+    url = name = None
+    if request.param == "postgresql":
+        if not conftest._pg_available():
+            if conftest.REQUIRE_PG:
+                pytest.fail("MICROCRED_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable")
+            pytest.skip("PostgreSQL not reachable")
+        url, name = conftest._fresh_pg_database()
+    srv = start_server(tmp_path_factory.mktemp("oid4vci"), url)
     yield srv
     stop_server(srv)
+    if name:
+        conftest._drop_pg_database(name)
 
 
 def _verify_ours(server, credential):
@@ -348,6 +358,30 @@ def test_nonce_audience_proof_and_configuration_errors(server):
     # The offer delivered its credential: the token gets nothing more.
     again = wallet.credential(metadata, token, config, wallet.proof(aud=issuer, nonce=wallet.nonce(metadata)))
     _error(again, 400, "credential_request_denied")
+
+
+def test_racing_requests_get_one_token_and_one_credential(server):
+    """Two wallets redeeming the same code at once, and two credential requests with the same
+    token at once: one succeeds, the other gets the specified error (never a 500)."""
+    from concurrent.futures import ThreadPoolExecutor
+    uri, _, _ = server.offer(server.new_credential("race"), "jwt_vc_json")
+    offer = parse_offer(uri)
+    wallets = [Wallet(), Wallet()]
+    metadata, as_meta = wallets[0].discover(offer)
+    code = offer["grants"][PRE_AUTH]["pre-authorized_code"]
+    with ThreadPoolExecutor(2) as pool:
+        tokens = list(pool.map(lambda w: w.token(as_meta, code), wallets))
+    assert sorted(r.status_code for r in tokens) == [200, 400], [r.text for r in tokens]
+    (lost,) = [r for r in tokens if r.status_code == 400]
+    assert lost.json()["error"] == "invalid_grant"
+    (won,) = [r for r in tokens if r.status_code == 200]
+    token, config, issuer = won.json()["access_token"], offer["credential_configuration_ids"][0], \
+        metadata["credential_issuer"]
+    proofs = [w.proof(aud=issuer, nonce=w.nonce(metadata)) for w in wallets]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda wp: wp[0].credential(metadata, token, config, wp[1]), zip(wallets, proofs)))
+    assert sorted(r.status_code for r in answers) == [200, 400], [r.text for r in answers]
+    assert [r.json()["error"] for r in answers if r.status_code == 400] == ["credential_request_denied"]
 
 
 # --------------------------------------------------------------------------- status

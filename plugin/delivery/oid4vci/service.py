@@ -262,13 +262,17 @@ def issue(session: Session, services, slug: str, authorization: str | None, body
     row = offer.credential
     if row.status != "active":
         raise _err("credential_request_denied", f"the credential is {row.status}: it can no longer be issued")
+    # Claim the delivery first: of two requests racing with the same token, one gets it.
+    claimed = session.execute(update(WalletOffer).where(WalletOffer.id == offer.id, WalletOffer.received_at.is_(None))
+                              .values(received_at=_now()).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise _err("credential_request_denied", "this offer's credential was already delivered")
     fmt = parsed[1]
     copy_public_id = str(uuid.uuid4())
     credential = sign_copy(session, services, row, fmt, holder, f"urn:uuid:{copy_public_id}")
     text = credential if isinstance(credential, str) else json.dumps(credential, sort_keys=True)
     session.add(WalletCredential(public_id=copy_public_id, credential_id=row.id, offer_id=offer.id, format=fmt,
                                  holder=holder.did, issued_id=f"urn:uuid:{copy_public_id}", digest=_hash(text)))
-    offer.received_at = _now()
     from plugin.issuance.service import audit
     audit(session, "wallet", "credential.wallet_issue", "credential", row.public_id, format=fmt,
           offer=offer.public_id, copy=copy_public_id)
