@@ -47,7 +47,7 @@ def _json(body, status: int = 200, *, no_store: bool = False, public: bool = Fal
 
 
 def _error(exc: Oid4vciError) -> Response:
-    if getattr(exc, "keep", False):
+    if exc.keep:
         db().commit()
     else:
         db().rollback()
@@ -231,7 +231,7 @@ def eu_wallet(public_id: str):
     state_url = keep("oid4vci.eu_wallet_state", public_id=row.public_id, offer_id=created.offer.public_id)
     return render_template(
         "learner/eu_wallet.html", row=row, summary=summary_of(row.document), uri=created.uri,
-        qr=segno.make(created.uri, error="l").svg_data_uri(scale=3, border=2),
+        qr=segno.make(created.uri, error="l").svg_data_uri(scale=4, border=2),
         expires=format_time(created.offer.expires_at, "HH:mm", rebase=False), tx_sent=learner.email if created.tx_code else None,
         state_url=state_url, state_text=_state_text("waiting"))
 

@@ -142,7 +142,7 @@ def test_the_learner_page_offers_a_qr_code_and_the_wallet_receives_through_it(se
     http, resp, link, state_url = _offer_page(server, public_id, {"format": "ldp_vc"})
     assert link.startswith("openid-credential-offer://?credential_offer=")
     qr = html.unescape(re.search(r'src="([^"]+)"', resp.text.split('id="eu-wallet-qr"')[0].rsplit("<img", 1)[1]).group(1))
-    assert qr == segno.make(link, error="l").svg_data_uri(scale=3, border=2)  # the QR code holds this offer
+    assert qr == segno.make(link, error="l").svg_data_uri(scale=4, border=2)  # the QR code holds this offer
     assert re.search(r"until \d\d:\d\d", resp.text) and "Waiting for your wallet" in resp.text
     state = http.get(server.base + state_url, headers={"Accept": "application/json"}, timeout=10).json()
     assert state["state"] == "waiting"

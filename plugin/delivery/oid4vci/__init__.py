@@ -12,13 +12,15 @@ from __future__ import annotations
 
 class Oid4vciError(Exception):
     """An OpenID4VCI error response: ``error`` code (as the specification names it), a
-    sentence for people (``error_description``) and the HTTP status."""
+    sentence for people (``error_description``) and the HTTP status. ``keep``: the database
+    changes made before the error (a wrong transaction code counted) must be committed."""
 
-    def __init__(self, error: str, description: str, status: int = 400):
+    def __init__(self, error: str, description: str, status: int = 400, *, keep: bool = False):
         super().__init__(f"{error}: {description}")
         self.error = error
         self.description = description
         self.status = status
+        self.keep = keep
 
     def body(self) -> dict:
         return {"error": self.error, "error_description": self.description}

@@ -50,9 +50,7 @@ def _now() -> datetime:
 
 
 def _err(error: str, description: str, status: int = 400, keep: bool = False) -> Oid4vciError:
-    exc = Oid4vciError(error, description, status)
-    exc.keep = keep
-    return exc
+    return Oid4vciError(error, description, status, keep=keep)
 
 
 # --------------------------------------------------------------------------- metadata
