@@ -165,7 +165,8 @@ def type_metadata():
 
 @bp.get("/status/<public_id>/token")
 def token_status_list(public_id: str):
-    """The revocation list as an IETF Token Status List (``statuslist+jwt``), for ``dc+sd-jwt`` copies."""
+    """The revocation list's states as an IETF Token Status List (``statuslist+jwt``, 2 bits), for
+    ``dc+sd-jwt`` copies."""
     from plugin.delivery.oid4vci.sdjwt import STATUS_LIST_TYP, token_status_list_claims
     from plugin.issuance import keys as issuer_keys
     from plugin.signing.keys import ED25519
@@ -178,7 +179,7 @@ def token_status_list(public_id: str):
     key_row = issuer_keys.active_key(session, issuer, ED25519)
     key = issuer_keys.load_signing_key(services(), issuer, key_row)
     url = status.status_list_url(services().settings.base_url, sl) + "/token"
-    claims = token_status_list_claims(url, bytes(status.build_bits(session, sl).to_bytes()))
+    claims = token_status_list_claims(url, bytes(status.build_bits(session, sl, "states").to_bytes()))
     claims["iss"] = service.issuer_url(services(), issuer)
     token = pyjwt.encode(claims, key.private, algorithm="EdDSA", headers={"typ": STATUS_LIST_TYP, "kid": key.key_id})
     response = Response(token, mimetype="application/statuslist+jwt")

@@ -41,16 +41,18 @@ def test_an_offer_by_value_reads_back_with_its_grant_and_tx_code():
                      "tx_code": {"input_mode": "numeric", "length": 6, "description": "Le code reçu par courriel"}}
 
 
-def test_the_token_status_list_sets_the_same_index_as_the_bitstring_list():
-    bits = Bitstring(131072)
-    for index in (0, 7, 8, 12345, 131071):
-        bits.set(index)
+def test_the_token_status_list_holds_the_same_states_as_the_w3c_state_list():
+    from plugin.status.states import set_value
+    bits = Bitstring(131072 * 2)
+    states = {0: 1, 3: 2, 4: 3, 12345: 1, 131071: 2}  # revoked, suspended, superseded...
+    for index, value in states.items():
+        set_value(bits, index, value)
     claims = token_status_list_claims("https://t.example/status/x/token", bits.to_bytes(), now=1000)
     lst = claims["status_list"]["lst"]
     raw = zlib.decompress(base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4)))
-    on = [i for i in range(131072) if (raw[i // 8] >> (i % 8)) & 1]  # IETF: least significant bit first
-    assert on == [0, 7, 8, 12345, 131071]
-    assert claims["status_list"]["bits"] == 1 and claims["exp"] > claims["iat"] == 1000
+    read = {i: v for i in range(131072) if (v := (raw[i // 4] >> (2 * (i % 4))) & 3)}  # IETF: low bits first
+    assert read == states
+    assert claims["status_list"]["bits"] == 2 and claims["exp"] > claims["iat"] == 1000
     entry = {"statusPurpose": "revocation", "statusListIndex": "12345",
              "statusListCredential": "https://t.example/status/x"}
     assert token_status_entry(entry) == {"status_list": {"idx": 12345, "uri": "https://t.example/status/x/token"}}

@@ -195,11 +195,11 @@ def _token_status(server, status: dict, iss: str) -> int:
     assert token.jose_header["typ"] == "statuslist+jwt"
     token.verify(_issuer_key(server, iss, token.jose_header), alg="EdDSA")
     claims = json.loads(token.payload)
-    assert claims["sub"] == status["status_list"]["uri"] and claims["status_list"]["bits"] == 1
+    assert claims["sub"] == status["status_list"]["uri"] and claims["status_list"]["bits"] == 2
     lst = claims["status_list"]["lst"]
     raw = zlib.decompress(base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4)))
     idx = status["status_list"]["idx"]
-    return (raw[idx // 8] >> (idx % 8)) & 1
+    return (raw[idx // 4] >> (2 * (idx % 4))) & 3  # 0 valid, 1 invalid, 2 suspended
 
 
 def test_sd_jwt_vc_with_selective_disclosure_and_key_binding(server):
@@ -385,7 +385,8 @@ def test_racing_requests_get_one_token_and_one_credential(server):
 
 
 # --------------------------------------------------------------------------- status
-def test_revoking_the_learner_credential_revokes_every_wallet_copy(server, js_verify):
+def test_suspending_then_revoking_the_learner_credential_shows_in_every_wallet_copy(server, js_verify):
+    from plugin.delivery.oid4vci.service import create_offer
     from plugin.issuance import service as issuance
     from plugin.storage.models import WalletCredential
     public_id = server.new_credential("revoke-all")
@@ -393,6 +394,7 @@ def test_revoking_the_learner_credential_revokes_every_wallet_copy(server, js_ve
               for fmt, b in (("ldp_vc", "jwk"), ("jwt_vc_json", "did:key"))]
     sd_jwt = Wallet(alg="ES256").receive(server.offer(public_id, "dc+sd-jwt")[0])
     sd_claims = _jwt_payload(sd_jwt.split("~")[0])
+    pending, _, _ = server.offer(public_id, "ldp_vc")  # made before the revocation, redeemed after
     assert _token_status(server, sd_claims["status"], sd_claims["iss"]) == 0
     assert all(_verify_ours(server, c).status == "valid" for c in copies)
     (before,) = js_verify([copies[0]], server.documents(copies[0]), verifiers=("verifier-core",))
@@ -400,17 +402,23 @@ def test_revoking_the_learner_credential_revokes_every_wallet_copy(server, js_ve
     with server.services.session() as s:
         row = issuance.credential_by_any_id(s, public_id)
         assert len(s.scalars(select(WalletCredential).where(WalletCredential.credential_id == row.id)).all()) == 3
-        issuance.revoke(s, row, "awarded by mistake", "test")
+        issuance.suspend(s, row, "under review", "test")
+        s.commit()
+    assert [_verify_ours(server, c).status for c in copies] == ["suspended", "suspended"]
+    assert _token_status(server, sd_claims["status"], sd_claims["iss"]) == 2  # SUSPENDED
+    with server.services.session() as s:
+        issuance.revoke(s, issuance.credential_by_any_id(s, public_id), "awarded by mistake", "test")
         s.commit()
     for credential in copies:
         report = _verify_ours(server, credential)
         assert report.status == "revoked" and not report.ok, report.to_dict()
-    assert _token_status(server, sd_claims["status"], sd_claims["iss"]) == 1
+    assert _token_status(server, sd_claims["status"], sd_claims["iss"]) == 1  # INVALID
     (ldp,) = js_verify([copies[0]], server.documents(copies[0]), verifiers=("verifier-core",))
     assert ldp["verifier-core"]["revocation"] is False, ldp
-    # A revoked credential is offered no more, and a pending offer cannot be redeemed.
+    # A revoked credential is offered no more, and an offer made before cannot be redeemed.
+    *_, late = _token(Wallet(), server, pending)
+    _error(late, 400, "invalid_grant")
+    assert "revoked" in late.json()["error_description"]
     with server.services.session() as s:
-        row = issuance.credential_by_any_id(s, public_id)
         with pytest.raises(ValueError):
-            from plugin.delivery.oid4vci.service import create_offer
-            create_offer(s, server.services, row, "ldp_vc")
+            create_offer(s, server.services, issuance.credential_by_any_id(s, public_id), "ldp_vc")

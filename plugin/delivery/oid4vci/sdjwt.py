@@ -11,8 +11,9 @@ The SD-JWT is made by ``sd-jwt``, the reference implementation of the IETF speci
   ``criteria.narrative``, ``ECTS``) and the EQF level;
 * ``issuer`` and ``annex_i``: every Annex I element stated by the credential, in English;
 * ``status.status_list``: the learner credential's own index on its revocation list, served
-  as a Token Status List (``/status/<list>/token``), so revoking the learner credential
-  revokes this copy too.
+  as a 2-bit Token Status List (``/status/<list>/token``: valid, invalid = revoked,
+  suspended, and 3 = superseded), so revoking or suspending the learner credential does the
+  same to this copy.
 """
 from __future__ import annotations
 
@@ -25,9 +26,12 @@ from plugin.signing.keys import b64url
 
 SD_JWT_TYP = "dc+sd-jwt"
 STATUS_LIST_TYP = "statuslist+jwt"
-# Token Status List bit order: index 0 is the least significant bit of byte 0; the W3C
-# Bitstring Status List puts it in the most significant bit. Reversing each byte converts.
-_REVERSED = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
+# Token Status List (2 bits per entry): entry i sits in byte i // 4, its value in the bits
+# 2*(i % 4) and up (least significant first); the W3C state list beside each revocation list
+# holds the same values (0 valid, 1 revoked = INVALID, 2 suspended = SUSPENDED, 3 superseded,
+# application-specific) most significant first. Reversing the four 2-bit groups of each byte converts.
+_GROUPS_REVERSED = bytes(((b >> 6) & 3) | (((b >> 4) & 3) << 2) | (((b >> 2) & 3) << 4) | ((b & 3) << 6)
+                         for b in range(256))
 
 
 def _epoch(value: str | None) -> int | None:
@@ -118,11 +122,12 @@ def issue_sd_jwt(claims: dict[str, Any], issuer_private_key, kid: str, holder_jw
     return issuer.sd_jwt_issuance
 
 
-def token_status_list_claims(url: str, bits: bytes, *, ttl: int = 300, now: int | None = None) -> dict[str, Any]:
-    """A Token Status List (1 bit per entry, zlib-compressed) from W3C bitstring bytes."""
+def token_status_list_claims(url: str, state_bits: bytes, *, ttl: int = 300, now: int | None = None) -> dict[str, Any]:
+    """A Token Status List (2 bits per entry: valid, invalid, suspended, superseded;
+    zlib-compressed) from the bytes of the W3C 2-bit state list."""
     now = int(time.time()) if now is None else now
     return {"sub": url, "iat": now, "exp": now + 86400, "ttl": ttl,
-            "status_list": {"bits": 1, "lst": b64url(zlib.compress(bits.translate(_REVERSED), 9))}}
+            "status_list": {"bits": 2, "lst": b64url(zlib.compress(state_bits.translate(_GROUPS_REVERSED), 9))}}
 
 
 def sign_sd_jwt_vc(session, services, row, holder, copy_id: str) -> str:
