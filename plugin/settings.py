@@ -122,6 +122,10 @@ class Settings:
     ratelimit_verify: str = "30 per minute;1000 per day"
     ratelimit_webhook: str = "600 per minute"
     ratelimit_jwks_refetch: str = "1 per minute"
+    # OpenID4VCI (EU wallets): the token, nonce and credential endpoints, per client address.
+    ratelimit_oid4vci: str = "60 per minute;1000 per day"
+    # How long a wallet offer (its pre-authorized code) lives, in seconds (at most 10 minutes).
+    oid4vci_offer_ttl: int = 600
     generated: list[str] = field(default_factory=list)  # what the embedded default created
 
     @property
@@ -180,6 +184,12 @@ class Settings:
         s.ratelimit_verify = (e.get("MICROCRED_RATELIMIT_VERIFY") or s.ratelimit_verify).strip()
         s.ratelimit_webhook = (e.get("MICROCRED_RATELIMIT_WEBHOOK") or s.ratelimit_webhook).strip()
         s.ratelimit_jwks_refetch = (e.get("MICROCRED_RATELIMIT_JWKS_REFETCH") or s.ratelimit_jwks_refetch).strip()
+        s.ratelimit_oid4vci = (e.get("MICROCRED_RATELIMIT_OID4VCI") or s.ratelimit_oid4vci).strip()
+        s.oid4vci_offer_ttl = _duration("MICROCRED_OID4VCI_OFFER_TTL", e.get("MICROCRED_OID4VCI_OFFER_TTL"),
+                                        s.oid4vci_offer_ttl)
+        if not 30 <= s.oid4vci_offer_ttl <= 600:
+            raise SettingsError("MICROCRED_OID4VCI_OFFER_TTL must be between 30 seconds and 10 minutes, "
+                                f"got {s.oid4vci_offer_ttl} s")
         for k, v in overrides.items():
             setattr(s, k, v)
         s._complete()
@@ -195,7 +205,8 @@ class Settings:
         for name, variable in (("login", "MICROCRED_RATELIMIT_LOGIN"),
                                ("registration", "MICROCRED_RATELIMIT_REGISTRATION"),
                                ("verify", "MICROCRED_RATELIMIT_VERIFY"), ("webhook", "MICROCRED_RATELIMIT_WEBHOOK"),
-                               ("jwks_refetch", "MICROCRED_RATELIMIT_JWKS_REFETCH")):
+                               ("jwks_refetch", "MICROCRED_RATELIMIT_JWKS_REFETCH"),
+                               ("oid4vci", "MICROCRED_RATELIMIT_OID4VCI")):
             try:
                 parse_rate(variable, getattr(self, f"ratelimit_{name}"))
             except RateLimitError as exc:

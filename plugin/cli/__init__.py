@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     ("plugin.cli.worker", "worker"),
     ("plugin.cli.sync", "sync"),
     ("plugin.cli.bridges", "bridge"),
+    ("plugin.cli.offer", "offer"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)

@@ -579,3 +579,48 @@ class EdcTrustAnchor(Base):
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --------------------------------------------------------------------------- OpenID4VCI (EU wallets)
+class WalletOffer(Base):
+    """An OpenID4VCI Credential Offer of one learner credential in one format (pre-authorized
+    code flow, :mod:`plugin.delivery.oid4vci`). Only SHA-256 hashes of the pre-authorized
+    code, the transaction code and the access token are kept. The code is single use
+    (``redeemed_at`` set by a conditional UPDATE) and expires (``expires_at``, at most 10
+    minutes); ``received_at`` says a wallet got the credential."""
+    __tablename__ = "wallet_offer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credential.id", ondelete="CASCADE"), index=True)
+    configuration_id: Mapped[str] = mapped_column(String(128))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tx_code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tx_code_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    redeemed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    received_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    credential: Mapped[IssuedCredential] = relationship()
+
+
+class WalletCredential(Base):
+    """A holder-bound copy of a learner credential handed to a wallet: the same claims and
+    the **same status entry** as ``credential`` (revoking one revokes every form), with
+    the wallet's key as subject (``did:jwk``/``did:key``) or ``cnf``. The copy itself is not
+    kept, only its identifier and SHA-256 digest (it repeats the learner's credential)."""
+    __tablename__ = "wallet_credential"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credential.id", ondelete="CASCADE"), index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("wallet_offer.id", ondelete="CASCADE"), unique=True)
+    format: Mapped[str] = mapped_column(String(16))
+    holder: Mapped[str] = mapped_column(Text)
+    issued_id: Mapped[str] = mapped_column(String(512))
+    digest: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,6 +7,7 @@
 | ``GET /lti/register`` (Dynamic Registration) | client address | ``MICROCRED_RATELIMIT_REGISTRATION`` |
 | ``POST /verify``, ``POST /api/verify`` (uploads) | client address | ``MICROCRED_RATELIMIT_VERIFY`` |
 | ``POST /api/webhooks/openedx`` | platform (the token's ``iss``) | ``MICROCRED_RATELIMIT_WEBHOOK`` |
+| ``POST /oid4vci/<slug>/token``, ``/nonce``, ``/credential`` (EU wallets) | client address | ``MICROCRED_RATELIMIT_OID4VCI`` |
 | refetch of a platform's JWKS for an unknown ``kid`` | platform | ``MICROCRED_RATELIMIT_JWKS_REFETCH`` |
 
 Past a limit the answer is 429 with ``Retry-After`` (seconds) and a sentence saying what
@@ -31,6 +32,7 @@ WHAT = {
     "registration": _l("registration requests from this address"),
     "verify": _l("uploads to verify from this address"),
     "webhook": _l("webhook deliveries from this platform"),
+    "oid4vci": _l("wallet requests from this address"),
 }
 
 
