@@ -185,7 +185,10 @@ class Tool:
         self.database_url = f"postgresql://{url.username or 'postgres'}@{url.hostname}:{url.port or 5432}/{self.db}"
         self.env = {**os.environ, "MICROCRED_ENV": "development", "MICROCRED_INSTANCE_DIR": str(work / "tool"),
                     "DATABASE_URL": self.database_url, "MICROCRED_BASE_URL": self.base_url,
-                    "MICROCRED_CONTEXTS_FETCH": "false", "MICROCRED_MAIL_BACKEND": "file"}
+                    "MICROCRED_CONTEXTS_FETCH": "false", "MICROCRED_MAIL_BACKEND": "file",
+                    # Moodle is on loopback here: the tool refuses local and private addresses
+                    # unless its admin allows them, as a Moodle on a campus network would need too.
+                    "MICROCRED_OUTBOUND_ALLOW": "127.0.0.0/8"}
         self.server: subprocess.Popen | None = None
         self.services = None
         self.log = work / "tool.log"
@@ -507,7 +510,7 @@ def story(args, report: Report, moodle: Moodle, tool: Tool, browser: Chromium, s
     from plugin.domain.policy import CoursePolicy
     from plugin.evidence.moodle import MoodleClient, MoodleSource
     from plugin.storage.models import Course, Learner
-    source = MoodleSource(MoodleClient(moodle.wwwroot, site["token"]))
+    source = MoodleSource(MoodleClient(moodle.wwwroot, site["token"], http=tool.services.http()))
     course_row = Course(platform_issuer=moodle.wwwroot, context_id=str(courseid))
     obs = source.observe_learner(course_row, Learner(platform_issuer=moodle.wwwroot,
                                                      sub=str(site["users"]["student1"])),
