@@ -187,7 +187,13 @@ def main() -> int:
     if args.learners < 1:
         print("--learners must be at least 1", file=sys.stderr)
         return 2
-    out = run(args)
+    from plugin.settings import SettingsError
+    try:
+        out = run(args)
+    except SettingsError as exc:  # e.g. a database used by an earlier run with another KEK
+        print(f"bench_bulk: {exc} (use an empty database, or set MICROCRED_BENCH_KEK to the earlier run's KEK)",
+              file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(out))
     else:
