@@ -71,7 +71,7 @@ def test_two_servers_and_two_workers_issue_exactly_once_per_learner(services, da
         pytest.skip("scale-out shares a PostgreSQL server between machines")
     queue = use_rq(services, monkeypatch)
     monkeypatch.setenv("MICROCRED_BULK_WORKERS", "1")
-    monkeypatch.setattr(bulk, "BATCH_SIZE", 20)
+    monkeypatch.setattr(bulk, "BATCH_SIZE", 70)  # batches of 64+ are signed by the pool
     key = SigningKey()
     with services.session() as s:
         platform = make_platform(s, bridge={"openedx": {"webhook_jwks": key.jwks}})
