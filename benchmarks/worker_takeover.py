@@ -65,7 +65,7 @@ def run(rows: int, lease: int, db: str, backend: str) -> dict:
         with services.session() as s:
             definition_id = make_definition(s, services=services, policy={"source": "openedx_webhook",
                                                                           "issuance": "automatic"}).id
-        payload = {"definition_id": definition_id, "actor": "bench", "filename": "bench.csv",
+        payload = {"definition_id": definition_id, "actor": "bench", "filename": "bench.csv", "batch_size": 25,
                    "rows": [{"line": i + 2, "sub": f"l{i}", "email": "", "name": f"L {i}"} for i in range(rows)]}
         job_id = jobs.enqueue(services, "bulk_issue", payload, max_attempts=3)
         first = WorkerProcess(tmp / "w1.log")

@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     ("plugin.cli.lti", "platform"),
     ("plugin.cli.worker", "worker"),
     ("plugin.cli.sync", "sync"),
+    ("plugin.cli.bulk", "bulk_issue"),
     ("plugin.cli.bridges", "bridge"),
     ("plugin.cli.offer", "offer"),
 ]

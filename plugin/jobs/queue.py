@@ -120,6 +120,24 @@ class DatabaseQueue:
         self._dispatch(job_id, delay)
         return job_id
 
+    def enqueue_many(self, kind: str, payloads: list[dict[str, Any]], *, session: Session,
+                     max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> list[int]:
+        """Add one job per payload in ``session``'s transaction, with one multi-row insert (bulk issuance)."""
+        if kind not in JOB_KINDS:
+            raise UnknownJobKind(f"no handler for job kind {kind!r}")
+        if not payloads:
+            return []
+        from sqlalchemy import insert
+        now = _now()
+        ids = list(session.scalars(insert(Job).returning(Job.id), [
+            {"kind": kind, "payload": p, "status": "queued", "attempts": 0, "max_attempts": max_attempts,
+             "run_after": now, "created_at": now, "updated_at": now} for p in payloads]))
+        self._after_commit_many(session, ids)
+        return ids
+
+    def _after_commit_many(self, session: Session, job_ids: list[int]) -> None:
+        pass
+
     def _after_commit(self, session: Session, job_id: int, delay: float) -> None:
         pass
 
@@ -156,6 +174,23 @@ class RedisQueue(DatabaseQueue):
         event.listen(session, "after_commit", push)
         event.listen(session, "after_rollback", cancel)
 
+    def _after_commit_many(self, session: Session, job_ids: list[int]) -> None:
+        state = {"open": True}
+
+        def push(_session):
+            if state["open"]:
+                state["open"] = False
+                from rq import Queue
+
+                from plugin.jobs import rq_tasks
+                self.queue.enqueue_many([Queue.prepare_data(rq_tasks.run_job, (job_id,), timeout=3600)
+                                         for job_id in job_ids])
+
+        def cancel(_session):
+            state["open"] = False
+        event.listen(session, "after_commit", push)
+        event.listen(session, "after_rollback", cancel)
+
     def _dispatch(self, job_id: int, delay: float) -> None:
         from plugin.jobs import rq_tasks
         if delay > 0:
@@ -185,6 +220,11 @@ def get_queue(services) -> DatabaseQueue:
 def enqueue(services, kind: str, payload: dict[str, Any], **kwargs) -> int:
     """Queue ``kind`` with ``payload`` on the configured backend; returns the job id."""
     return get_queue(services).enqueue(kind, payload, **kwargs)
+
+
+def enqueue_many(services, kind: str, payloads: list[dict[str, Any]], **kwargs) -> list[int]:
+    """Queue one ``kind`` job per payload, in the given session's transaction (one insert)."""
+    return get_queue(services).enqueue_many(kind, payloads, **kwargs)
 
 
 # --------------------------------------------------------------------------- execution

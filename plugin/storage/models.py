@@ -412,6 +412,19 @@ class Job(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+class BulkUpload(Base):
+    """An instructor's CSV of learners who passed, kept until its ``bulk_issue`` job is done
+    (the job reads it in batches: no list of rows in the job's payload)."""
+    __tablename__ = "bulk_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("credential_definition.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CourseSync(Base):
     """The scheduled catch-up of one course from its platform: when it runs next, whether a run
     holds the course now, and how the last run went (shown to admins and instructors)."""

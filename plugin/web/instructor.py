@@ -463,7 +463,7 @@ class BulkForm(FlaskForm):
 @bp.route("/bulk", methods=["GET", "POST"])
 @require_roles("instructor")
 def bulk():
-    from plugin.issuance.bulk import BulkError, parse_learner_csv
+    from plugin.issuance.bulk import BulkError, start_bulk_issue
     course, definition = _definition_or_404()
     form = BulkForm(launch=current_actor().launch_id)
     error = None
@@ -475,16 +475,15 @@ def bulk():
             error = _("Choose a CSV file.")
         else:
             try:
-                rows = parse_learner_csv(upload.read())
+                job_id = start_bulk_issue(db(), services(), definition, upload.read(), actor=current_actor().label,
+                                          filename=upload.filename)
             except BulkError as exc:
+                db().rollback()
                 error = str(exc)
             else:
-                from plugin.jobs.queue import enqueue
                 from plugin.web.audit import record
-                job_id = enqueue(services(), "bulk_issue", {
-                    "definition_id": definition.id, "rows": rows, "actor": current_actor().label,
-                    "filename": upload.filename[:200]}, session=db(), max_attempts=3)
-                record("credential.bulk_upload", "definition", definition.public_id, job=job_id, rows=len(rows))
+                record("credential.bulk_upload", "definition", definition.public_id, job=job_id,
+                       rows=db().get(Job, job_id).payload["rows_total"])
                 db().commit()
                 return redirect(launch_url("instructor.bulk_status", job_id=job_id))
     jobs = db().scalars(select(Job).where(Job.kind == "bulk_issue").order_by(Job.id.desc()).limit(200)).all()

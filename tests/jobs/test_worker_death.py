@@ -49,7 +49,7 @@ def test_killed_worker_job_is_finished_by_another_exactly_once(services, backend
         definition_id = definition.id
     rows = [{"line": i + 2, "sub": f"learner-{i}", "email": "", "name": f"Learner {i}"} for i in range(ROWS)]
     job_id = jobs.enqueue(services, "bulk_issue", {"definition_id": definition_id, "rows": rows, "actor": "test",
-                                                  "filename": "passed.csv"}, max_attempts=3)
+                                                  "filename": "passed.csv", "batch_size": 25}, max_attempts=3)
 
     first = WorkerProcess(tmp_path / "worker1.log")
     second = None

@@ -315,6 +315,23 @@ def test_bulk_issue_reports_each_row(client, services, course):
         assert s.scalar(select(Learner).where(Learner.sub == "new-sub-7")).name == "New Person"
 
 
+def test_a_large_bulk_report_lists_only_the_rows_not_issued(client, services, course, monkeypatch):
+    """Above the report limit (20,000 rows) the page lists what needs the instructor's eye, not every success."""
+    from plugin.issuance import bulk
+    from plugin.jobs.queue import execute_job
+    monkeypatch.setattr(bulk, "REPORT_ALL_ROWS", 2)
+    lid = _enabled(client, services, course)
+    page = client.get(f"/instructor/bulk?launch={lid}").get_data(as_text=True)
+    body = "sub,email,name\nbig-1,,Ada\nbig-2,,Grace\n,nobody@example.edu,Nobody\n"
+    resp = client.post(f"/instructor/bulk?launch={lid}", data={"csrf_token": _csrf(page), "launch": lid,
+                       "file": (io.BytesIO(body.encode()), "big.csv")}, content_type="multipart/form-data")
+    job_id = int(re.search(r"/bulk/(\d+)", resp.headers["Location"]).group(1))
+    assert execute_job(services, job_id) == "done"
+    html = client.get(f"/instructor/bulk/{job_id}?launch={lid}").get_data(as_text=True)
+    assert "2 issued, 1 skipped" in html and "only the rows that were not issued" in html
+    assert html.count('class="bulk-row') == 1 and "Nobody" in html and "Grace" not in html
+
+
 def test_bulk_refuses_a_file_without_identity_columns(client, course, services):
     lid = _enabled(client, services, course)
     page = client.get(f"/instructor/bulk?launch={lid}").get_data(as_text=True)

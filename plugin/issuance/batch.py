@@ -1,0 +1,273 @@
+"""Batched issuance: many learners, one credential definition, a few statements per batch (no Flask).
+
+:func:`plugin.issuance.service.award` issues one credential in ~25 statements and is kept
+for the paths where latency matters (a webhook, a launch). Bulk work (an instructor's CSV of
+100,000 learners) goes through :class:`BatchIssuer` instead:
+
+1. **Loaded once per job**: the definition, its current version, the issuer, its active
+   keys (unsealed once), its profile and DID.
+2. **Per batch, one short transaction** (:meth:`BatchIssuer.prepare`): learners found or
+   created with one ``SELECT`` and one multi-row ``INSERT … ON CONFLICT DO NOTHING``; who
+   already holds the credential; the pass evidence (multi-row too); status indexes
+   reserved with :func:`plugin.status.service.allocate_many` (a counter and a keyed
+   permutation: no counting, no collision).
+3. **Signing outside any transaction**, in a pool of processes when the batch is big
+   enough (:mod:`plugin.issuance.batch_signing`): composition, Data Integrity proof, VC-JWT.
+4. **Per batch, one writing transaction** (:meth:`BatchIssuer.write`): the credentials in
+   one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING``, their status slots, audit
+   rows, notification jobs, and whatever the caller adds (the bulk job stores the batch's
+   outcome there, which makes it resumable).
+
+**Exactly once** per (learner, definition): the partial unique index on current
+credentials decides, as for ``award``. A learner who received the credential from another
+path between ``prepare`` and ``write`` (a webhook, another worker) makes the insert skip
+that row: the signed document is dropped and its reserved status index stays 0 for good.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from plugin.issuance import keys as issuer_keys
+from plugin.signing import keys as keylib
+from plugin.status import service as status
+from plugin.storage.models import (CURRENT_STATUSES, OPEN_ISSUANCE_STATES, AuditLog, Course, CredentialDefinition,
+                                   IssuedCredential, Issuer, IssuerSeal, Learner, PassEvidence, PendingIssuance)
+
+log = logging.getLogger("microcred.issuance")
+
+BULK_SOURCE = "bulk_upload"
+
+
+def insert_ignoring_conflicts(session: Session, model):
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model).on_conflict_do_nothing()
+
+
+@dataclass
+class Item:
+    """One learner's credential on its way through a batch."""
+    tag: Any  # the caller's reference (e.g. the row's position in the file)
+    learner_id: int
+    learner_public_id: str
+    email: str | None
+    sub: str
+    evidence_id: int
+    evidence: dict[str, Any]
+    public_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    reservation: status.Reservation | None = None
+    document: dict[str, Any] | None = None
+    jwt: str = ""
+    valid_until: str | None = None
+
+
+@dataclass
+class Prepared:
+    """What :meth:`BatchIssuer.prepare` found: the items to sign, and the rows that need none."""
+    items: list[Item]
+    skipped: dict[Any, tuple[str, str]]  # tag -> (code, detail)
+    issued_at: datetime
+
+
+class BatchIssuer:
+    """Issue one definition's credential to many learners, a batch at a time."""
+
+    def __init__(self, services, definition_id: int, *, actor: str, evidence_details: dict[str, Any]):
+        from plugin.issuance.service import IssuanceError, current_version
+        self.services, self.actor, self.evidence_details = services, actor, evidence_details
+        with services.session() as s:
+            definition = s.get(CredentialDefinition, definition_id)
+            if definition is None:
+                raise IssuanceError(f"no credential definition {definition_id}")
+            self.enabled = bool(definition.enabled)
+            self.definition_id, self.definition_public_id = definition.id, definition.public_id
+            self.platform_issuer = s.get(Course, definition.course_id).platform_issuer
+            version = current_version(s, definition)
+            issuer = s.get(Issuer, definition.issuer_id) if definition.issuer_id else None
+            if not self.enabled:
+                return
+            if version is None or issuer is None:
+                raise IssuanceError("this credential has no definition or no issuer")
+            self.version_id, self.version_number, self.version_data = version.id, version.version, version.data
+            self.issuer_id, self.issuer_slug, self.issuer_profile = issuer.id, issuer.slug, issuer.profile
+            self.issuer_did = issuer_keys.issuer_identifier(services, issuer)
+            ed_row = issuer_keys.active_key(s, issuer, keylib.ED25519)
+            rsa_row = issuer_keys.active_key(s, issuer, keylib.RS256)
+            self.ed_key_row_id = ed_row.id
+            self.keys = {alg: issuer_keys.load_signing_key(services, issuer, row)
+                         for alg, row in ((keylib.ED25519, ed_row), (keylib.RS256, rsa_row))}
+            seal = s.scalars(select(IssuerSeal).where(IssuerSeal.issuer_id == issuer.id)).first()
+            self.seal_mode = seal.mode if seal is not None and seal.mode in ("own", "edc_issuer") else None
+
+    # ------------------------------------------------------------------ learners
+    def find_learners(self, session: Session, rows: list[dict[str, Any]]) -> tuple[dict[Any, Learner], dict[Any, str]]:
+        """Each row's learner (``tag -> Learner``), created when the row gives a ``sub``; the
+        rows that name nobody get a code (``no_identity``, ``unknown_email``, ``ambiguous_email``)."""
+        found: dict[Any, Learner] = {}
+        problems: dict[Any, str] = {}
+        subs = {r["sub"] for r in rows if r["sub"]}
+        by_sub = self._learners_by_sub(session, subs)
+        missing = subs - set(by_sub)
+        if missing:
+            first = {}
+            for r in rows:
+                if r["sub"] in missing and r["sub"] not in first:
+                    first[r["sub"]] = r
+            session.execute(insert_ignoring_conflicts(session, Learner), [
+                {"platform_issuer": self.platform_issuer, "sub": sub, "email": first[sub]["email"] or None,
+                 "name": first[sub]["name"] or None} for sub in sorted(missing)])
+            by_sub.update(self._learners_by_sub(session, missing))
+        emails = {r["email"].lower() for r in rows if not r["sub"] and r["email"] and "@" in r["email"]}
+        by_email: dict[str, list[Learner]] = {}
+        if emails:
+            for learner in session.scalars(select(Learner).where(Learner.platform_issuer == self.platform_issuer,
+                                                                 func.lower(Learner.email).in_(emails))):
+                by_email.setdefault(learner.email.lower(), []).append(learner)
+        for r in rows:
+            if r["sub"]:
+                found[r["tag"]] = by_sub[r["sub"]]
+            elif not r["email"] or "@" not in r["email"]:
+                problems[r["tag"]] = "no_identity"
+            else:
+                matches = by_email.get(r["email"].lower(), [])
+                if not matches:
+                    problems[r["tag"]] = "unknown_email"
+                elif len(matches) > 1:
+                    problems[r["tag"]] = "ambiguous_email"
+                else:
+                    found[r["tag"]] = matches[0]
+        return found, problems
+
+    def _learners_by_sub(self, session: Session, subs: set[str]) -> dict[str, Learner]:
+        if not subs:
+            return {}
+        return {lr.sub: lr for lr in session.scalars(select(Learner).where(
+            Learner.platform_issuer == self.platform_issuer, Learner.sub.in_(subs)))}
+
+    # ------------------------------------------------------------------ evidence
+    def _evidence(self, session: Session, learner_ids: list[int]) -> dict[int, PassEvidence]:
+        keys = {f"bulk:{self.definition_id}:{lid}": lid for lid in learner_ids}
+
+        def load(wanted):
+            return {keys[ev.dedup_key]: ev for ev in session.scalars(select(PassEvidence).where(
+                PassEvidence.source == BULK_SOURCE, PassEvidence.dedup_key.in_(wanted)))}
+        have = load(list(keys))
+        missing = [k for k, lid in keys.items() if lid not in have]
+        if missing:
+            now = datetime.now(timezone.utc)
+            session.execute(insert_ignoring_conflicts(session, PassEvidence), [
+                {"definition_id": self.definition_id, "learner_id": keys[k], "source": BULK_SOURCE, "dedup_key": k,
+                 "passed": True, "details": self.evidence_details, "observed_at": now, "recorded_at": now}
+                for k in missing])
+            have.update(load(missing))
+        return have
+
+    # ------------------------------------------------------------------ the two transactions
+    def prepare(self, session: Session, rows: list[dict[str, Any]]) -> Prepared:
+        """Learners, who already holds the credential, evidence and status indexes for ``rows``
+        (dicts with ``tag``, ``sub``, ``email``, ``name``), in the caller's transaction."""
+        issued_at = datetime.now(timezone.utc).replace(microsecond=0)
+        learners, problems = self.find_learners(session, rows)
+        skipped: dict[Any, tuple[str, str]] = {tag: (code, "") for tag, code in problems.items()}
+        ids = list({lr.id for lr in learners.values()})
+        holders = {}
+        if ids:
+            for lid, st, at in session.execute(select(IssuedCredential.learner_id, IssuedCredential.status,
+                                                      IssuedCredential.issued_at).where(
+                    IssuedCredential.definition_id == self.definition_id, IssuedCredential.learner_id.in_(ids),
+                    IssuedCredential.status.in_(CURRENT_STATUSES))):
+                holders[lid] = (st, at)
+        todo: dict[int, Any] = {}
+        for r in rows:
+            learner = learners.get(r["tag"])
+            if learner is None:
+                continue
+            if learner.id in holders:
+                st, at = holders[learner.id]
+                skipped[r["tag"]] = ("already_" + st, at.date().isoformat())
+            elif learner.id in todo:  # the same learner twice in the file: the first row issues
+                skipped[r["tag"]] = ("already_active", issued_at.date().isoformat())
+            else:
+                todo[learner.id] = r["tag"]
+        evidence = self._evidence(session, list(todo))
+        reservations = status.allocate_many(session, self.issuer_id, len(todo))
+        by_id = {lr.id: lr for lr in learners.values()}
+        items = []
+        for (lid, tag), reservation in zip(todo.items(), reservations):
+            lr, ev = by_id[lid], evidence[lid]
+            items.append(Item(tag=tag, learner_id=lid, learner_public_id=lr.public_id, email=lr.email, sub=lr.sub,
+                              evidence_id=ev.id, reservation=reservation,
+                              evidence={"source": str((ev.details or {}).get("source_label") or ev.source),
+                                        "observed_at": ev.observed_at.isoformat(), "passed": ev.passed,
+                                        "narrative": str((ev.details or {}).get("narrative") or "")}))
+        return Prepared(items=items, skipped=skipped, issued_at=issued_at)
+
+    def signer_spec(self):
+        from plugin.issuance.batch_signing import SignerSpec
+        ed, rsa = self.keys[keylib.ED25519], self.keys[keylib.RS256]
+        return SignerSpec(settings=self.services.settings, base_url=self.services.settings.base_url,
+                          issuer_profile=self.issuer_profile, issuer_did=self.issuer_did,
+                          definition=self.version_data, ed_key=(ed.private_bytes(), ed.key_id),
+                          rsa_key=(rsa.private_bytes(), rsa.key_id))
+
+    def write(self, session: Session, prepared: Prepared) -> tuple[list[Item], list[Item]]:
+        """Store the signed items in the caller's transaction: ``(issued, lost)``, ``lost``
+        being the learners another path gave the credential to since :meth:`prepare`."""
+        items = [i for i in prepared.items if i.document is not None]
+        if not items:
+            return [], []
+        base = self.services.settings.base_url.rstrip("/")
+        rows = [{"public_id": i.public_id, "credential_id": f"{base}/credentials/{i.public_id}",
+                 "definition_id": self.definition_id, "definition_version_id": self.version_id,
+                 "learner_id": i.learner_id, "issuer_id": self.issuer_id, "issuer_key_id": self.ed_key_row_id,
+                 "evidence_id": i.evidence_id, "status": "active", "issued_at": prepared.issued_at,
+                 "valid_until": datetime.fromisoformat(i.valid_until.replace("Z", "+00:00")) if i.valid_until else None,
+                 "public_name": True, "document": i.document, "jwt": i.jwt} for i in items]
+        stmt = insert_ignoring_conflicts(session, IssuedCredential).returning(IssuedCredential.id,
+                                                                              IssuedCredential.public_id)
+        got = dict((pid, cid) for cid, pid in session.execute(stmt, rows).all())
+        issued = [i for i in items if i.public_id in got]
+        lost = [i for i in items if i.public_id not in got]
+        status.bind_many(session, [(got[i.public_id], i.reservation) for i in issued])
+        now = datetime.now(timezone.utc)
+        if issued:
+            session.execute(insert(AuditLog), [
+                {"actor": self.actor, "action": "credential.issue", "target_type": "credential", "target_id": i.public_id,
+                 "at": now, "details": {"definition": self.definition_public_id, "learner": i.learner_public_id,
+                                        "version": self.version_number, "evidence": i.evidence_id, "replaces": None}}
+                for i in issued])
+        self._after_issue(session, issued, got)
+        return issued, lost
+
+    def _after_issue(self, session: Session, issued: list[Item], ids: dict[str, int]) -> None:
+        """What ``award`` does after storing a credential: settle a pending issuance, queue the
+        learner's e-mail and the European Digital Credential's seal."""
+        if not issued:
+            return
+        from plugin.jobs.queue import enqueue_many
+        learner_ids = [i.learner_id for i in issued]
+        open_rows = set(session.scalars(select(PendingIssuance.learner_id).where(
+            PendingIssuance.definition_id == self.definition_id, PendingIssuance.learner_id.in_(learner_ids),
+            PendingIssuance.state.in_(OPEN_ISSUANCE_STATES))))
+        if open_rows:
+            from plugin.issuance.pending import resolve_open
+            for i in issued:
+                if i.learner_id in open_rows:
+                    resolve_open(session, self.definition_id, i.learner_id, resolution="issued",
+                                 credential_id=ids[i.public_id])
+        enqueue_many(self.services, "notify_credential_ready",
+                     [{"credential_id": ids[i.public_id]} for i in issued if i.email], session=session)
+        if self.seal_mode is not None:
+            from plugin.issuance.edc_sealing import queue_seal
+            for i in issued:
+                queue_seal(session, self.services, session.get(IssuedCredential, ids[i.public_id]), self.seal_mode)
