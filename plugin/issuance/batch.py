@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from plugin.issuance import keys as issuer_keys
@@ -52,6 +52,47 @@ def insert_ignoring_conflicts(session: Session, model):
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     return dialect_insert(model).on_conflict_do_nothing()
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _copy(session: Session, table: str, columns: list[str], rows: list[tuple]) -> None:
+    """``COPY table (columns) FROM STDIN`` on PostgreSQL, in the session's transaction: no SQL text
+    to build and parse for hundreds of rows (JSON values given as text)."""
+    cursor = session.connection().connection.driver_connection.cursor()
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    with cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+CREDENTIAL_COLUMNS = ["public_id", "credential_id", "definition_id", "definition_version_id", "learner_id",
+                      "issuer_id", "issuer_key_id", "evidence_id", "status", "issued_at", "valid_until",
+                      "public_name", "document", "jwt"]
+
+
+def _insert_credentials(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the credential rows, skipping those the partial unique index refuses (a learner
+    who got the credential meanwhile); ``public_id -> row id`` of those inserted.
+
+    PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT … SELECT … ON CONFLICT DO
+    NOTHING RETURNING`` (``COPY`` itself cannot skip conflicts). SQLite: a multi-row insert."""
+    if not _postgres(session):
+        stmt = insert_ignoring_conflicts(session, IssuedCredential).returning(IssuedCredential.id,
+                                                                              IssuedCredential.public_id)
+        return {pid: cid for cid, pid in session.execute(stmt, rows).all()}
+    import json
+    cols = ", ".join(CREDENTIAL_COLUMNS)
+    session.execute(text(f"CREATE TEMPORARY TABLE bulk_credential_in ON COMMIT DROP AS "
+                         f"SELECT {cols} FROM issued_credential WITH NO DATA"))
+    _copy(session, "bulk_credential_in", CREDENTIAL_COLUMNS,
+          [tuple(json.dumps(r[c]) if c == "document" else r[c] for c in CREDENTIAL_COLUMNS) for r in rows])
+    got = session.execute(text(f"INSERT INTO issued_credential ({cols}) SELECT {cols} FROM bulk_credential_in "
+                               "ON CONFLICT DO NOTHING RETURNING id, public_id")).all()
+    session.execute(text("DROP TABLE bulk_credential_in"))
+    return {pid: cid for cid, pid in got}
 
 
 @dataclass
@@ -233,19 +274,25 @@ class BatchIssuer:
                  "evidence_id": i.evidence_id, "status": "active", "issued_at": prepared.issued_at,
                  "valid_until": datetime.fromisoformat(i.valid_until.replace("Z", "+00:00")) if i.valid_until else None,
                  "public_name": True, "document": i.document, "jwt": i.jwt} for i in items]
-        stmt = insert_ignoring_conflicts(session, IssuedCredential).returning(IssuedCredential.id,
-                                                                              IssuedCredential.public_id)
-        got = dict((pid, cid) for cid, pid in session.execute(stmt, rows).all())
+        got = _insert_credentials(session, rows)
         issued = [i for i in items if i.public_id in got]
         lost = [i for i in items if i.public_id not in got]
-        status.bind_many(session, [(got[i.public_id], i.reservation) for i in issued])
         now = datetime.now(timezone.utc)
-        if issued:
-            session.execute(insert(AuditLog), [
-                {"actor": self.actor, "action": "credential.issue", "target_type": "credential", "target_id": i.public_id,
-                 "at": now, "details": {"definition": self.definition_public_id, "learner": i.learner_public_id,
-                                        "version": self.version_number, "evidence": i.evidence_id, "replaces": None}}
-                for i in issued])
+        audits = [{"actor": self.actor, "action": "credential.issue", "target_type": "credential",
+                   "target_id": i.public_id, "at": now,
+                   "details": {"definition": self.definition_public_id, "learner": i.learner_public_id,
+                               "version": self.version_number, "evidence": i.evidence_id, "replaces": None}}
+                  for i in issued]
+        if _postgres(session) and issued:
+            import json
+            _copy(session, "status_list_slot", ["status_list_id", "index", "credential_id", "is_set", "updated_at"],
+                  [(i.reservation.status_list_id, i.reservation.index, got[i.public_id], False, now) for i in issued])
+            _copy(session, "audit_log", ["actor", "action", "target_type", "target_id", "at", "details"],
+                  [(a["actor"], a["action"], a["target_type"], a["target_id"], a["at"], json.dumps(a["details"]))
+                   for a in audits])
+        elif issued:
+            status.bind_many(session, [(got[i.public_id], i.reservation) for i in issued])
+            session.execute(insert(AuditLog), audits)
         self._after_issue(session, issued, got)
         return issued, lost
 

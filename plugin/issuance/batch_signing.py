@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -106,12 +107,33 @@ class BatchSigner:
                     self._inline = _Signer(self.spec, self.store)
                 return [self._inline.sign(r) for r in records]
             return sign_here
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init_worker, initargs=(self.spec,))
         size = -(-len(records) // (self.workers * 2))  # two chunks per process: less idle at the end
-        futures = [self._pool.submit(_sign_chunk, records[i:i + size]) for i in range(0, len(records), size)]
-        return lambda: [result for f in futures for result in f.result()]
+        for attempt in (1, 2):
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker,
+                                                 initargs=(self.spec,),
+                                                 mp_context=multiprocessing.get_context("spawn"))
+            pool = self._pool
+            try:
+                futures = [pool.submit(_sign_chunk, records[i:i + size]) for i in range(0, len(records), size)]
+                break
+            except BrokenProcessPool:  # a signer died since the last batch: start a new pool once
+                self._discard(pool)
+                if attempt == 2:
+                    raise
+
+        def wait():
+            try:
+                return [result for f in futures for result in f.result()]
+            except BrokenProcessPool:  # a signer died (e.g. killed for memory): a new pool for the next batch
+                self._discard(pool)
+                raise
+        return wait
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        if self._pool is pool:
+            self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         if self._pool is not None:

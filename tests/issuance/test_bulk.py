@@ -181,3 +181,30 @@ def test_a_file_without_learners_is_refused(services, definition_id):
         _upload(services, definition_id, "sub,email\n\n")
     with pytest.raises(bulk.BulkError, match="at least “email” or “sub”"):
         _upload(services, definition_id, "who,when\nx,y\n")
+
+
+def test_a_signing_process_that_dies_costs_only_its_batch_the_fast_path(services, definition_id, monkeypatch):
+    """A signer killed mid-batch (out of memory, an operator): that batch is issued row by row,
+    the next one gets a new pool; every learner has the credential once."""
+    import os
+    import signal
+
+    from plugin.issuance import batch_signing
+    monkeypatch.setattr(batch_signing, "POOL_MIN_ITEMS", 2)
+    real_submit = batch_signing.BatchSigner.submit
+    calls = []
+
+    def submit_then_kill_a_signer(self, records):
+        waiter = real_submit(self, records)
+        calls.append(len(records))
+        if len(calls) == 1:
+            os.kill(next(iter(self._pool._processes)), signal.SIGKILL)
+        return waiter
+    monkeypatch.setattr(batch_signing.BatchSigner, "submit", submit_then_kill_a_signer)
+    monkeypatch.setenv("MICROCRED_BULK_WORKERS", "1")
+    job_id = _enqueue(services, definition_id)
+    assert jobs.execute_job(services, job_id) == "done"
+    with services.session() as s:
+        job = s.get(Job, job_id)
+        assert job.result["counts"] == {"issued": 12, "skipped": 0, "failed": 0, "pending": 0}
+    assert _credentials(services, definition_id) == 12 and len(calls) == 3
