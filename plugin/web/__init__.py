@@ -14,6 +14,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.bridges_api",
     "plugin.web.instructor",
     "plugin.web.instructor_issuance",
+    "plugin.web.issued_actions",
     "plugin.web.admin",
     "plugin.web.admin_issuance",
     "plugin.web.catch_up",

@@ -125,10 +125,9 @@ def home():
     definition = course_definition(course)
     data, version = current_data(definition)
     counts = {}
-    if definition is not None:
-        rows = db().execute(select(IssuedCredential.status, func.count()).where(
-            IssuedCredential.definition_id == definition.id).group_by(IssuedCredential.status)).all()
-        counts = {status: n for status, n in rows}
+    if definition is not None:  # per learner, as the issued list shows them
+        from plugin.web.issued_rows import head_counts
+        counts = head_counts(db(), definition.id)
     return render_template("instructor/home.html", course=course, definition=definition, data=data,
                            version=version, missing=data.missing_elements() if definition else [],
                            labels=label_checks(definition, data), counts=counts, issuing=counts_for(definition),
@@ -349,8 +348,13 @@ def _issued_query(definition: CredentialDefinition):
 @bp.get("/issued")
 @require_roles("instructor")
 def issued():
+    """One row per learner (their newest credential), earlier ones folded (:mod:`plugin.web.issued_rows`)."""
+    from plugin.web import issued_rows
     course, definition = _definition_or_404()
-    query, status, q = _issued_query(definition)
+    status = request.args.get("status", "")
+    status = status if status in issued_rows.STATUSES else ""
+    q = (request.args.get("q") or "").strip()
+    query = issued_rows.head_query(definition.id, status=status, q=q)
     per_page = request.args.get("per_page", 50, type=int)
     per_page = per_page if per_page in PAGE_SIZES else 50
     total = db().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
@@ -359,8 +363,10 @@ def issued():
     rows = db().execute(query.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
                         .limit(per_page).offset((page - 1) * per_page)).all()
     return render_template("instructor/issued.html", course=course, definition=definition, rows=rows,
+                           history=issued_rows.histories(db(), definition.id, [r[0] for r in rows]),
+                           evidence_text=issued_rows.evidence_text, status_label=issued_rows.status_label,
                            total=total, page=page, pages=pages, per_page=per_page, status=status, q=q,
-                           statuses=STATUSES, form=ActionForm(launch=current_actor().launch_id),
+                           statuses=issued_rows.STATUSES, form=ActionForm(launch=current_actor().launch_id),
                            problems=problems_for(definition))
 
 
