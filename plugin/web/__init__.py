@@ -17,6 +17,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.issued_actions",
     "plugin.web.admin",
     "plugin.web.admin_issuance",
+    "plugin.web.admin_audit",
     "plugin.web.catch_up",
     "plugin.web.learner",
     "plugin.web.verify",
