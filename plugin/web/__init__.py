@@ -15,6 +15,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.instructor",
     "plugin.web.instructor_issuance",
     "plugin.web.issued_actions",
+    "plugin.web.dashboard",
     "plugin.web.admin",
     "plugin.web.admin_issuance",
     "plugin.web.admin_audit",
