@@ -108,6 +108,9 @@ class LabelProfile(BaseModel):
     name: dict[str, str]
     description: dict[str, str] = Field(default_factory=dict)
     rules: list[Rule] = Field(min_length=1)
+    # Where the label is described, and the body that awards it (named in the credential's alignment)
+    url: str = ""
+    awarded_by: str = ""
 
     def display_name(self, locale: str = "en") -> str:
         return self.name.get((locale or "en")[:2]) or self.name.get("en") or self.id

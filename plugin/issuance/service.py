@@ -331,7 +331,26 @@ def compose_for(session: Session, services, *, definition, version, issuer, lear
     return compose(IssuerProfile.from_json(issuer.profile), issuer_keys.issuer_identifier(services, issuer),
                    DefinitionData.from_json(version.data), identity, ev, credential_id, issued_at,
                    status_entries=[status_entry], base_url=services.settings.base_url,
-                   image=badge_image_url(credential_id))
+                   image=badge_image_url(credential_id),
+                   label_alignments=met_label_alignments(services, definition, DefinitionData.from_json(version.data)))
+
+
+def met_label_alignments(services, definition, data: DefinitionData) -> list[dict[str, Any]]:
+    """A typed alignment for each label the definition claims and meets (name and version).
+
+    No label body has a signing key here, so none is an ``endorsement``: the alignment
+    states the label; a label that is no longer met is simply not carried."""
+    if not definition.labels:
+        return []
+    from plugin.domain.frameworks import label_alignment
+    from plugin.domain.labels import load_profiles
+    profiles = load_profiles([services.settings.instance_dir / "labels"])
+    out = []
+    for label_id in definition.labels:
+        profile = profiles.get(label_id)
+        if profile is not None and not profile.check(data).failed:
+            out.append(label_alignment(profile, services.settings.base_url))
+    return out
 
 
 # --------------------------------------------------------------------------- status changes

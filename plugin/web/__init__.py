@@ -27,6 +27,8 @@ BLUEPRINT_MODULES = [
     "plugin.web.branding",
     "plugin.web.language",
     "plugin.web.credential_page",
+    "plugin.web.label_pages",
+    "plugin.web.definition_alignments",
 ]
 
 

@@ -190,8 +190,12 @@ def edit():
     unknown = [lid for lid in (form.labels.data or []) if lid not in profiles]
     if unknown:
         form.labels.errors.append(_("Unknown label: %(ids)s", ids=", ".join(unknown)))
-    if not ok or data_new is None or policy is None or form.issuer.errors or form.labels.errors:
-        return _render_form(form, definition, version, issuers, status=400)
+    alignment_errors = []
+    if data_new is not None:  # the frameworks section (a template include of its own)
+        from plugin.web.definition_alignments import apply as apply_alignments
+        data_new, alignment_errors = apply_alignments(data_new, data)
+    if not ok or data_new is None or policy is None or form.issuer.errors or form.labels.errors or alignment_errors:
+        return _render_form(form, definition, version, issuers, status=400, alignment_errors=alignment_errors)
 
     from plugin.issuance.service import IssuanceError, save_definition
     from plugin.web.audit import record
@@ -220,9 +224,10 @@ def edit():
     return redirect(launch_url("instructor.home"))
 
 
-def _render_form(form, definition, version, issuers, status=200):
+def _render_form(form, definition, version, issuers, status=200, alignment_errors=()):
     return render_template("instructor/definition.html", form=form, definition=definition, version=version,
-                           gated_warning=tr(GATED_LAUNCH_WARNING), issuers=issuers), status
+                           gated_warning=tr(GATED_LAUNCH_WARNING), issuers=issuers,
+                           alignment_errors=list(alignment_errors)), status
 
 
 # --------------------------------------------------------------------------- preview and enable
