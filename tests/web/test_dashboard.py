@@ -15,7 +15,7 @@ from tests.lti.fixtures import live  # noqa: F401 - the fixture
 
 def _counts(html: str) -> dict[str, int]:
     return {k: int(v.replace(",", "")) for k, v in
-            re.findall(r'data-count="(\w+)"><dt>[^<]*</dt><dd[^>]*>([\d,]+)</dd>', html)}
+            re.findall(r'data-count="(\w+)"><span class="stat-label">[^<]*</span> <strong[^>]*>([\d,]+)</strong>', html)}
 
 
 def _course_with_passes(live):
