@@ -124,7 +124,7 @@ def course_stats(session: Session, definition: CredentialDefinition,
         name = (member.get("name") or " ".join(x for x in (member.get("given_name"), member.get("family_name")) if x)
                 or (learner.name if learner else "") or "")
         row = LearnerRow(sub=sub, name=name, email=member.get("email") or (learner.email if learner else "") or "",
-                         learner=learner, in_roster=member is not None and bool(member))
+                         learner=learner, in_roster=bool(member) or members is None)  # no roster: unknown
         if learner is not None:
             row.credential = credentials.get(learner.id)
             row.passed = learner.id in passed or row.credential is not None
