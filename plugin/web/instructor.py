@@ -20,15 +20,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _, ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import func, or_, select, tuple_
-from sqlalchemy.orm import defer
+from sqlalchemy import func, select, tuple_
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from plugin.domain.definition import DefinitionData
 from plugin.domain.policy import GATED_LAUNCH_WARNING
 from plugin.storage.models import (Course, CredentialDefinition, DefinitionVersion, IssuedCredential, Issuer,
-                                   IssuerPlatform, Job, Learner, PassEvidence, Platform)
+                                   IssuerPlatform, Job, Platform)
 from plugin.web.auth import current_actor, launch_url, require_roles
 from plugin.web.context import db, services
 from plugin.web.extensions import tr
@@ -334,19 +333,8 @@ def disable():
 def _issued_query(definition: CredentialDefinition):
     status = request.args.get("status", "")
     q = (request.args.get("q") or "").strip()
-    query = (select(IssuedCredential, Learner, PassEvidence, DefinitionVersion.version)
-             .join(Learner, Learner.id == IssuedCredential.learner_id)
-             .join(DefinitionVersion, DefinitionVersion.id == IssuedCredential.definition_version_id)
-             .outerjoin(PassEvidence, PassEvidence.id == IssuedCredential.evidence_id)
-             .where(IssuedCredential.definition_id == definition.id)
-             # the signed document and JWT are kilobytes each: never loaded by the list
-             .options(defer(IssuedCredential.document), defer(IssuedCredential.jwt)))
-    if status in STATUSES:
-        query = query.where(IssuedCredential.status == status)
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Learner.name).like(like), func.lower(Learner.email).like(like),
-                                func.lower(Learner.sub).like(like), func.lower(IssuedCredential.display_name).like(like)))
+    from plugin.web.issued_rows import credential_rows
+    query = credential_rows(definition.id, status=status, q=q, heads_only=False, statuses=STATUSES)
     return query, status, q
 
 
@@ -359,7 +347,7 @@ def issued():
     status = request.args.get("status", "")
     status = status if status in issued_rows.STATUSES else ""
     q = (request.args.get("q") or "").strip()
-    query = issued_rows.head_query(definition.id, status=status, q=q)
+    query = issued_rows.credential_rows(definition.id, status=status, q=q)
     per_page = request.args.get("per_page", 50, type=int)
     per_page = per_page if per_page in PAGE_SIZES else 50
     total = db().scalar(select(func.count()).select_from(query.order_by(None).subquery()))

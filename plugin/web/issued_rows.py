@@ -27,16 +27,20 @@ def head_ids(definition_id: int):
             .group_by(IssuedCredential.learner_id))
 
 
-def head_query(definition_id: int, *, status: str = "", q: str = ""):
-    """``(credential, learner, evidence, version number)`` of each learner's head credential."""
+def credential_rows(definition_id: int, *, status: str = "", q: str = "", heads_only: bool = True,
+                    statuses: tuple[str, ...] = STATUSES):
+    """``(credential, learner, evidence, version number)``: each learner's head credential
+    (``heads_only``, the list) or every credential (the CSV export), filtered."""
     query = (select(IssuedCredential, Learner, PassEvidence, DefinitionVersion.version)
              .join(Learner, Learner.id == IssuedCredential.learner_id)
              .join(DefinitionVersion, DefinitionVersion.id == IssuedCredential.definition_version_id)
              .outerjoin(PassEvidence, PassEvidence.id == IssuedCredential.evidence_id)
-             .where(IssuedCredential.id.in_(head_ids(definition_id)))
+             .where(IssuedCredential.definition_id == definition_id)
              # the signed document and JWT are kilobytes each: never loaded by the list
              .options(defer(IssuedCredential.document), defer(IssuedCredential.jwt)))
-    if status in STATUSES:
+    if heads_only:
+        query = query.where(IssuedCredential.id.in_(head_ids(definition_id)))
+    if status in statuses:
         query = query.where(IssuedCredential.status == status)
     if q:
         like = f"%{q.lower()}%"

@@ -4,9 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from sqlalchemy import select
-
-from plugin.storage.models import AuditLog, Issuer, IssuerPlatform
+from plugin.storage.models import AuditLog
 from tests.web.helpers import launch, make_platform
 from tests.web.test_admin import _issuer_form, admin_client  # noqa: F401 - the fixture
 
