@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import defer
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import aliased, defer
 
 from plugin.storage.models import DefinitionVersion, IssuedCredential, Learner, PassEvidence
 
@@ -38,8 +38,10 @@ def credential_rows(definition_id: int, *, status: str = "", q: str = "", heads_
              .where(IssuedCredential.definition_id == definition_id)
              # the signed document and JWT are kilobytes each: never loaded by the list
              .options(defer(IssuedCredential.document), defer(IssuedCredential.jwt)))
-    if heads_only:
-        query = query.where(IssuedCredential.id.in_(head_ids(definition_id)))
+    if heads_only:  # no newer credential of the same learner: walks the (definition, issued_at) index
+        newer = aliased(IssuedCredential)
+        query = query.where(~exists().where(newer.learner_id == IssuedCredential.learner_id,
+                                            newer.definition_id == definition_id, newer.id > IssuedCredential.id))
     if status in statuses:
         query = query.where(IssuedCredential.status == status)
     if q:
