@@ -38,7 +38,7 @@ CATEGORIES = {
     "tool_key": _l("Tool keys"), "label_profile": _l("Label profiles"), "course": _l("Courses"),
 }
 ACTIONS = {
-    "admin.login": _l("Signed in"),
+    "admin.login": _l("Signed in"), "admin.created": _l("Created an administrator account"),
     "credential.issue": _l("Issued a credential"), "credential.revoke": _l("Revoked a credential"),
     "credential.suspend": _l("Suspended a credential"), "credential.reinstate": _l("Reinstated a credential"),
     "credential.supersede": _l("Replaced a credential by a new one"),
@@ -170,12 +170,14 @@ class Names:
             return self.people[actor]
         if actor in ("system", ""):
             return _("the tool (automatic)")
+        if actor == "cli":
+            return _("the command line (microcred)")
         return actor
 
     def target(self, row: AuditLog) -> str:
         kind = {"credential": _("credential"), "definition": _("course credential"), "issuer": _("issuer"),
                 "platform": _("platform"), "tool_key": _("tool key"), "course": _("course"),
-                "label_profile": _("label profile")}.get(row.target_type or "", row.target_type or "")
+                "label_profile": _("label profile"), "admin_user": _("administrator account")}.get(row.target_type or "", row.target_type or "")
         name = self.objects.get((row.target_type or "", row.target_id or ""))
         if name:
             return f"{kind} “{name}” ({row.target_id})"
@@ -192,7 +194,7 @@ def change_of(row: AuditLog) -> tuple[str | None, list[tuple[str, str]]]:
         change = f"{status_label(before) if before else '?'} → {status_label(STATUS_AFTER[row.action])}"
     elif "previous" in details and ("new" in details or "value" in details):
         change = f"{_value(details.pop('previous'))} → {_value(details.pop('new', details.pop('value', None)))}"
-    rest = [(k, _value(v)) for k, v in details.items() if v not in (None, "", [], {})]
+    rest = [(k.replace("_", " "), _value(v)) for k, v in details.items() if v not in (None, "", [], {})]
     return change, rest
 
 

@@ -83,3 +83,26 @@ def test_issued_list_and_dashboard_fit_a_phone_and_revoke_asks_first(browser, li
     axe_check()
     for width in (390, 1280):
         _shot(browser, request, "dashboard", width)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_audit_log_reads_as_sentences_and_fits_a_phone(browser, live_server, services, request, axe_check, lang):
+    """An LTI administrator's audit log after a revocation: the same count as the overview, no sideways scroll."""
+    from plugin.issuance import service as issuance
+    lid = _course(services, lang)
+    with services.session() as s:
+        cred = s.query(IssuedCredential).filter_by(status="active").first()
+        issuance.revoke(s, cred, "fraude à l’examen", "admin:root")
+        course = s.query(Course).one()
+        from plugin.storage.models import AuditLog
+        s.add(AuditLog(actor="admin:root", action="platform.connection_tested", target_type="platform",
+                       target_id=str(course.platform_id), details={"results": []}))
+    admin = launch(services, ["admin"], platform_id=course.platform_id, locale=lang, sub="admin-1")
+    browser.get(f"{live_server}/admin/?launch={admin}")
+    overview = browser.find_element(By.XPATH, "//main//a[contains(@href, '/admin/audit')]/..").text
+    browser.get(f"{live_server}/admin/audit?launch={admin}")
+    rows = browser.find_elements(By.CSS_SELECTOR, "li.audit-row")
+    assert rows and f": {len(rows)}" in overview  # "Audit log: N" counts what the page lists
+    axe_check()
+    for width in (390, 1280):
+        _shot(browser, request, "audit", width)
