@@ -111,6 +111,8 @@ class LabelProfile(BaseModel):
     # Where the label is described, and the body that awards it (named in the credential's alignment)
     url: str = ""
     awarded_by: str = ""
+    # The slug of the label's body when it is an awarding body here: it then signs an endorsement
+    endorser: str = ""
 
     def display_name(self, locale: str = "en") -> str:
         return self.name.get((locale or "en")[:2]) or self.name.get("en") or self.id

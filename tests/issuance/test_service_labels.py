@@ -61,3 +61,33 @@ def test_the_verification_page_shows_the_labels_mark(client, services):
     html = client.get(f"/verify/{public_id}").get_data(as_text=True)
     labels = html[html.index('data-key="labels"'):]
     assert "\u2714 GRADEO" in labels[:2000] and 'href="http://tool.test/labels/gradeo"' in labels[:2000]
+
+
+def test_a_label_body_with_a_key_here_signs_an_endorsement_that_verifies(services, js_verify):
+    import json
+
+    from plugin.domain.labels import PACKAGE_LABELS
+    from plugin.issuance.demo_data import demo_profile
+    from plugin.verification.resolver import documents_for
+    from plugin.verification.schema import load_schema, schema_errors
+    profile = json.loads((PACKAGE_LABELS / "gradeo.json").read_text())
+    folder = services.settings.instance_dir / "labels"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "gradeo.json").write_text(json.dumps({**profile, "endorser": "gradeo-body"}))
+    with services.session() as s:
+        issuance.create_issuer(s, services, "gradeo-body", demo_profile().model_copy(
+            update={"legal_name": "GRADEO label body"}), actor="test")
+    document, token, _public_id = _issue(services, labels=["gradeo"])
+    achievement = document["credentialSubject"]["achievement"]
+    [endorsement] = achievement["endorsement"]
+    assert endorsement["type"] == ["VerifiableCredential", "EndorsementCredential"]
+    assert endorsement["issuer"]["name"] == "GRADEO label body" and endorsement["issuer"]["id"].startswith("did:web:")
+    assert endorsement["credentialSubject"]["id"] == achievement["id"]
+    assert [p["cryptosuite"] for p in endorsement["proof"]] == ["eddsa-rdfc-2022"]
+    assert schema_errors(document, load_schema()) == []
+    with services.session() as s:
+        documents = documents_for(s, services, [document, endorsement])
+    di, _jwt = js_verify([document, token], documents)
+    assert di["digitalbazaar"]["verified"] is True, di  # the credential, its endorsement inside
+    [alone] = js_verify([endorsement], documents, verifiers=["digitalbazaar"])
+    assert alone["digitalbazaar"]["verified"] is True, alone  # the endorsement, by the label body's key
