@@ -63,7 +63,7 @@ def test_the_verification_page_shows_the_labels_mark(client, services):
     assert "\u2714 GRADEO" in labels[:2000] and 'href="http://tool.test/labels/gradeo"' in labels[:2000]
 
 
-def test_a_label_body_with_a_key_here_signs_an_endorsement_that_verifies(services, js_verify):
+def test_a_label_body_with_a_key_here_signs_an_endorsement_that_verifies(services, js_verify, app):
     import json
 
     from plugin.domain.labels import PACKAGE_LABELS
@@ -91,3 +91,8 @@ def test_a_label_body_with_a_key_here_signs_an_endorsement_that_verifies(service
     assert di["digitalbazaar"]["verified"] is True, di  # the credential, its endorsement inside
     [alone] = js_verify([endorsement], documents, verifiers=["digitalbazaar"])
     assert alone["digitalbazaar"]["verified"] is True, alone  # the endorsement, by the label body's key
+    from plugin.verification.verify import verify
+    with app.app_context():  # and the tool's own verification page
+        from plugin.web.verify import _resolver
+        report = verify(json.dumps(document).encode(), _resolver())
+    assert report.ok and report.status == "valid", report.summary()
