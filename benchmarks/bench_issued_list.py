@@ -57,7 +57,10 @@ def main() -> int:
         s.add(p)
         s.flush()
         issuer = create_issuer(s, services, "bench", {"legal_name": "Bench University", "url": "https://b.example",
-                                                      "country_code": "FR", "quality_assurance": "QA"})
+                                                      "country_code": "FR", "quality_assurance": "QA",
+                                                      # what its European Digital Credential needs to be enabled
+                                                      "legal_identifiers": [{"scheme": "SIREN", "value": "130 029 747"}],
+                                                      "qa_type": "institutional-qa"})
         s.add(IssuerPlatform(issuer_id=issuer.id, platform_id=p.id))
         course = Course(platform_issuer=iss, context_id="c1", title="Course", platform_id=p.id)
         s.add(course)

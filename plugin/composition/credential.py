@@ -241,6 +241,8 @@ def _achievement(d: DefinitionData, achievement_id: str, description: str, image
         alignment.append({"type": ["Alignment"], "targetName": d.field_of_study_label or f"ISCED-F {d.field_of_study}",
                           "targetUrl": vocab.isced_f_uri(d.field_of_study), "targetCode": d.field_of_study,
                           "targetFramework": "ISCED-F 2013", "targetType": "ext:ISCEDF"})
+    from plugin.domain.frameworks import alignment as framework_alignment
+    alignment += [framework_alignment(fa) for fa in d.framework_alignments]
     if alignment:
         a["alignment"] = alignment
     if d.field_of_study:
@@ -302,7 +304,8 @@ def compose(issuer_profile: IssuerProfile, issuer_id: str, definition: Definitio
             valid_from: datetime, valid_until: datetime | None = None,
             status_entries: list[dict[str, Any]] | None = None, base_url: str = "", *,
             achievement_id: str | None = None, image: str | None = None,
-            credential_schema: bool = True) -> dict[str, Any]:
+            credential_schema: bool = True, label_alignments: list[dict[str, Any]] | None = None,
+            label_endorsements: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The unsigned ``OpenBadgeCredential`` (a plain dict, ready for :mod:`plugin.signing`).
 
     ``issuer_id`` is the issuer's DID (or HTTPS profile URL); ``credential_id`` the VC ``id``;
@@ -327,6 +330,10 @@ def compose(issuer_profile: IssuerProfile, issuer_id: str, definition: Definitio
     description = annex_markdown(issuer_profile, definition, learner=learner, issued=valid_from,
                                  valid_until=valid_until, evidence=evidence)
     achievement = _achievement(definition, achievement_id, description, image)
+    if label_alignments:  # labels the definition meets (plugin.domain.frameworks.label_alignment)
+        achievement["alignment"] = [*achievement.get("alignment", []), *label_alignments]
+    if label_endorsements:  # signed by each label's body (plugin.issuance.service.endorsement)
+        achievement["endorsement"] = list(label_endorsements)
     subject: dict[str, Any] = {"id": subject_id(learner, credential_id), "type": ["AchievementSubject"]}
     if learner.name:
         subject["name"] = learner.name

@@ -113,3 +113,41 @@ def run_notify_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
               backend=services.settings.mail_backend)
     return {"sent": True, "to": msg["To"], "via": where if services.settings.mail_backend != "file" else "file",
             "file": where if services.settings.mail_backend == "file" else None}
+
+
+def claim_reminder_message(settings: Settings, *, learner, title: str, credential=None) -> EmailMessage:
+    """The instructor's reminder to a learner who passed and has not claimed their credential."""
+    greeting = f"Hello {learner.given_name or learner.name}," if (learner.given_name or learner.name) else "Hello,"
+    where = (f"Open it to claim it, download it, add it to a wallet or share it:\n{credential_url(settings, credential)}\n\n"
+             if credential is not None else "")
+    text = (f"{greeting}\n\nYou passed \u201c{title}\u201d and your micro-credential is waiting for you.\n\n"
+            f"{where}Open the credential tool from your course, confirm the name to appear on it, and it is yours.\n")
+    return build_message(settings, to=learner.email, subject=f"Your micro-credential is waiting: {title}", text=text)
+
+
+def run_claim_reminder_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
+    """Job ``notify_claim_reminder``: ``{"definition_id": int, "learner_id": int}``; nothing is sent
+    to a learner who claimed in the meantime or has no e-mail address."""
+    from sqlalchemy import select
+
+    from plugin.storage.models import CURRENT_STATUSES, CredentialDefinition, IssuedCredential, Learner
+    with services.session() as s:
+        learner = s.get(Learner, int(payload["learner_id"]))
+        definition = s.get(CredentialDefinition, int(payload["definition_id"]))
+        if learner is None or definition is None:
+            return {"sent": False, "why": "learner or credential not found"}
+        if not learner.email:
+            return {"sent": False, "why": "the learner has no e-mail address"}
+        credential = s.scalars(select(IssuedCredential).where(
+            IssuedCredential.definition_id == definition.id, IssuedCredential.learner_id == learner.id,
+            IssuedCredential.status.in_(CURRENT_STATUSES))).first()
+        if credential is not None and credential.claimed_at is not None:
+            return {"sent": False, "why": "already claimed"}
+        version = definition.versions[-1].data if definition.versions else {}
+        title = _title(credential) if credential is not None else (
+            version.get("title") or getattr(definition.course, "title", None) or "your micro-credential")
+        msg = claim_reminder_message(services.settings, learner=learner, title=str(title), credential=credential)
+    where = send_message(services.settings, msg)
+    log_event(log, "claim reminder e-mail sent", learner_id=payload["learner_id"],
+              backend=services.settings.mail_backend)
+    return {"sent": True, "to": msg["To"], "file": where if services.settings.mail_backend == "file" else None}

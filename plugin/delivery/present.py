@@ -52,6 +52,7 @@ EXTRA = [
     ("field_of_study", _l("Field of study")),
     ("language", _l("Language")),
     ("skills", _l("Skills")),
+    ("labels", _l("Labels")),
     ("credential_id", _l("Credential identifier")),
     ("pass_mark", _l("Pass mark")),
 ]
@@ -275,8 +276,8 @@ def _alignments(achievement: dict) -> tuple[list[dict], list[dict]]:
         if "eqf" in hay.lower() or "qf-ehea" in hay.lower() or "/snb/eqf/" in hay \
                 or "european qualifications framework" in hay.lower():
             levels.append(a)
-        elif "isced" in hay.lower() or a.get("targetType") == "ext:ISCEDF":
-            continue
+        elif "isced" in hay.lower() or a.get("targetType") in ("ext:ISCEDF", "ext:Label"):
+            continue  # a label the credential meets is its own element (labels)
         else:
             skills.append(a)
     return levels, skills
@@ -411,6 +412,9 @@ def summarize(doc: dict, *, locale: str = "en", gettext: Translate = _identity,
     langs = [_language_uri(x) if isinstance(x, str) and len(x) <= 5 else x for x in langs]
     put("language", langs)
     values["skills"] = ([_text(a, locale) for a in skills], [a.get("targetUrl") for a in skills])
+    labels = [a for a in _list(ach.get("alignment")) if isinstance(a, dict) and a.get("targetType") == "ext:Label"]
+    values["labels"] = (["\u2714 " + _text(a.get("targetName"), locale) for a in labels],
+                        [a.get("targetUrl") for a in labels])
     put("credential_id", None, text=str(doc.get("id") or ""))
     put("pass_mark", _first((ach,), EXTENSION_KEYS["pass_mark"]))
 

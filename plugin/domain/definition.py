@@ -31,6 +31,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from plugin.domain import vocab
+from plugin.domain.frameworks import FrameworkAlignment
 from plugin.domain.i18n import N_
 
 ESCO_PREFIX = "http://data.europa.eu/esco/"
@@ -91,6 +92,8 @@ class DefinitionData(BaseModel):
     further_information_url: str | None = None
     validity_months: int | None = Field(default=None, gt=0, le=1200)  # None: does not expire
     criteria: str = Field(default="", max_length=5000)  # how it is earned, shown as OB criteria
+    # RNCP blocks, Répertoire spécifique entries, ESCO skills (plugin.domain.frameworks): OB 3.0 alignments
+    framework_alignments: list[FrameworkAlignment] = Field(default_factory=list)
 
     @field_validator("languages")
     @classmethod
@@ -174,7 +177,10 @@ class DefinitionData(BaseModel):
 
     # ------------------------------------------------------------------ storage
     def to_json(self) -> dict:
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        if not data.get("framework_alignments"):  # versions saved before the field existed stay equal
+            data.pop("framework_alignments", None)
+        return data
 
     @classmethod
     def from_json(cls, data: dict | None) -> "DefinitionData":

@@ -108,6 +108,11 @@ class LabelProfile(BaseModel):
     name: dict[str, str]
     description: dict[str, str] = Field(default_factory=dict)
     rules: list[Rule] = Field(min_length=1)
+    # Where the label is described, and the body that awards it (named in the credential's alignment)
+    url: str = ""
+    awarded_by: str = ""
+    # The slug of the label's body when it is an awarding body here: it then signs an endorsement
+    endorser: str = ""
 
     def display_name(self, locale: str = "en") -> str:
         return self.name.get((locale or "en")[:2]) or self.name.get("en") or self.id

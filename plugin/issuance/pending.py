@@ -53,6 +53,14 @@ class IssuanceRetry(RuntimeError):
 
 
 # --------------------------------------------------------------------------- awarding
+def platform_name(learner: Learner | None) -> str | None:
+    """The learner's name as their platform gave it (LTI ``name``, else given + family name)."""
+    if learner is None:
+        return None
+    name = learner.name or " ".join(x for x in (learner.given_name, learner.family_name) if x)
+    return " ".join(name.split()) or None
+
+
 @dataclass
 class Attempt:
     """What one try at issuing gave."""
@@ -84,9 +92,19 @@ def award_or_defer(session: Session, services, *, definition_id: int, learner_id
                    origin: str = "", claim: dict[str, Any] | None = None) -> Attempt:
     """Issue now; when that fails, record a pending issuance (and its retry job) in this
     transaction and return it. Raises only when even that cannot be recorded (the caller's
-    transaction is then unusable: nothing is kept)."""
+    transaction is then unusable: nothing is kept).
+
+    Without a learner's claim (a pass seen by a bridge, a bulk upload, the backlog) and
+    without a name, the credential carries the name the platform gave
+    (:func:`platform_name`): claiming it later under that name delivers this credential,
+    and only a corrected name issues a new one."""
+    from_platform = claim is None and display_name is None
+    if from_platform:
+        display_name = platform_name(session.get(Learner, learner_id))
     attempt = try_award(session, services, definition_id=definition_id, learner_id=learner_id,
                         evidence_id=evidence_id, display_name=display_name, actor=actor)
+    if from_platform and attempt.result == "issued" and attempt.credential is not None:
+        attempt.credential.consent_at = None  # the learner consents when they claim it
     if attempt.failure is not None:
         attempt.pending = record_failure(session, services, definition_id=definition_id, learner_id=learner_id,
                                          evidence_id=evidence_id, failure=attempt.failure, origin=origin,
@@ -248,9 +266,12 @@ def issue_pending(session: Session, services, *, definition_id: int, learner_id:
     if evidence is None:
         resolve_open(session, definition_id, learner_id, resolution="not_due")
         return Attempt("not_due", why_not=why_not, pending=row)
+    name = claim.get("display_name") if claim else platform_name(session.get(Learner, learner_id))
     attempt = try_award(session, services, definition_id=definition_id, learner_id=learner_id, evidence_id=evidence,
-                        display_name=claim.get("display_name"), actor=claim.get("actor") or actor)
+                        display_name=name, actor=claim.get("actor") or actor)
     attempt.pending = row
+    if attempt.result == "issued" and attempt.credential is not None and not claim:
+        attempt.credential.consent_at = None  # the learner consents when they claim it
     if attempt.credential is not None and claim:
         consent = claim.get("at")
         at = datetime.fromisoformat(consent) if consent else _now()

@@ -331,7 +331,55 @@ def compose_for(session: Session, services, *, definition, version, issuer, lear
     return compose(IssuerProfile.from_json(issuer.profile), issuer_keys.issuer_identifier(services, issuer),
                    DefinitionData.from_json(version.data), identity, ev, credential_id, issued_at,
                    status_entries=[status_entry], base_url=services.settings.base_url,
-                   image=badge_image_url(credential_id))
+                   image=badge_image_url(credential_id),
+                   **met_labels(session, services, definition, DefinitionData.from_json(version.data),
+                                issuer_keys.issuer_identifier(services, issuer), issued_at))
+
+
+def met_labels(session: Session, services, definition, data: DefinitionData, issuer_did: str,
+               issued_at: datetime) -> dict[str, list[dict[str, Any]]]:
+    """What the credential says about the labels the definition claims and still meets.
+
+    Each one is a typed alignment (name and version). When the label's body is an awarding
+    body here (the profile's ``endorser``: an issuer slug) it also signs an OB 3.0
+    ``EndorsementCredential`` of the achievement with its own key. A label no longer met is
+    not carried."""
+    out: dict[str, list[dict[str, Any]]] = {"label_alignments": [], "label_endorsements": []}
+    if not definition.labels:
+        return out
+    from plugin.composition.credential import _default_achievement_id
+    from plugin.domain.frameworks import label_alignment
+    from plugin.domain.labels import load_profiles
+    profiles = load_profiles([services.settings.instance_dir / "labels"])
+    for label_id in definition.labels:
+        profile = profiles.get(label_id)
+        if profile is None or profile.check(data).failed:
+            continue
+        out["label_alignments"].append(label_alignment(profile, services.settings.base_url))
+        endorser = issuer_by_slug(session, profile.endorser) if profile.endorser else None
+        if endorser is not None:
+            achievement_id = _default_achievement_id(services.settings.base_url, issuer_did, data.title)
+            out["label_endorsements"].append(endorsement(session, services, endorser, profile, achievement_id,
+                                                         issued_at))
+    return out
+
+
+def endorsement(session: Session, services, endorser: Issuer, profile, achievement_id: str,
+                issued_at: datetime) -> dict[str, Any]:
+    """The label body's signed ``EndorsementCredential`` saying the achievement meets the label."""
+    from plugin.composition.credential import _issuer
+    from plugin.signing import contexts as ctx
+    did = issuer_keys.issuer_identifier(services, endorser)
+    doc = {"@context": [ctx.CREDENTIALS_V2, ctx.OB_V3P0, ctx.extension_context_url(services.settings.base_url)],
+           "id": f"urn:uuid:{uuid.uuid4()}",
+           "type": ["VerifiableCredential", "EndorsementCredential"],
+           "name": f"{profile.display_name('en')} (version {profile.version})",
+           "issuer": {**_issuer(IssuerProfile.from_json(endorser.profile), did), "id": did},
+           "validFrom": issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "credentialSubject": {"id": achievement_id, "type": ["EndorsementSubject"],
+                                 "endorsementComment": f"Meets every rule of the {profile.display_name('en')} label, "
+                                                       f"version {profile.version}."}}
+    return issuer_keys.sign_data_integrity(session, services, endorser, doc)
 
 
 # --------------------------------------------------------------------------- status changes

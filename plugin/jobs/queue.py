@@ -51,6 +51,7 @@ RQ_QUEUE_NAME = "microcred"  # the default of MICROCRED_RQ_QUEUE
 
 JOB_KINDS: dict[str, str] = {
     "notify_credential_ready": "plugin.delivery.notify:run_notify_job",
+    "notify_claim_reminder": "plugin.delivery.notify:run_claim_reminder_job",
     "sync_course": "plugin.evidence.sync:run_sync_job",
     "pull_learner": "plugin.evidence.sync:run_pull_learner_job",
     "bulk_issue": "plugin.issuance.bulk:run_bulk_issue_job",

@@ -151,6 +151,7 @@ def start_demo(settings_for: Callable[[str], object], port: int = 5000, platform
     platform = SandboxPlatform(SandboxConfig(base_url=platform_url, tool_base_url=tool_url,
                                              key_file=settings.instance_dir / "sandbox" / "platform-key.pem",
                                              webhook_key_file=settings.instance_dir / "sandbox" / "webhook-key.pem",
+                                             links_file=None if headless else settings.instance_dir / "sandbox" / "links.json",
                                              **extra))
     platform_slot.app = create_sandbox_app(platform)
     reg = platform.registration()

@@ -50,6 +50,9 @@ class SandboxConfig:
     # The key signing the course-passing webhooks the sandbox sends when a learner passes
     # (as the microcred Open edX plugin would); kept beside the platform key across runs.
     webhook_key_file: Path | None = None
+    # Where the links the instructor added by deep linking are kept, so that they are still
+    # in the course when the demo restarts (None: in memory only, as the headless demo wants).
+    links_file: Path | None = None
     # The platform's LTI issuer; default: its base URL. The headless demo listens on a free
     # port each run but keeps one issuer, so the tool keeps one registration for it.
     issuer: str | None = None
@@ -95,6 +98,7 @@ class SandboxPlatform:
         self.links: dict[str, dict] = {
             "sandbox-link-1": {"title": "microcred (default link)", "url": self.tool + "/lti/launch", "custom": {}},
         }
+        self.links.update(self._load_links())
         self.line_items: dict[str, dict] = {}
         self.scores: dict[str, list[dict]] = {}
         self.tokens: dict[str, dict] = {}
@@ -390,6 +394,35 @@ class SandboxPlatform:
             out.append(m)
         return out
 
+    def _load_links(self) -> dict[str, dict]:
+        """Deep-linked items saved by an earlier run, re-pointed at this run's tool URL."""
+        path = self.config.links_file
+        if not path or not Path(path).exists():
+            return {}
+        try:
+            saved = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        links = {}
+        for link_id, link in (saved if isinstance(saved, dict) else {}).items():
+            if isinstance(link, dict) and link_id.startswith("sandbox-link-"):
+                path_part = str(link.get("path") or "/lti/launch")
+                links[link_id] = {"title": str(link.get("title") or "microcred"), "url": self.tool + path_part,
+                                  "custom": dict(link.get("custom") or {})}
+        return links
+
+    def _save_links(self) -> None:
+        path = self.config.links_file
+        if not path:
+            return
+        saved = {link_id: {"title": link["title"], "path": link["url"][len(self.tool):],
+                           "custom": link["custom"]}
+                 for link_id, link in self.links.items() if link_id != "sandbox-link-1"}
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(str(path) + ".tmp")
+        tmp.write_text(json.dumps(saved, indent=1), encoding="utf-8")
+        tmp.replace(path)
+
     def accept_deep_link(self, token: str) -> list[dict]:
         claims = self.verify_tool_jwt(token, audience=self.issuer)
         if claims.get("iss") != self.config.client_id:
@@ -420,6 +453,8 @@ class SandboxPlatform:
                 self.links[link_id] = {"title": item.get("title") or "microcred", "url": url,
                                        "custom": dict(item.get("custom") or {})}
             created.append({"id": link_id, **self.links[link_id]})
+        with self.lock:
+            self._save_links()
         self.events.append({"event": "deep_link", "items": created})
         return created
 

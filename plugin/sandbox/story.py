@@ -263,6 +263,8 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     if "/learner/credentials/" not in credential_page.url:
         raise StoryError(f"the claim did not open the credential page ({credential_page.url})")
     public_id = urlsplit(credential_page.url).path.rsplit("/", 1)[-1]
+    if public_id != issued[0].public_id:  # the platform's name was confirmed: nothing is re-issued
+        raise StoryError("claiming under the platform's name issued a second credential")
     step("learner claims the credential under the name they confirmed", credential_page.url)
 
     # 6. The files: JSON (Data Integrity), VC-JWT, baked PNG and SVG, and documents.json to verify offline.

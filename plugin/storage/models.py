@@ -312,6 +312,10 @@ class IssuedCredential(Base):
     # The learner's choice: does the public verification page show their name? (The signed
     # credential always holds what it was issued with; this only changes what the page shows.)
     public_name: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # How often its public verification page was opened (a person following the shared link),
+    # and how often it was verified by a program (the JSON report, the VC URL): the course dashboard.
+    page_views: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    verifications: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     definition: Mapped[CredentialDefinition] = relationship()
     version: Mapped[DefinitionVersion] = relationship()

@@ -14,8 +14,11 @@ BLUEPRINT_MODULES = [
     "plugin.web.bridges_api",
     "plugin.web.instructor",
     "plugin.web.instructor_issuance",
+    "plugin.web.issued_actions",
+    "plugin.web.dashboard",
     "plugin.web.admin",
     "plugin.web.admin_issuance",
+    "plugin.web.admin_audit",
     "plugin.web.catch_up",
     "plugin.web.learner",
     "plugin.web.verify",
@@ -25,6 +28,8 @@ BLUEPRINT_MODULES = [
     "plugin.web.language",
     "plugin.web.credential_page",
     "plugin.web.oid4vci",
+    "plugin.web.label_pages",
+    "plugin.web.definition_alignments",
 ]
 
 

@@ -36,7 +36,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 PUBLIC_ENDPOINTS = {"admin.login"}
 LOGO_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 LOGO_MAX_BYTES = 512 * 1024
-PAGE_SIZE = 50
 
 
 @bp.before_request
@@ -102,12 +101,13 @@ def logout():
 @bp.get("/")
 @require_roles("admin")
 def home():
+    from plugin.web.admin_audit import count_for
     scope = platform_scope()
     counts = {
         "issuers": len(_issuers_query(scope)),
         "platforms": db().scalar(select(func.count(Platform.id)).where(
             *( [Platform.id == scope] if scope is not None else []))),
-        "audit": db().scalar(select(func.count(AuditLog.id))),
+        "audit": count_for(scope),  # what the audit page lists, in the same scope
     }
     from plugin.web.admin_issuance import overview
     return render_template("admin/home.html", counts=counts, issuance=overview(scope))
@@ -728,27 +728,6 @@ def platform_test(platform_id: int):
            results=[{"bridge": name, "ok": ok, "message": message} for name, ok, message in results])
     db().commit()
     return _platform_page(platform, BridgeForm(formdata=None, launch=request.form.get("launch", "")), results)
-
-
-# --------------------------------------------------------------------------- audit log
-@bp.get("/audit")
-@require_roles("admin")
-def audit():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    action = (request.args.get("action") or "").strip()
-    q = select(AuditLog)
-    if action:
-        q = q.where(AuditLog.action.like(action.replace("%", "") + "%"))
-    scope = platform_scope()
-    if scope is not None:
-        # An LTI administrator sees the events of their platform's issuers and of the platform itself.
-        issuer_ids = [i.slug for i in _issuers_query(scope)]
-        q = q.where(((AuditLog.target_type == "platform") & (AuditLog.target_id == str(scope)))
-                    | ((AuditLog.target_type == "issuer") & AuditLog.target_id.in_(issuer_ids)))
-    rows = db().scalars(q.order_by(AuditLog.at.desc(), AuditLog.id.desc())
-                        .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("admin/audit.html", rows=rows[:PAGE_SIZE], page=page,
-                           has_next=len(rows) > PAGE_SIZE, action=action)
 
 
 # --------------------------------------------------------------------------- label profiles

@@ -20,15 +20,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _, ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import func, or_, select, tuple_
-from sqlalchemy.orm import defer
+from sqlalchemy import func, select, tuple_
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from plugin.domain.definition import DefinitionData
 from plugin.domain.policy import GATED_LAUNCH_WARNING
 from plugin.storage.models import (Course, CredentialDefinition, DefinitionVersion, IssuedCredential, Issuer,
-                                   IssuerPlatform, Job, Learner, PassEvidence, Platform)
+                                   IssuerPlatform, Job, Platform)
 from plugin.web.auth import current_actor, launch_url, require_roles
 from plugin.web.context import db, services
 from plugin.web.extensions import tr
@@ -125,10 +124,9 @@ def home():
     definition = course_definition(course)
     data, version = current_data(definition)
     counts = {}
-    if definition is not None:
-        rows = db().execute(select(IssuedCredential.status, func.count()).where(
-            IssuedCredential.definition_id == definition.id).group_by(IssuedCredential.status)).all()
-        counts = {status: n for status, n in rows}
+    if definition is not None:  # per learner, as the issued list shows them
+        from plugin.web.issued_rows import head_counts
+        counts = head_counts(db(), definition.id)
     return render_template("instructor/home.html", course=course, definition=definition, data=data,
                            version=version, missing=data.missing_elements() if definition else [],
                            labels=label_checks(definition, data), counts=counts, issuing=counts_for(definition),
@@ -191,8 +189,12 @@ def edit():
     unknown = [lid for lid in (form.labels.data or []) if lid not in profiles]
     if unknown:
         form.labels.errors.append(_("Unknown label: %(ids)s", ids=", ".join(unknown)))
-    if not ok or data_new is None or policy is None or form.issuer.errors or form.labels.errors:
-        return _render_form(form, definition, version, issuers, status=400)
+    alignment_errors = []
+    if data_new is not None:  # the frameworks section (a template include of its own)
+        from plugin.web.definition_alignments import apply as apply_alignments
+        data_new, alignment_errors = apply_alignments(data_new, data)
+    if not ok or data_new is None or policy is None or form.issuer.errors or form.labels.errors or alignment_errors:
+        return _render_form(form, definition, version, issuers, status=400, alignment_errors=alignment_errors)
 
     from plugin.issuance.service import IssuanceError, save_definition
     from plugin.web.audit import record
@@ -221,9 +223,10 @@ def edit():
     return redirect(launch_url("instructor.home"))
 
 
-def _render_form(form, definition, version, issuers, status=200):
+def _render_form(form, definition, version, issuers, status=200, alignment_errors=()):
     return render_template("instructor/definition.html", form=form, definition=definition, version=version,
-                           gated_warning=tr(GATED_LAUNCH_WARNING), issuers=issuers), status
+                           gated_warning=tr(GATED_LAUNCH_WARNING), issuers=issuers,
+                           alignment_errors=list(alignment_errors)), status
 
 
 # --------------------------------------------------------------------------- preview and enable
@@ -330,27 +333,21 @@ def disable():
 def _issued_query(definition: CredentialDefinition):
     status = request.args.get("status", "")
     q = (request.args.get("q") or "").strip()
-    query = (select(IssuedCredential, Learner, PassEvidence, DefinitionVersion.version)
-             .join(Learner, Learner.id == IssuedCredential.learner_id)
-             .join(DefinitionVersion, DefinitionVersion.id == IssuedCredential.definition_version_id)
-             .outerjoin(PassEvidence, PassEvidence.id == IssuedCredential.evidence_id)
-             .where(IssuedCredential.definition_id == definition.id)
-             # the signed document and JWT are kilobytes each: never loaded by the list
-             .options(defer(IssuedCredential.document), defer(IssuedCredential.jwt)))
-    if status in STATUSES:
-        query = query.where(IssuedCredential.status == status)
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Learner.name).like(like), func.lower(Learner.email).like(like),
-                                func.lower(Learner.sub).like(like), func.lower(IssuedCredential.display_name).like(like)))
+    from plugin.web.issued_rows import credential_rows
+    query = credential_rows(definition.id, status=status, q=q, heads_only=False, statuses=STATUSES)
     return query, status, q
 
 
 @bp.get("/issued")
 @require_roles("instructor")
 def issued():
+    """One row per learner (their newest credential), earlier ones folded (:mod:`plugin.web.issued_rows`)."""
+    from plugin.web import issued_rows
     course, definition = _definition_or_404()
-    query, status, q = _issued_query(definition)
+    status = request.args.get("status", "")
+    status = status if status in issued_rows.STATUSES else ""
+    q = (request.args.get("q") or "").strip()
+    query = issued_rows.credential_rows(definition.id, status=status, q=q)
     per_page = request.args.get("per_page", 50, type=int)
     per_page = per_page if per_page in PAGE_SIZES else 50
     total = db().scalar(select(func.count()).select_from(query.order_by(None).subquery()))
@@ -359,8 +356,10 @@ def issued():
     rows = db().execute(query.order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
                         .limit(per_page).offset((page - 1) * per_page)).all()
     return render_template("instructor/issued.html", course=course, definition=definition, rows=rows,
+                           history=issued_rows.histories(db(), definition.id, [r[0] for r in rows]),
+                           evidence_text=issued_rows.evidence_text, status_label=issued_rows.status_label,
                            total=total, page=page, pages=pages, per_page=per_page, status=status, q=q,
-                           statuses=STATUSES, form=ActionForm(launch=current_actor().launch_id),
+                           statuses=issued_rows.STATUSES, form=ActionForm(launch=current_actor().launch_id),
                            problems=problems_for(definition))
 
 

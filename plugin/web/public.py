@@ -102,6 +102,10 @@ def credential(public_id):
         abort(404, description="The holder of this credential has not made it public. Ask them for the file "
                                "or its verification link.")
     doc = _found(_url(f"/credentials/{public_id}"), "credential")
+    from plugin.web.verify import count_visit  # a verifier or wallet fetching the credential by its id
+    row_id = db().scalars(select(IssuedCredential.id).where(IssuedCredential.public_id == public_id)).first()
+    if row_id is not None:
+        count_visit(row_id, "verifications")
     return _json(doc, "application/vc+ld+json", 60)
 
 

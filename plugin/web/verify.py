@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -185,6 +185,18 @@ def public_report(row: IssuedCredential) -> dict:
 
 
 # ------------------------------------------------------------------------ routes
+def count_visit(credential_row_id: int, column: str) -> None:
+    """One more public page view or verification of a credential (the course dashboard shows them)."""
+    from sqlalchemy import update
+    try:
+        db().execute(update(IssuedCredential).where(IssuedCredential.id == credential_row_id)
+                     .values({column: getattr(IssuedCredential, column) + 1}))
+        db().commit()
+    except Exception:  # noqa: BLE001 - a busy database never stops a verification
+        db().rollback()
+        current_app.logger.warning("could not count a %s of credential %s", column, credential_row_id, exc_info=True)
+
+
 @bp.get("/verify/<public_id>")
 def public(public_id: str):
     if len(public_id) > 64:
@@ -192,6 +204,7 @@ def public(public_id: str):
     row = db().scalars(select(IssuedCredential).where(IssuedCredential.public_id == public_id)).first()
     if row is None:
         abort(404, description=_("No credential has this verification address."))
+    count_visit(row.id, "verifications" if _wants_json() else "page_views")
     report = with_replacement(public_report(row), row)
     if not row.public_name:  # the holder chose not to show their name on the public page
         from plugin.web.credential_page import without_name

@@ -16,13 +16,13 @@ from tests.web.helpers import launch, make_platform
 TEXT = {
     "en": {"describe": "Describe the credential", "add": "Add an outcome", "save_preview": "Save and preview",
            "gradeo_ok": "every rule is met", "enable": "Enable this credential", "enabled": "Enabled",
-           "manage": "Manage", "revoke": "Revoke", "revoked": "revoked", "learner_view": "What the learner sees",
+           "revoke": "Revoke", "revoked": "revoked", "learner_view": "What the learner sees",
            "verifier_view": "What a verifier sees", "decimal": "4.5", "missing": "Still missing",
            "shown": ["Summative: proctored final exam — 2-hour exam", "Supervised online, with identity verification",
                      "4.5 ECTS credits", "France"]},
     "fr": {"describe": "Décrire la certification", "add": "Ajouter un acquis", "save_preview": "Enregistrer et voir l'aperçu",
            "gradeo_ok": "toutes les règles sont respectées", "enable": "Activer cette certification",
-           "enabled": "Activée", "manage": "Gérer", "revoke": "Révoquer", "revoked": "révoquée",
+           "enabled": "Activée", "revoke": "Révoquer", "revoked": "révoquée",
            "learner_view": "Ce que voit l'apprenant", "verifier_view": "Ce que voit un vérificateur", "decimal": "4,5",
            "missing": "Manque encore",
            "shown": ["Sommative : examen final surveillé — 2-hour exam", "Surveillée en ligne, avec vérification d'identité",
@@ -133,8 +133,12 @@ def test_instructor_from_first_launch_to_enabled_gradeo_credential(browser, live
     assert "Grace Hopper" in browser.page_source
     axe_check()
     screenshot("issued")
-    browser.find_element(By.XPATH, f"//summary[starts-with(normalize-space(), '{t['manage']}')]").click()
-    browser.find_element(By.CSS_SELECTOR, "input[name=reason]").send_keys("Exam fraud")
+    click_and_wait(browser, browser.find_element(By.PARTIAL_LINK_TEXT, t["revoke"] + "…"))
+    _button(browser, t["revoke"])  # the reason is required: nothing is revoked without one
+    assert browser.find_element(By.ID, "reason").get_attribute("aria-invalid") == "true"
+    axe_check()
+    screenshot("revoke-confirm")
+    browser.find_element(By.ID, "reason").send_keys("Exam fraud")
     _button(browser, t["revoke"])
     status = browser.find_element(By.CSS_SELECTOR, "td.status").text
     assert t["revoked"] in status and "Exam fraud" in status

@@ -93,3 +93,18 @@ def test_recorded_evidence_reads_as_an_ob3_evidence_object(services, issued):
     assert ob3["type"] == ["Evidence"]
     assert "Moodle" in ob3["narrative"] and "82.5 % (pass mark 70 %)" in ob3["narrative"]
     assert ob3["description"].startswith("Your course grade is 82.5 %")
+
+
+def test_a_credential_issued_on_the_pass_carries_the_name_the_platform_gave(services, issued):
+    with services.session() as s:
+        definition, learner = _setup(s, services)
+        learner.given_name, learner.family_name = "Grace", "Hopper"
+        outcome = auto.process_observation(s, services, definition=definition, learner=learner,
+                                           observation=Observation(source="moodle", score=80))
+    assert outcome.action == "issued"
+    [row] = issued.all()
+    assert row["display_name"] == "Grace Hopper" and row["document"]["credentialSubject"]["name"] == "Grace Hopper"
+    with services.session() as s:  # the learner consents when they claim it
+        from plugin.storage.models import IssuedCredential
+        stored = s.get(IssuedCredential, row["id"])
+        assert stored.consent_at is None and stored.claimed_at is None

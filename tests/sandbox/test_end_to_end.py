@@ -79,3 +79,17 @@ def test_jwks_and_config_are_served(live):
     assert jwks["keys"] and jwks["keys"][0]["alg"] == "RS256" and "d" not in jwks["keys"][0]
     conf = requests.get(live.tool.url + "/lti/config", timeout=10).json()
     assert conf["jwks_url"] == live.tool.url + "/lti/jwks"
+
+
+def test_a_deep_linked_item_is_still_in_the_course_when_the_demo_restarts(live, tmp_path):
+    from plugin.sandbox.platform import SandboxConfig, SandboxPlatform
+    live.platform.config.links_file = tmp_path / "sandbox" / "links.json"
+    browser = live.browser()
+    done = browser.submit(browser.submit(browser.launch(live.platform, "sandbox-instructor", deep_link=True)))
+    assert "link added" in done.text
+    [added] = live.platform.events[-1]["items"]
+    restarted = SandboxPlatform(SandboxConfig(base_url=live.platform.base, tool_base_url="http://127.0.0.1:5999",
+                                              links_file=tmp_path / "sandbox" / "links.json"))
+    link = restarted.links[added["id"]]  # the next run's tool URL, the same item and its definition
+    assert link["url"] == "http://127.0.0.1:5999/lti/launch" and link["custom"] == added["custom"]
+    assert link["title"] == added["title"] and "sandbox-link-1" in restarted.links

@@ -157,7 +157,10 @@ def test_bridge_secrets_are_sealed_and_never_shown(admin_client, services):
         audit = s.scalar(select(AuditLog).where(AuditLog.action == "platform.bridge_updated"))
         assert "moodle-secret-token-123" not in str(audit.details)
     html = admin_client.get(f"/admin/platforms/{pid}").get_data(as_text=True)
-    assert "moodle-secret-token-123" not in html and "token = set" in html
+    assert "moodle-secret-token-123" not in html
+    configured = html[html.index('id="configured"'):html.index("</section>", html.index('id="configured"'))]
+    assert 'data-key="token"><span class="secret-set">stored encrypted (not displayed)' in configured
+    assert "= set" not in configured and "https://lms.example.edu" in configured  # the URL is not a secret
     # changing only the URL keeps the sealed token
     admin_client.post(f"/admin/platforms/{pid}", data={"csrf_token": _csrf(html), "moodle_url": "https://moodle2.example.edu"})
     with services.session() as s:
@@ -249,7 +252,7 @@ def test_lti_admin_sees_only_their_platform(client, services):
 def test_audit_log_lists_configuration_changes(admin_client, services):
     _issuer_form(admin_client, "/admin/issuers/new")
     html = admin_client.get("/admin/audit").get_data(as_text=True)
-    assert "issuer.create" in html and "admin:root" in html and "admin.login" in html
+    assert "issuer.create" in html and "root (administrator)" in html and "admin.login" in html
     filtered = admin_client.get("/admin/audit?action=issuer").get_data(as_text=True)
     assert "issuer.create" in filtered and "admin.login" not in filtered
 

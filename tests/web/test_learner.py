@@ -195,3 +195,36 @@ def test_add_to_linkedin_names_the_issuers_linkedin_page_once_the_admin_set_its_
     after = _linkedin_query(client.get(f"/learner/credentials/{public_id}?access={token}").text)
     assert after["organizationId"] == "12345678" and "organizationName" not in after
     assert after["certId"] == public_id and after["startTask"] == "CERTIFICATION_NAME"
+
+
+def _issued_on_the_pass(services, st):
+    """The credential a bridge issues when the learner passes (before any claim)."""
+    from plugin.issuance.pending import award_or_defer
+    with services.session() as s:
+        attempt = award_or_defer(s, services, definition_id=st.world.definition_id, learner_id=st.world.learner_id,
+                                 evidence_id=st.world.evidence_id, origin="test")
+        assert attempt.result == "issued"
+        return attempt.credential.public_id
+
+
+def test_claiming_under_the_platforms_name_delivers_the_credential_issued_on_the_pass(client, services):
+    st = story(services)
+    issued_on_pass = _issued_on_the_pass(services, st)
+    page = client.get(f"/learner/?launch={st.launch}")
+    assert 'value="Ada Lovelace"' in page.text  # the form proposes the name already in the credential
+    resp = _claim(client, st, name="Ada Lovelace")
+    assert resp.status_code == 303 and issued_on_pass in resp.headers["Location"]
+    with services.session() as s:
+        [row] = s.scalars(select(IssuedCredential)).all()  # no re-issue: the same credential, claimed
+        assert row.public_id == issued_on_pass and row.status == "active" and row.claimed_at and row.consent_at
+
+
+def test_correcting_the_name_on_claim_issues_a_new_credential_and_supersedes_the_first(client, services):
+    st = story(services)
+    issued_on_pass = _issued_on_the_pass(services, st)
+    _claim(client, st, name="Ada King")
+    with services.session() as s:
+        rows = {r.public_id: r for r in s.scalars(select(IssuedCredential))}
+    assert rows[issued_on_pass].status == "superseded" and len(rows) == 2
+    new = next(r for r in rows.values() if r.public_id != issued_on_pass)
+    assert new.status == "active" and new.document["credentialSubject"]["name"] == "Ada King"
