@@ -1,8 +1,10 @@
 """Run as a separate process (like the LMS): emit the real Open edX signal, print what happened.
 
-Usage: python -m tests.openedx_app.emit_signal [--concurrent N]
-Prints one JSON object: receiver responses, the JWKS the plugin serves, and (with
---concurrent) the outcomes of N concurrent deliveries of one signed token.
+Usage: python -m tests.openedx_app.emit_signal [--signal passing|ccx|certificate] [--failing] [--concurrent N]
+Emits the signal with openedx-events' own data classes (``CoursePassingStatusData``,
+``CcxCoursePassingStatusData`` + ``CcxCourseData``, ``CertificateData``) and prints one JSON
+object: receiver responses, the JWKS the plugin serves, and (with --concurrent) the outcomes
+of N concurrent deliveries of one signed token.
 """
 import json
 import os
@@ -17,9 +19,12 @@ django.setup()
 
 from django.test import Client  # noqa: E402
 from edx_django_utils.plugins import connect_plugin_receivers  # noqa: E402
-from openedx_events.learning.data import (CourseData, CoursePassingStatusData, UserData,  # noqa: E402
-                                          UserPersonalData)
-from openedx_events.learning.signals import COURSE_PASSING_STATUS_UPDATED  # noqa: E402
+from ccx_keys.locator import CCXLocator  # noqa: E402
+from opaque_keys.edx.keys import CourseKey  # noqa: E402
+from openedx_events.learning.data import (CcxCourseData, CcxCoursePassingStatusData, CertificateData,  # noqa: E402
+                                          CourseData, CoursePassingStatusData, UserData, UserPersonalData)
+from openedx_events.learning.signals import (CCX_COURSE_PASSING_STATUS_UPDATED, CERTIFICATE_CREATED,  # noqa: E402
+                                             COURSE_PASSING_STATUS_UPDATED)
 
 from plugin.openedx_app import webhook  # noqa: E402
 
@@ -27,12 +32,27 @@ from plugin.openedx_app import webhook  # noqa: E402
 def main(argv):
     connect_plugin_receivers("lms.djangoapp")
     out = {}
-    status = CoursePassingStatusData(
-        is_passing=argv.get("passing", True),
-        course=CourseData(course_key=os.environ["TEST_COURSE_KEY"], display_name="Micro-credentials 101"),
-        user=UserData(id=42, is_active=True, pii=UserPersonalData(username="ada", email="ada@example.org",
-                                                                   name="Ada Lovelace")))
-    responses = COURSE_PASSING_STATUS_UPDATED.send_event(course_passing_status=status)
+    user = UserData(id=42, is_active=True, pii=UserPersonalData(username="ada", email="ada@example.org",
+                                                                 name="Ada Lovelace"))
+    course_key = CourseKey.from_string(os.environ["TEST_COURSE_KEY"])
+    kind = argv.get("signal", "passing")
+    if kind == "passing":
+        status = CoursePassingStatusData(
+            is_passing=argv.get("passing", True), user=user,
+            course=CourseData(course_key=course_key, display_name="Micro-credentials 101"))
+        responses = COURSE_PASSING_STATUS_UPDATED.send_event(course_passing_status=status)
+    elif kind == "ccx":
+        ccx = CcxCourseData(ccx_course_key=CCXLocator.from_course_locator(course_key, "7"),
+                            master_course_key=course_key, display_name="Micro-credentials 101 (coached)",
+                            coach_email="coach@example.org")
+        status = CcxCoursePassingStatusData(is_passing=argv.get("passing", True), user=user, course=ccx)
+        responses = CCX_COURSE_PASSING_STATUS_UPDATED.send_event(course_passing_status=status)
+    else:
+        certificate = CertificateData(
+            user=user, course=CourseData(course_key=course_key, display_name="Micro-credentials 101"),
+            mode="verified", grade="0.87", download_url="", name="Ada Lovelace",
+            current_status="notpassing" if argv.get("passing") is False else "downloadable")
+        responses = CERTIFICATE_CREATED.send_event(certificate=certificate)
     out["responses"] = [(getattr(r, "__name__", str(r)), repr(v) if isinstance(v, Exception) else v)
                         for r, v in responses]
     out["jwks"] = json.loads(Client().get("/microcred/webhook-jwks.json").content)
@@ -70,6 +90,8 @@ if __name__ == "__main__":
         args["concurrent"] = int(sys.argv[sys.argv.index("--concurrent") + 1])
     if "--deliver" in sys.argv:
         args["deliver"] = int(sys.argv[sys.argv.index("--deliver") + 1])
+    if "--signal" in sys.argv:
+        args["signal"] = sys.argv[sys.argv.index("--signal") + 1]
     if "--failing" in sys.argv:
         args["passing"] = False
     main(args)

@@ -123,3 +123,51 @@ def test_a_rate_limited_delivery_waits_as_told_and_is_delivered(tmp_path, tool):
     services.settings.ratelimit_webhook = "100000 per minute"
     out = _run_lms(tmp_path, base, key, "--deliver", "3")
     assert out["delivered"] == "accepted" and out["slept"] == []
+
+
+CCX_KEY = "ccx-v1:DemoX+MC101+2026+ccx@7"
+
+
+def test_a_ccx_pass_produces_a_signed_webhook_for_the_ccx_course(tmp_path, tool):
+    """CCX_COURSE_PASSING_STATUS_UPDATED carries a CcxCourseData (no ``course_key``): the webhook
+    names the CCX (the context of launches inside it) and its master course."""
+    services, base, issued = tool
+    key = SigningKey()
+    probe = _run_lms(tmp_path, base, key)
+    with services.session() as s:
+        platform = make_platform(s, bridge={"openedx": {"webhook_jwks": {"keys": [probe["jwks"]["keys"][0]]}}})
+        make_definition(s, policy={"source": "openedx_webhook", "issuance": "automatic"}, context_id=CCX_KEY,
+                        platform_id=platform.id, services=services)
+    out = _run_lms(tmp_path, base, key, "--signal", "ccx")
+    assert out["responses"] == [["on_course_passing_status_updated", "accepted"]]
+    (credential,) = issued.all()
+    json_report, jwt_report = issued.verify(credential)
+    assert json_report.ok and jwt_report.ok
+    with services.session() as s:
+        evidence = s.scalar(select(PassEvidence))
+        assert evidence.passed is True and evidence.details["course_key"] == CCX_KEY
+
+
+def test_a_downloadable_certificate_issues_with_its_grade(tmp_path, tool):
+    services, base, issued = tool
+    key = SigningKey()
+    probe = _run_lms(tmp_path, base, key)
+    _register(services, probe["jwks"]["keys"][0])
+    out = _run_lms(tmp_path, base, key, "--signal", "certificate")
+    assert out["responses"] == [["on_certificate_created", "accepted"]]
+    (credential,) = issued.all()
+    assert credential["document"]["evidence"][0]["assessmentScore"] == "87/100"
+    json_report, jwt_report = issued.verify(credential)
+    assert json_report.ok and jwt_report.ok
+
+
+def test_a_certificate_that_is_not_downloadable_sends_nothing(tmp_path, tool):
+    services, base, issued = tool
+    key = SigningKey()
+    probe = _run_lms(tmp_path, base, key)
+    _register(services, probe["jwks"]["keys"][0])
+    out = _run_lms(tmp_path, base, key, "--signal", "certificate", "--failing")
+    assert out["responses"] == [["on_certificate_created", None]]
+    with services.session() as s:
+        assert s.scalar(select(func.count()).select_from(PassEvidence)) == 0
+    assert issued.all() == []
