@@ -5,8 +5,8 @@ import logging
 
 from django.conf import settings
 
-from plugin.openedx_app.identity import external_id_for
-from plugin.openedx_app.webhook import send_passing_status
+from microcred_openedx.identity import external_id_for
+from microcred_openedx.webhook import send_passing_status
 
 log = logging.getLogger(__name__)
 

@@ -1,17 +1,19 @@
 """Run as a separate process (like the LMS): emit the real Open edX signal, print what happened.
 
-Usage: python -m tests.openedx_app.emit_signal [--signal passing|ccx|certificate] [--failing] [--concurrent N]
+Usage: python emit_signal.py [--signal passing|ccx|certificate] [--failing] [--concurrent N]
 Emits the signal with openedx-events' own data classes (``CoursePassingStatusData``,
 ``CcxCoursePassingStatusData`` + ``CcxCourseData``, ``CertificateData``) and prints one JSON
 object: receiver responses, the JWKS the plugin serves, and (with --concurrent) the outcomes
 of N concurrent deliveries of one signed token.
 """
+import importlib.util
 import json
 import os
 import sys
 import threading
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.openedx_app.django_settings")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # lms_settings, lms_urls
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms_settings")
 
 import django  # noqa: E402
 
@@ -26,7 +28,7 @@ from openedx_events.learning.data import (CcxCourseData, CcxCoursePassingStatusD
 from openedx_events.learning.signals import (CCX_COURSE_PASSING_STATUS_UPDATED, CERTIFICATE_CREATED,  # noqa: E402
                                              COURSE_PASSING_STATUS_UPDATED)
 
-from plugin.openedx_app import webhook  # noqa: E402
+from microcred_openedx import webhook  # noqa: E402
 
 
 def main(argv):
@@ -78,9 +80,11 @@ def main(argv):
         slept = []
         out["delivered"] = webhook.deliver(token, attempts=argv["deliver"], sleep=slept.append)
         out["slept"] = slept
-    # The plugin must stay dependency-light inside edx-platform: no Flask, no SQLAlchemy.
-    out["heavy_modules"] = sorted(m for m in ("flask", "sqlalchemy", "plugin.web", "plugin.services")
-                                  if m in sys.modules)
+    # The plugin must stay dependency-light inside edx-platform: no Flask, no SQLAlchemy, and
+    # none of the tool's generic top-level packages on the LMS's path.
+    out["heavy_modules"] = sorted(m for m in ("flask", "sqlalchemy", "plugin", "lti") if m in sys.modules)
+    out["importable"] = sorted(m for m in ("flask", "sqlalchemy", "gunicorn", "plugin", "lti")
+                               if importlib.util.find_spec(m) is not None)
     print(json.dumps(out))
 
 
