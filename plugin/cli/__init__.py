@@ -34,6 +34,8 @@ COMMAND_MODULES = [
     ("plugin.cli.worker", "worker"),
     ("plugin.cli.sync", "sync"),
     ("plugin.cli.bridges", "bridge"),
+    ("plugin.cli.backup", "backup"),
+    ("plugin.cli.backup", "restore"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)
