@@ -26,8 +26,13 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # prometheus_client writes each process's values there from the first count on: a
+    # missing folder would make that count fail, so a new container may start without it.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest  # noqa: E402
+from prometheus_client.core import GaugeMetricFamily  # noqa: E402
 
 ISSUANCES = Counter("microcred_issuances", "Issuance attempts by result and by what asked for them",
                     ["result", "source"], registry=None)

@@ -5,13 +5,11 @@ from the package index like an operator does. Built once per test session (about
 first time, seconds with pip's cache)."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.distributions import new_venv_with
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SOURCE = REPO / "integrations" / "openedx"
@@ -20,22 +18,8 @@ LMS_TESTS = SOURCE / "tests"
 
 @pytest.fixture(scope="session")
 def lms_python(tmp_path_factory) -> Path:
-    """The Python of the new environment (the LMS's)."""
+    """The Python of the new environment (the LMS's): the wheel built from a copy of the
+    sources, with its test extra (edx-django-utils, pytest)."""
     where = tmp_path_factory.mktemp("openedx-lms")
-    source = where / "src"
-    # Build from a copy: setuptools leaves build/ and *.egg-info beside the sources it builds.
-    shutil.copytree(SOURCE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(where / "wheels"), str(source)],
-                   check=True, capture_output=True, timeout=600)
-    [wheel] = (where / "wheels").glob("microcred_openedx-*.whl")
-    venv = where / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
-    python = venv / "bin" / "python"
-    done = subprocess.run([str(python), "-m", "pip", "install", "-q", f"{wheel}[test]"], capture_output=True,
-                          text=True, timeout=900)
-    if done.returncode != 0:
-        message = f"could not install microcred-openedx[test] from the package index: {done.stderr[-800:]}"
-        if os.environ.get("MICROCRED_REQUIRE_INDEX") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return python
+    bin_dir = new_venv_with(where, SOURCE, "{source}[test]")
+    return bin_dir / "python"

@@ -111,9 +111,10 @@ def test_multiprocess_mode_adds_up_every_process(client, services, tmp_path, mon
     reports what every process counted."""
     services.settings.metrics_token = TOKEN
     code = "from plugin.metrics import count_issuance; count_issuance('issued', 'moodle')"
+    folder = tmp_path / "not-yet-made"  # a new container's folder: the first count makes it
     for _ in range(3):
         subprocess.run([sys.executable, "-c", code], check=True, env={**__import__("os").environ,
-                                                                      "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+                                                                      "PROMETHEUS_MULTIPROC_DIR": str(folder)})
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
     samples = scrape(client)
     assert value(samples, "microcred_issuances_total", result="issued", source="moodle") == 3
