@@ -6,8 +6,9 @@ The data flows through the sub-packages in this order::
     -> composition/ -> signing/ -> issuance/ + storage/ -> delivery/ + verification/
 
 ``web/`` holds the Flask blueprints, ``cli/`` the ``microcred`` command,
-``jobs/`` the background work, ``sandbox/`` the demo LTI platform and
-``openedx_app/`` the Django app installed into edx-platform.
+``jobs/`` the background work, ``sandbox/`` the demo LTI platform. (The Django app
+installed into edx-platform is the separate ``microcred_openedx`` package, its own
+distribution built from ``integrations/openedx``.)
 Only ``web/``, ``cli/`` and :mod:`plugin.app` import Flask.
 """
 

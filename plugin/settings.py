@@ -8,6 +8,7 @@ Every variable is documented in ``docs/settings.md``.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -126,6 +127,9 @@ class Settings:
     ratelimit_oid4vci: str = "60 per minute;1000 per day"
     # How long a wallet offer (its pre-authorized code) lives, in seconds (at most 10 minutes).
     oid4vci_offer_ttl: int = 600
+    # /metrics: off unless a bearer token or an allow-list of client addresses is set.
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_allow: list[str] = field(default_factory=list)
     generated: list[str] = field(default_factory=list)  # what the embedded default created
 
     @property
@@ -190,6 +194,16 @@ class Settings:
         if not 30 <= s.oid4vci_offer_ttl <= 600:
             raise SettingsError("MICROCRED_OID4VCI_OFFER_TTL must be between 30 seconds and 10 minutes, "
                                 f"got {s.oid4vci_offer_ttl} s")
+        s.metrics_token = (e.get("MICROCRED_METRICS_TOKEN") or "").strip() or None
+        if s.metrics_token is not None and len(s.metrics_token) < 16:
+            raise SettingsError("MICROCRED_METRICS_TOKEN must be at least 16 characters (e.g. openssl rand -hex 24)")
+        s.metrics_allow = [x.strip() for x in (e.get("MICROCRED_METRICS_ALLOW") or "").split(",") if x.strip()]
+        for item in s.metrics_allow:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise SettingsError(f"MICROCRED_METRICS_ALLOW: {item!r} is not an IP address or network "
+                                    "(e.g. 10.0.0.0/8, 127.0.0.1)") from None
         for k, v in overrides.items():
             setattr(s, k, v)
         s._complete()

@@ -51,6 +51,10 @@ def test_wheel_contains_templates_static_data_and_migrations(wheel):
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
     assert "microcred = plugin.cli:main" in entry_points
+    # The Open edX app is its own distribution (integrations/openedx): installing the tool
+    # registers nothing in an LMS, and the tool's wheel does not carry the Django app.
+    assert "lms.djangoapp" not in entry_points
+    assert not [n for n in names if n.startswith(("microcred_openedx/", "plugin/openedx_app/", "integrations/"))]
 
 
 @pytest.mark.slow

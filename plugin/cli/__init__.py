@@ -36,6 +36,8 @@ COMMAND_MODULES = [
     ("plugin.cli.bulk", "bulk_issue"),
     ("plugin.cli.bridges", "bridge"),
     ("plugin.cli.offer", "offer"),
+    ("plugin.cli.backup", "backup"),
+    ("plugin.cli.backup", "restore"),
 ]
 
 USER_ERRORS = (SettingsError, KeyEncryptionError)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jwcrypto.jwk import JWK
 
 from plugin.domain.i18n import N_
 from plugin.evidence.base import BridgeError
@@ -75,9 +76,8 @@ def jwks_from_key_text(text: str) -> dict[str, Any]:
         raise BridgeConfigError("the key must be Ed25519, RSA or EC P-256")
     jwk = json.loads(jwt.get_algorithm_by_name(alg).to_jwk(key))
     jwk.update(use="sig", alg=alg)
-    # The same thumbprint kid the Open edX plugin puts in its tokens.
-    from plugin.openedx_app.tokens import thumbprint
-    jwk["kid"] = thumbprint(jwk)
+    # The RFC 7638 thumbprint: the kid the Open edX plugin (and the Moodle plugin) put in their tokens.
+    jwk["kid"] = JWK(**jwk).thumbprint()
     return {"keys": [jwk]}
 
 

@@ -1,6 +1,6 @@
 """Open edX: the signed "course passing status" webhook and the grades REST API.
 
-**Webhook.** The microcred Open edX plugin (:mod:`plugin.openedx_app`, installed in
+**Webhook.** The microcred Open edX plugin (``microcred_openedx``, ``integrations/openedx``, installed in
 edx-platform) sends ``POST /api/webhooks/openedx`` with a compact JWT signed by a key the
 admin registered for that platform (``Platform.bridge_settings["openedx"]``:
 ``webhook_jwks_url`` or an inline ``webhook_jwks``). Claims: ``iss`` (the platform issuer

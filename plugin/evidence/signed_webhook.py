@@ -1,6 +1,6 @@
 """Signed, replay-proof webhooks from a platform plugin: the verification both bridges share.
 
-The Open edX plugin (:mod:`plugin.openedx_app`) and the Moodle plugin ``local_microcred``
+The Open edX plugin (``microcred_openedx``, ``integrations/openedx``) and the Moodle plugin ``local_microcred``
 (``integrations/moodle/local_microcred``) send one compact JWT per event, signed with a key
 the tool's admin registered for that platform (``Platform.bridge_settings[bridge]``:
 ``webhook_jwks_url``, the plugin's public key page, or an inline ``webhook_jwks``).

@@ -32,6 +32,7 @@ from plugin.domain.i18n import Msg, N_
 from plugin.issuance.failures import Failure, describe_failure, reason_from_json
 from plugin.jobs.queue import JOB_BACKOFF
 from plugin.logging import log_event
+from plugin.metrics import count_issuance
 from plugin.storage.models import (OPEN_ISSUANCE_STATES, AuditLog, Course, CredentialDefinition, IssuedCredential,
                                    Job, Learner, PendingIssuance)
 
@@ -109,6 +110,7 @@ def award_or_defer(session: Session, services, *, definition_id: int, learner_id
         attempt.pending = record_failure(session, services, definition_id=definition_id, learner_id=learner_id,
                                          evidence_id=evidence_id, failure=attempt.failure, origin=origin,
                                          claim=claim)
+    count_issuance(attempt.pending.state if attempt.pending is not None else attempt.result, origin)
     return attempt
 
 
@@ -288,6 +290,7 @@ def retry_now(session: Session, services, row: PendingIssuance, *, actor: str) -
     if attempt.failure is not None:
         record_failure(session, services, definition_id=row.definition_id, learner_id=row.learner_id,
                        evidence_id=row.evidence_id, failure=attempt.failure, origin=row.origin)
+    count_issuance(row.state if attempt.failure is not None else attempt.result, "staff_retry")
     return attempt
 
 
@@ -306,6 +309,8 @@ def run_retry_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
                            evidence_id=payload.get("evidence_id"), failure=attempt.failure,
                            origin=str(payload.get("origin") or "backlog"), job_id=ctx.job_id,
                            final=ctx.attempt >= ctx.max_attempts)
+    failed = "failed" if ctx.attempt >= ctx.max_attempts else "pending"
+    count_issuance(failed if attempt.failure is not None else attempt.result, "retry")
     if attempt.failure is not None:
         raise IssuanceRetry(attempt.failure.detail)
     if attempt.result == "not_due":

@@ -356,19 +356,19 @@ class SandboxPlatform:
         """The course marks ``user`` as passing: send the signed course-passing webhook to the tool.
 
         Exactly what the microcred Open edX plugin sends on ``COURSE_PASSING_STATUS_UPDATED``
-        (:func:`plugin.openedx_app.tokens.build_passing_token`): issuer = this platform,
-        audience = the tool's webhook URL, the learner's LTI ``sub`` as external id. Returns
-        the recorded event with the tool's HTTP status and answer.
+        (:mod:`plugin.sandbox.openedx_webhook`): issuer = this platform, audience = the tool's
+        webhook URL, the learner's LTI ``sub`` as external id. Returns the recorded event with
+        the tool's HTTP status and answer.
         """
-        from plugin.openedx_app.tokens import build_passing_token, passing_data
+        from plugin.sandbox.openedx_webhook import passing_token
         u = self.config.users.get(user)
         if u is None or u["role"] != "learner":
             raise SandboxError(400, f"{user!r} is not a learner of the sandbox course")
         if not 0 <= percent <= 1:
             raise SandboxError(400, "the grade must be between 0 and 1")
-        data = passing_data(course_key=self.course["id"], external_id=user, username=user, percent=percent,
-                            letter_grade=letter_grade)
-        token = build_passing_token(self.webhook_key, issuer=self.issuer, audience=self.webhook_url, data=data)
+        token = passing_token(self.webhook_key, issuer=self.issuer, audience=self.webhook_url,
+                              course_key=self.course["id"], external_id=user, username=user, percent=percent,
+                              letter_grade=letter_grade)
         event: dict = {"event": "pass", "user": user, "percent": percent, "status": None, "response": None}
         try:
             r = requests.post(self.tool_local + WEBHOOK_PATH, data=token, timeout=60,

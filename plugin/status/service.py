@@ -45,6 +45,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from plugin.metrics import count_status_write
 from plugin.status.bitstring import Bitstring
 from plugin.status.permutation import new_key, permuted_index
 from plugin.status.states import (LEGACY_MESSAGE, MESSAGES, REVOCATION, STATE_SIZE, VALUES, get_value,
@@ -235,6 +236,8 @@ def set_status(session: Session, credential: IssuedCredential, new_status: str, 
                            .join(StatusList, StatusList.id == StatusListSlot.status_list_id)
                            .where(StatusListSlot.credential_id == credential.id)).all()
     for slot, purpose in rows:
+        if slot.is_set != _slot_bit(purpose, new_status):
+            count_status_write(purpose)
         slot.is_set = _slot_bit(purpose, new_status)
         slot.updated_at = datetime.now(timezone.utc)
         invalidate(session, slot.status_list_id)

@@ -6,6 +6,7 @@ import importlib
 # (module, attribute) of every blueprint, in registration order; one line each.
 BLUEPRINT_MODULES = [
     "plugin.web.health",
+    "plugin.web.metrics",
     "plugin.web.home",
     "plugin.web.public",
     "plugin.web.lti",

@@ -9,6 +9,7 @@ import uuid
 from flask import Flask, g, request
 
 from plugin.logging import log_event
+from plugin.metrics import observe_request
 
 log = logging.getLogger("microcred.request")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -31,6 +32,8 @@ def init_app(app: Flask) -> None:
         if rid:
             response.headers["X-Request-ID"] = rid
         started = g.get("request_started")
+        if started:
+            observe_request(request.endpoint, request.path, time.perf_counter() - started)
         log_event(log, "request", request_id=rid, method=request.method,
                   path=request.path,  # never the query string or the body: they may carry tokens
                   status=response.status_code,

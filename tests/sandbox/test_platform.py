@@ -98,7 +98,7 @@ def test_deep_link_return_refuses_a_forged_response(live):
 def test_pass_sends_the_open_edx_plugins_signed_webhook(tmp_path, monkeypatch):
     """The token the sandbox sends is the plugin's: the platform as iss, the tool's webhook as aud,
     the learner's LTI sub as external id, signed with the key kept beside the platform key."""
-    from plugin.openedx_app.tokens import EVENT_PASSING
+    from plugin.evidence.openedx import EVENT_PASSING
     key_file = tmp_path / "webhook-key.pem"
     sandbox = SandboxPlatform(SandboxConfig(base_url="http://platform.test", tool_base_url="http://tool.test",
                                             webhook_key_file=key_file))

@@ -89,10 +89,10 @@ def test_every_plugin_file_is_valid_php():
 
 @needs_php
 def test_the_public_key_registers_in_the_tool_with_the_same_kid(keypair):
-    from plugin.openedx_app.tokens import thumbprint
+    from jwcrypto.jwk import JWK
     jwk = keypair["jwk"]
     assert (jwk["kty"], jwk["crv"], jwk["alg"], jwk["use"]) == ("OKP", "Ed25519", "EdDSA", "sig")
-    assert jwk["kid"] == thumbprint(jwk)  # RFC 7638, as the tool computes it
+    assert jwk["kid"] == JWK(**jwk).thumbprint()  # RFC 7638, as the tool computes it
     assert bridge_config.jwks_from_key_text(json.dumps({"keys": [jwk]})) == {"keys": [jwk]}
     with pytest.raises(bridge_config.BridgeConfigError, match="private"):
         bridge_config.jwks_from_key_text(json.dumps({**jwk, "d": keypair["secret"]}))

@@ -15,7 +15,7 @@ _RECEIVERS = [
 
 
 class MicrocredOpenedxConfig(AppConfig):
-    name = "plugin.openedx_app"
+    name = "microcred_openedx"
     label = "microcred_openedx"
     verbose_name = "microcred (EU micro-credentials) bridge"
     default_auto_field = "django.db.models.AutoField"

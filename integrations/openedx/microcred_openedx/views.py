@@ -1,7 +1,7 @@
 """The webhook signing key's public half, for the tool's admin to register (JWKS URL)."""
 from django.http import JsonResponse
 
-from plugin.openedx_app.webhook import WebhookConfigError, public_jwk
+from microcred_openedx.webhook import WebhookConfigError, public_jwk
 
 
 def webhook_jwks(request):

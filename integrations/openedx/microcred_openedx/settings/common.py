@@ -19,6 +19,6 @@ def plugin_settings(settings):
     settings.MICROCRED_WEBHOOK_ASYNC = getattr(settings, "MICROCRED_WEBHOOK_ASYNC", True)
     # Dotted path of ``f(user_data) -> str | None`` giving the LTI ``sub`` of a user.
     settings.MICROCRED_EXTERNAL_ID_FUNCTION = getattr(
-        settings, "MICROCRED_EXTERNAL_ID_FUNCTION", "plugin.openedx_app.identity.lti_external_id")
+        settings, "MICROCRED_EXTERNAL_ID_FUNCTION", "microcred_openedx.identity.lti_external_id")
     # Also send the learner's name and e-mail (the username is always sent: the grades API needs it).
     settings.MICROCRED_WEBHOOK_SEND_PII = getattr(settings, "MICROCRED_WEBHOOK_SEND_PII", False)

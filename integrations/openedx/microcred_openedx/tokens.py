@@ -1,7 +1,8 @@
-"""The signed course-passing token, without Django: used by the plugin inside edx-platform
-and by anything else that must speak as an Open edX platform (the demo's sandbox).
+"""The signed course-passing token the plugin sends, without Django.
 
-Only PyJWT and cryptography; importing this module loads neither Django nor Flask.
+Only PyJWT and cryptography; importing this module does not load Django. The tool's side
+of the same format is ``plugin/evidence/openedx.py`` (it verifies these tokens) and its
+demo sandbox signs the same claims as a stand-in Open edX platform.
 """
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ import logging
 
 from django.conf import settings
 
-from plugin.openedx_app.identity import external_id_for
-from plugin.openedx_app.webhook import send_passing_status
+from microcred_openedx.identity import external_id_for
+from microcred_openedx.webhook import send_passing_status
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,23 @@ def _current_grade(user_id: int, course_key) -> dict | None:
         return None
 
 
+def course_keys(course) -> tuple[str, str | None]:
+    """(the key of the course the learner passed, its master course's key for a CCX).
+
+    ``COURSE_PASSING_STATUS_UPDATED`` carries a ``CourseData`` (``course_key``);
+    ``CCX_COURSE_PASSING_STATUS_UPDATED`` a ``CcxCourseData``, which has no ``course_key``
+    but ``ccx_course_key`` (``ccx-v1:…``, the LTI ``context_id`` of launches inside the CCX)
+    and ``master_course_key``.
+    """
+    ccx_key = getattr(course, "ccx_course_key", None)
+    if ccx_key is not None:
+        master = getattr(course, "master_course_key", None)
+        return str(ccx_key), str(master) if master is not None else None
+    return str(course.course_key), None
+
+
 def on_course_passing_status_updated(sender, signal=None, course_passing_status=None, **kwargs):
+    """``COURSE_PASSING_STATUS_UPDATED`` and ``CCX_COURSE_PASSING_STATUS_UPDATED``."""
     status = course_passing_status
     if status is None or not settings.MICROCRED_WEBHOOK_URL:
         return None
@@ -48,8 +64,11 @@ def on_course_passing_status_updated(sender, signal=None, course_passing_status=
     if user is None:
         return None
     metadata = kwargs.get("metadata")
-    data = {"is_passing": bool(status.is_passing), "course_key": str(status.course.course_key), "user": user,
-            "grade": _current_grade(status.user.id, status.course.course_key)}
+    course_key, master_course_key = course_keys(status.course)
+    data = {"is_passing": bool(status.is_passing), "course_key": course_key, "user": user,
+            "grade": _current_grade(status.user.id, course_key)}
+    if master_course_key:
+        data["master_course_key"] = master_course_key
     return send_passing_status(data, event_time=getattr(metadata, "time", None))
 
 
@@ -64,7 +83,7 @@ def on_certificate_created(sender, signal=None, certificate=None, **kwargs):
         percent = float(certificate.grade) if certificate.grade not in (None, "") else None
     except (TypeError, ValueError):
         percent = None
-    data = {"is_passing": True, "course_key": str(certificate.course.course_key), "user": user,
+    data = {"is_passing": True, "course_key": course_keys(certificate.course)[0], "user": user,
             "grade": {"percent": percent, "letter_grade": None, "passed": True} if percent is not None else None}
     metadata = kwargs.get("metadata")
     return send_passing_status(data, event_time=getattr(metadata, "time", None))

@@ -1,5 +1,5 @@
 """Production: every MICROCRED_* value may come from the LMS YAML configuration (ENV_TOKENS)."""
-from plugin.openedx_app.settings import common
+from microcred_openedx.settings import common
 
 NAMES = ("MICROCRED_WEBHOOK_URL", "MICROCRED_WEBHOOK_PRIVATE_KEY", "MICROCRED_WEBHOOK_PRIVATE_KEY_FILE",
          "MICROCRED_WEBHOOK_KEY_ID", "MICROCRED_WEBHOOK_ISSUER", "MICROCRED_WEBHOOK_TIMEOUT",

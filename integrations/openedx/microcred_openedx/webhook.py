@@ -23,7 +23,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 
-from plugin.openedx_app import tokens
+from microcred_openedx import tokens
 
 log = logging.getLogger(__name__)
 
