@@ -147,7 +147,7 @@ def edit():
     issuers = allowed_issuers()
     profiles = label_profiles()
     form = DefinitionForm()
-    form.setup(issuers=issuers, profiles=profiles, locale=_locale())
+    form.setup(issuers=issuers, profiles=profiles, locale=_locale(), stored=data)
     if request.method == "GET":
         policy = dict(definition.policy or {}) if definition else {}
         if not policy:
@@ -197,9 +197,10 @@ def edit():
     from plugin.issuance.service import IssuanceError, save_definition
     from plugin.web.audit import record
     actor = current_actor()
+    before = _settings_of(definition)
     try:
         new_version = save_definition(db(), course, data_new, actor.label, issuer,
-                                      definition=definition, policy=policy.model_dump(mode="json"))
+                                      definition=definition, policy=_policy_to_store(definition, policy))
         definition = new_version.definition if definition is None else definition
         labels = list(form.labels.data or [])
         if list(definition.labels or []) != labels:
@@ -215,10 +216,39 @@ def edit():
         form.form_errors.append(tr(exc.args[0] if exc.args else str(exc)))
         return _render_form(form, definition, version, issuers, status=400)
     db().commit()
-    flash(_("Saved (version %(n)s).", n=new_version.version), "ok")
+    if version is not None and new_version.version == version.version:
+        if _settings_of(definition) == before:
+            flash(_("Nothing changed: the credential is still version %(n)s.", n=new_version.version), "ok")
+        else:
+            flash(_("Saved. The description did not change, so the credential is still version %(n)s.",
+                    n=new_version.version), "ok")
+    else:
+        flash(_("Saved (version %(n)s).", n=new_version.version), "ok")
     if action == "preview":
         return redirect(launch_url("instructor.preview"))
     return redirect(launch_url("instructor.home"))
+
+
+def _settings_of(definition: CredentialDefinition | None):
+    """What a save may change besides the description: awarding body, pass policy, labels."""
+    if definition is None:
+        return None
+    return definition.issuer_id, dict(definition.policy or {}), list(definition.labels or [])
+
+
+def _policy_to_store(definition: CredentialDefinition | None, policy) -> dict:
+    """The form's policy as stored: the line item recorded from launches is kept (the form does not
+    show it), and a policy that means the same as the stored one stays the stored one (no audit row)."""
+    from plugin.domain.policy import CoursePolicy
+    stored = dict(definition.policy or {}) if definition else {}
+    new = policy.model_dump(mode="json")
+    if stored.get("ags_lineitem"):
+        new["ags_lineitem"] = stored["ags_lineitem"]
+    try:
+        same = CoursePolicy.model_validate(stored).model_dump(mode="json") == new
+    except ValueError:  # pydantic's ValidationError: a stored policy the rules no longer accept
+        same = False
+    return stored if same else new
 
 
 def _render_form(form, definition, version, issuers, status=200):
@@ -257,12 +287,9 @@ def preview():
     doc, issuer, problems = _preview_document(definition, data)
     missing = data.missing_elements()
     from babel import Locale
-    from plugin.web.instructor_forms import (ASSESSMENT_TYPES, DETAILS_SEPARATOR, PARTICIPATION, STACKABILITY,
-                                             SUPERVISION, split_assessment)
-    kind, details = split_assessment(data.assessment_type)
+    from plugin.web.instructor_forms import PARTICIPATION, STACKABILITY, SUPERVISION, assessment_shown
     shown = {  # controlled values in the reader's language (the credential itself keeps the stored wording)
-        "assessment": (str(ASSESSMENT_TYPES[kind][1]) + (DETAILS_SEPARATOR + details if details else ""))
-        if kind else data.assessment_type,
+        "assessment": assessment_shown(data.assessment_type),
         "participation": dict(PARTICIPATION).get(data.participation or ""),
         "supervision": dict(SUPERVISION).get(data.supervision or ""),
         "stackability": dict(STACKABILITY).get(data.stackability or ""),

@@ -40,6 +40,9 @@ ASSESSMENT_TYPES = {
                    _l("Completion of the learning activities, without assessment")),
 }
 DETAILS_SEPARATOR = " — "
+# Any other wording (an older definition, an import, the API) is kept whole as "other": the
+# select says so and the details field holds the text, so a save gives back what was stored.
+OTHER_ASSESSMENT = "other"
 
 PARTICIPATION = [("online", _l("Online")), ("onsite", _l("Onsite (in person)")), ("blended", _l("Blended (online and onsite)"))]
 SUPERVISION = [
@@ -73,13 +76,23 @@ RULES = [
 ISSUANCE = [("automatic", _l("Automatically, as soon as the learner passes")),
             ("on_claim", _l("When the learner claims it (they accept what the credential will show)"))]
 
-LANGUAGE_NAMES = {
-    "bg": _l("Bulgarian"), "cs": _l("Czech"), "da": _l("Danish"), "de": _l("German"), "el": _l("Greek"),
-    "en": _l("English"), "es": _l("Spanish"), "et": _l("Estonian"), "fi": _l("Finnish"), "fr": _l("French"),
-    "ga": _l("Irish"), "hr": _l("Croatian"), "hu": _l("Hungarian"), "it": _l("Italian"), "lt": _l("Lithuanian"),
-    "lv": _l("Latvian"), "mt": _l("Maltese"), "nl": _l("Dutch"), "pl": _l("Polish"), "pt": _l("Portuguese"),
-    "ro": _l("Romanian"), "sk": _l("Slovak"), "sl": _l("Slovenian"), "sv": _l("Swedish"),
-}
+
+
+def language_choices(locale: str) -> list[tuple[str, str]]:
+    """Every language a definition may name (plugin/data/vocabularies/languages.json), in the
+    reader's language (Unicode CLDR): the 24 official EU languages first, then the others."""
+    from babel import Locale
+    try:
+        names = Locale.parse(locale.replace("-", "_")).languages
+    except (ValueError, TypeError):
+        names = Locale("en").languages
+
+    def name(code):
+        n = names.get(code) or vocab.LANGUAGES[code][1]
+        return n[:1].upper() + n[1:]
+    eu = sorted(vocab.EU_LANGUAGES, key=lambda c: name(c).casefold())
+    rest = sorted((c for c in vocab.LANGUAGES if c not in vocab.EU_LANGUAGES), key=lambda c: name(c).casefold())
+    return [(c, name(c)) for c in eu + rest]
 
 
 @lru_cache(maxsize=1)
@@ -88,12 +101,20 @@ def isced_fields() -> list[dict]:
 
 
 def isced_choices(locale: str) -> list[tuple[str, str]]:
+    """Every ISCED-F 2013 field, broad (2 digits), narrow (3) and detailed (4), indented by level."""
     lang = "fr" if locale.startswith("fr") else "en"
     out = [("", _l("Choose a field of study"))]
     for f in isced_fields():
         indent = "\u2003" * (len(f["code"]) - 2)
         out.append((f["code"], f"{indent}{f['code']} {f[lang]}"))
     return out
+
+
+def keep_stored_choice(field, value, label) -> None:
+    """A stored value the list does not know (an older vocabulary, an import) stays selectable,
+    so showing and saving the form never drops it."""
+    if value and value not in {str(c[0]) for c in field.choices}:
+        field.choices = list(field.choices) + [(value, label)]
 
 
 def isced_label(code: str | None) -> str:
@@ -160,15 +181,15 @@ class DefinitionForm(FlaskForm):
     qf_ehea_cycle = SelectField(_l("QF-EHEA cycle (higher education only)"),
                                 choices=[("", _l("Not applicable"))] + CYCLES)
     field_of_study = SelectField(_l("Field of study (ISCED-F)"), choices=[])
-    languages = SelectMultipleField(_l("Language(s) of the course and assessment"),
-                                    choices=[(code, name) for code, name in LANGUAGE_NAMES.items()],
-                                    render_kw={"size": 6},
-                                    description=_l("Hold Ctrl (Cmd on a Mac) to choose several."))
+    languages = SelectMultipleField(_l("Language(s) of the course and assessment"), choices=[],
+                                    render_kw={"size": 8},
+                                    description=_l("Choose one or more languages (Ctrl or Cmd + click to choose several)."))
     # -- assessment
     assessment_kind = SelectField(_l("Type of assessment"),
-                                  choices=[("", _l("Choose a type"))] + [(k, v[1]) for k, v in ASSESSMENT_TYPES.items()],
+                                  choices=[("", _l("Choose a type"))] + [(k, v[1]) for k, v in ASSESSMENT_TYPES.items()]
+                                  + [(OTHER_ASSESSMENT, _l("Other: described in the details below"))],
                                   description=_l("A summative assessment counts towards the result; a formative one only helps learning."))
-    assessment_details = StringField(_l("Assessment details (optional)"), validators=[Optional(), Length(max=600)],
+    assessment_details = StringField(_l("Assessment details (optional)"), validators=[Optional(), Length(max=1000)],
                                      description=_l("e.g. “2-hour exam, 40 multiple-choice questions”."))
     participation = SelectField(_l("Form of participation"), choices=[("", _l("Choose"))] + PARTICIPATION)
     supervision = SelectField(_l("Supervision and identity verification during the assessment"),
@@ -204,9 +225,19 @@ class DefinitionForm(FlaskForm):
     labels = MultiCheckboxField(_l("Labels this credential claims"), choices=[], validate_choice=False,
                                 description=_l("The tool checks the credential against each label's rules before it can be enabled."))
 
-    def setup(self, *, issuers, profiles, locale: str):
+    _stored_isced_label = ""
+    _stored_languages: list[str] = []
+
+    def setup(self, *, issuers, profiles, locale: str, stored: DefinitionData | None = None):
+        """Choices in the reader's language; ``stored`` (the saved definition) keeps its values selectable."""
         self.issuer.choices = [("", _l("Choose the awarding body"))] + [(str(i.id), i.name) for i in issuers]
         self.field_of_study.choices = isced_choices(locale)
+        self.languages.choices = language_choices(locale)
+        self._stored_languages = list(stored.languages) if stored is not None else []
+        if stored is not None and stored.field_of_study:
+            self._stored_isced_label = stored.field_of_study_label
+            keep_stored_choice(self.field_of_study, stored.field_of_study,
+                               f"{stored.field_of_study} {stored.field_of_study_label}".strip())
         self.labels.choices = [(p.id, p.display_name(locale)) for p in profiles.values()]
         return self
 
@@ -244,6 +275,11 @@ class DefinitionForm(FlaskForm):
         self.policy_gated_ack.data = bool(p.get("gated_launch_acknowledged"))
         self.labels.data = list(labels or [])
 
+    def _languages_in_stored_order(self) -> list[str]:
+        """A multiple choice comes back in the list's order: keep the order the definition had."""
+        chosen = list(self.languages.data or [])
+        return [c for c in self._stored_languages if c in chosen] + [c for c in chosen if c not in self._stored_languages]
+
     def outcome_rows(self) -> list[dict]:
         return [{"text": (e.form.text.data or "").strip(), "esco_uri": (e.form.esco_uri.data or "").strip() or None}
                 for e in self.learning_outcomes.entries]
@@ -257,7 +293,7 @@ class DefinitionForm(FlaskForm):
                 outcome_index.append(i)
                 outcomes.append(row)
         kind = self.assessment_kind.data or ""
-        assessment = ASSESSMENT_TYPES[kind][0] if kind in ASSESSMENT_TYPES else ""
+        assessment = ASSESSMENT_TYPES[kind][0] if kind in ASSESSMENT_TYPES else ""  # "other": the details alone
         if self.assessment_details.data and self.assessment_details.data.strip():
             assessment = (assessment + DETAILS_SEPARATOR if assessment else "") + self.assessment_details.data.strip()
         raw = {
@@ -268,8 +304,8 @@ class DefinitionForm(FlaskForm):
             "eqf_not_applicable": self.eqf_level.data == "na",
             "qf_ehea_cycle": self.qf_ehea_cycle.data or None,
             "field_of_study": self.field_of_study.data or None,
-            "field_of_study_label": isced_label(self.field_of_study.data),
-            "languages": self.languages.data or [],
+            "field_of_study_label": isced_label(self.field_of_study.data) or self._stored_isced_label,
+            "languages": self._languages_in_stored_order(),
             "assessment_type": assessment,
             "participation": self.participation.data or None, "supervision": self.supervision.data or None,
             "grading_scheme": (self.grading_scheme.data or "").strip(), "pass_mark": (self.pass_mark.data or "").strip(),
@@ -344,11 +380,20 @@ def _clean(msg: str) -> str:
 
 
 def split_assessment(text: str) -> tuple[str, str]:
-    """The stored assessment wording back into (controlled choice, details)."""
+    """The stored assessment wording back into (controlled choice, details); any other wording is
+    ("other", the whole text), which :meth:`DefinitionForm.to_domain` turns back into the same text."""
     text = text or ""
     for key, (english, _label) in ASSESSMENT_TYPES.items():
         if text == english:
             return key, ""
         if text.startswith(english + DETAILS_SEPARATOR):
             return key, text[len(english) + len(DETAILS_SEPARATOR):]
-    return "", text
+    return (OTHER_ASSESSMENT if text.strip() else ""), text
+
+
+def assessment_shown(text: str) -> str:
+    """The stored assessment wording in the reader's language (the controlled part translated)."""
+    kind, details = split_assessment(text)
+    if kind in ASSESSMENT_TYPES:
+        return str(ASSESSMENT_TYPES[kind][1]) + (DETAILS_SEPARATOR + details if details else "")
+    return text or ""
