@@ -147,7 +147,8 @@ def edit():
     issuers = allowed_issuers()
     profiles = label_profiles()
     form = DefinitionForm()
-    form.setup(issuers=issuers, profiles=profiles, locale=_locale(), stored=data)
+    form.setup(issuers=issuers, profiles=profiles, locale=_locale(), stored=data,
+               stored_policy=definition.policy if definition else None)
     if request.method == "GET":
         policy = dict(definition.policy or {}) if definition else {}
         if not policy:
@@ -191,6 +192,11 @@ def edit():
     unknown = [lid for lid in (form.labels.data or []) if lid not in profiles]
     if unknown:
         form.labels.errors.append(_("Unknown label: %(ids)s", ids=", ".join(unknown)))
+    if data_new is not None and definition is not None and definition.enabled and data_new.missing_elements():
+        # an enabled credential stays complete: say so on each field, not only at the top
+        form.place_missing([(element, tr(message)) for element, message in data_new.missing_by_element()])
+        form.form_errors.append(_("This credential is enabled, so it must stay complete."))
+        ok = False
     if not ok or data_new is None or policy is None or form.issuer.errors or form.labels.errors:
         return _render_form(form, definition, version, issuers, status=400)
 

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from pydantic import ValidationError as PydanticError
 from wtforms import (BooleanField, Field, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import NumberRange, Optional, Length, ValidationError
+from wtforms.validators import NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from plugin.domain import policy as pol
@@ -128,6 +128,29 @@ def _locale() -> str:
     return str(get_locale() or "en")
 
 
+class MaxLength:
+    """At most ``max`` characters, said with the count when exceeded. Unlike WTForms' ``Length`` it
+    sets no HTML ``maxlength``: browsers silently cut pasted text at it (6,000 characters became
+    5,000 without a word). The field shows a character counter instead (``charlimit`` flag)."""
+
+    def __init__(self, max: int):
+        self.max = max
+        self.field_flags = {"charlimit": max}
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if length > self.max:
+            from flask_babel import gettext
+            raise ValidationError(gettext("At most %(max)s characters: this text has %(length)s (%(over)s too many).",
+                                          max=self.max, length=length, over=length - self.max))
+
+
+# Numbers are typed in text inputs with a numeric keyboard on phones (GOV.UK Design System:
+# type=number rounds, scrolls and rejects "4,5"); the unit is written after the input.
+DECIMAL_INPUT = {"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"}
+INTEGER_INPUT = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+
+
 class LocalizedDecimalField(Field):
     """A number typed the way the learner's locale writes it ("4,5" in French), shown the same way."""
     widget = TextInput()
@@ -142,17 +165,18 @@ class LocalizedDecimalField(Field):
     def process_formdata(self, valuelist):
         self.data = None
         if valuelist and valuelist[0].strip():
+            text = valuelist[0].strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
             try:
-                self.data = float(parse_decimal(valuelist[0].strip(), locale=_locale(), strict=False))
+                self.data = float(parse_decimal(text, locale=_locale(), strict=False))
             except (NumberFormatError, ValueError):
                 from flask_babel import gettext
                 raise ValueError(gettext("Not a valid number.")) from None
 
 
 class OutcomeForm(Form):
-    text = TextAreaField(_l("Learning outcome"), validators=[Optional(), Length(max=2000)],
+    text = TextAreaField(_l("Learning outcome"), validators=[Optional(), MaxLength(2000)],
                          render_kw={"rows": 2})
-    esco_uri = StringField(_l("ESCO skill (optional)"), validators=[Optional(), Length(max=512)],
+    esco_uri = StringField(_l("ESCO skill (optional)"), validators=[Optional(), MaxLength(512)],
                            description=_l("The skill's ESCO address, e.g. http://data.europa.eu/esco/skill/…"))
 
 
@@ -164,17 +188,19 @@ class MultiCheckboxField(SelectMultipleField):
 class DefinitionForm(FlaskForm):
     launch = HiddenField()
     # -- what learners earn
-    title = StringField(_l("Title"), validators=[Length(max=255)],
+    title = StringField(_l("Title"), validators=[MaxLength(255)],
                         description=_l("The name of the micro-credential, as learners and employers will read it."))
-    description = TextAreaField(_l("Short description"), validators=[Optional(), Length(max=5000)],
+    description = TextAreaField(_l("Short description"), validators=[Optional(), MaxLength(5000)],
                                 description=_l("One or two sentences on what this credential certifies."))
     learning_outcomes = FieldList(FormField(OutcomeForm), min_entries=1, max_entries=50)
-    criteria = TextAreaField(_l("How learners earn it"), validators=[Optional(), Length(max=5000)],
+    criteria = TextAreaField(_l("How learners earn it"), validators=[Optional(), MaxLength(5000)],
                              description=_l("In plain words, e.g. “Pass the final exam with at least 70 %”."))
     # -- level and workload
-    workload_hours = LocalizedDecimalField(_l("Workload in hours"), validators=[Optional(), NumberRange(min=0.5, max=10000)],
+    workload_hours = LocalizedDecimalField(_l("Workload"), validators=[Optional(), NumberRange(min=0.5, max=10000)],
+                                           render_kw=DECIMAL_INPUT,
                                            description=_l("The notional study time a typical learner needs, in hours."))
     ects_credits = LocalizedDecimalField(_l("ECTS credits"), validators=[Optional(), NumberRange(min=0.5, max=300)],
+                                         render_kw=DECIMAL_INPUT,
                                          description=_l("One ECTS credit is 25 to 30 hours of study. Leave empty if the course awards no credit."))
     eqf_level = SelectField(_l("EQF level"), choices=[("", _l("Choose a level"))] + EQF,
                             description=_l("The European Qualifications Framework level: 5 is short-cycle higher education, 6 Bachelor, 7 Master."))
@@ -189,26 +215,29 @@ class DefinitionForm(FlaskForm):
                                   choices=[("", _l("Choose a type"))] + [(k, v[1]) for k, v in ASSESSMENT_TYPES.items()]
                                   + [(OTHER_ASSESSMENT, _l("Other: described in the details below"))],
                                   description=_l("A summative assessment counts towards the result; a formative one only helps learning."))
-    assessment_details = StringField(_l("Assessment details (optional)"), validators=[Optional(), Length(max=1000)],
+    assessment_details = StringField(_l("Assessment details (optional)"), validators=[Optional(), MaxLength(1000)],
                                      description=_l("e.g. “2-hour exam, 40 multiple-choice questions”."))
     participation = SelectField(_l("Form of participation"), choices=[("", _l("Choose"))] + PARTICIPATION)
     supervision = SelectField(_l("Supervision and identity verification during the assessment"),
                               choices=[("", _l("Not stated"))] + SUPERVISION,
                               description=_l("Was the assessment watched, and was the learner's identity checked?"))
-    grading_scheme = StringField(_l("Grading scheme (optional)"), validators=[Optional(), Length(max=1000)],
+    grading_scheme = StringField(_l("Grading scheme (optional)"), validators=[Optional(), MaxLength(1000)],
                                  description=_l("e.g. “Percentage, 0 to 100”."))
-    pass_mark = StringField(_l("Pass mark (optional)"), validators=[Optional(), Length(max=255)])
+    # One pass mark: the policy's (in percent) when passing is decided by a grade, otherwise this text.
+    pass_mark = StringField(_l("Pass mark shown on the credential (optional)"), validators=[Optional(), MaxLength(255)],
+                            description=_l("e.g. “50/100” or “Grade C”."))
     # -- quality and context
-    quality_assurance = TextAreaField(_l("Type of quality assurance"), validators=[Optional(), Length(max=2000)],
+    quality_assurance = TextAreaField(_l("Type of quality assurance"), validators=[Optional(), MaxLength(2000)],
                                       description=_l("How the quality of this course and its assessment is assured, e.g. “Reviewed by the faculty's pedagogical board”."))
-    prerequisites = TextAreaField(_l("Prerequisites (optional)"), validators=[Optional(), Length(max=2000)])
+    prerequisites = TextAreaField(_l("Prerequisites (optional)"), validators=[Optional(), MaxLength(2000)])
     stackability = SelectField(_l("Integration and stackability (optional)"), choices=[("", _l("Not stated"))] + STACKABILITY)
-    stackable_towards = StringField(_l("Stacks towards or is integrated into"), validators=[Optional(), Length(max=1000)],
+    stackable_towards = StringField(_l("Stacks towards or is integrated into"), validators=[Optional(), MaxLength(1000)],
                                     description=_l("The larger credential, e.g. “Master in Data Science, University of Lille”."))
-    validity_months = IntegerField(_l("Validity in months (optional)"), validators=[Optional(), NumberRange(min=1, max=1200)],
+    validity_months = IntegerField(_l("Validity (optional)"), validators=[Optional(), NumberRange(min=1, max=1200)],
+                                   widget=TextInput(), render_kw=INTEGER_INPUT,
                                    description=_l("Leave empty if the credential does not expire."))
-    further_information = TextAreaField(_l("Further information (optional)"), validators=[Optional(), Length(max=5000)])
-    further_information_url = StringField(_l("Link to more information (optional)"), validators=[Optional(), Length(max=1024)])
+    further_information = TextAreaField(_l("Further information (optional)"), validators=[Optional(), MaxLength(5000)])
+    further_information_url = StringField(_l("Link to more information (optional)"), validators=[Optional(), MaxLength(1024)])
     # -- awarding body
     issuer = SelectField(_l("Awarding body"), choices=[], coerce=str,
                          description=_l("The institution whose name and signature the credential carries. "
@@ -216,8 +245,10 @@ class DefinitionForm(FlaskForm):
     # -- pass policy
     policy_source = SelectField(_l("Who tells the tool that a learner passed"), choices=SOURCES)
     policy_rule = SelectField(_l("What counts as passing"), choices=RULES)
-    policy_threshold = LocalizedDecimalField(_l("Pass mark in percent"), validators=[Optional(), NumberRange(min=0, max=100)])
-    policy_assessment = StringField(_l("Name of the assessment"), validators=[Optional(), Length(max=255)],
+    policy_threshold = LocalizedDecimalField(_l("Pass mark"), validators=[Optional(), NumberRange(min=0, max=100)],
+                                             render_kw=DECIMAL_INPUT,
+                                             description=_l("In percent of the maximum grade; it is also the pass mark the credential states."))
+    policy_assessment = StringField(_l("Name of the assessment"), validators=[Optional(), MaxLength(255)],
                                     description=_l("For “one named assessment”: its name or ID number in the gradebook."))
     policy_issuance = SelectField(_l("When the credential is issued"), choices=ISSUANCE)
     policy_gated_ack = BooleanField(_l("I have read the warning about gated launch and the link is restricted to learners who passed"))
@@ -227,13 +258,20 @@ class DefinitionForm(FlaskForm):
 
     _stored_isced_label = ""
     _stored_languages: list[str] = []
+    _stored_pass_mark = ""
+    _stored_threshold = None
 
-    def setup(self, *, issuers, profiles, locale: str, stored: DefinitionData | None = None):
+    def setup(self, *, issuers, profiles, locale: str, stored: DefinitionData | None = None,
+              stored_policy: dict | None = None):
         """Choices in the reader's language; ``stored`` (the saved definition) keeps its values selectable."""
         self.issuer.choices = [("", _l("Choose the awarding body"))] + [(str(i.id), i.name) for i in issuers]
         self.field_of_study.choices = isced_choices(locale)
         self.languages.choices = language_choices(locale)
+        # each source names the rules it can decide (the page disables the others)
+        self.policy_source.choices = [(key, label, {"data-rules": " ".join(pol.SOURCE_RULES[key])}) for key, label in SOURCES]
         self._stored_languages = list(stored.languages) if stored is not None else []
+        self._stored_pass_mark = stored.pass_mark if stored is not None else ""
+        self._stored_threshold = (stored_policy or {}).get("threshold")
         if stored is not None and stored.field_of_study:
             self._stored_isced_label = stored.field_of_study_label
             keep_stored_choice(self.field_of_study, stored.field_of_study,
@@ -275,6 +313,46 @@ class DefinitionForm(FlaskForm):
         self.policy_gated_ack.data = bool(p.get("gated_launch_acknowledged"))
         self.labels.data = list(labels or [])
 
+    def _pass_mark(self) -> str:
+        """One pass mark: when a grade decides, the policy's threshold is the one the credential states
+        (a stored wording of the same mark, such as "50/100", is kept); otherwise the typed text."""
+        text = (self.pass_mark.data or "").strip()
+        threshold = self.policy_threshold.data
+        if self.policy_rule.data not in GRADE_RULES or threshold is None:
+            return text
+        if text != (self._stored_pass_mark or ""):
+            return text or f"{threshold:g}%"  # typed by the person (the field shows when scripts are off)
+        stored = self._stored_threshold
+        if text and stored is not None and float(stored) == threshold:
+            return text
+        return f"{threshold:g}%"
+
+    def error_list(self) -> list[tuple[str | None, str]]:
+        """Every bad field as (id of its input, "Label: message"), in the page's order (the error summary)."""
+        out = []
+        for name in PAGE_ORDER:
+            field = getattr(self, name)
+            if name == "learning_outcomes":
+                for i, entry in enumerate(field.entries):
+                    for sub in entry.form:
+                        if sub.errors:
+                            out.append((sub.id, f"{sub.label.text} {i + 1}: {' '.join(sub.errors)}"))
+                continue
+            if field.errors:
+                target = f"{field.id}-0" if isinstance(field, MultiCheckboxField) else field.id
+                out.append((target, f"{field.label.text}: {' '.join(str(e) for e in field.errors)}"))
+        if self.csrf_token.errors if hasattr(self, "csrf_token") else False:
+            out.append((None, " ".join(self.csrf_token.errors)))
+        return out
+
+    def place_missing(self, missing: list[tuple[str, str]]) -> None:
+        """Missing Annex I elements (:meth:`DefinitionData.missing_by_element`, translated) on their fields."""
+        for element, message in missing:
+            if element == "learning_outcomes":
+                self.learning_outcomes.entries[0].form.text.errors.append(message)
+            else:
+                self._place((element,), message, [])
+
     def _languages_in_stored_order(self) -> list[str]:
         """A multiple choice comes back in the list's order: keep the order the definition had."""
         chosen = list(self.languages.data or [])
@@ -308,7 +386,7 @@ class DefinitionForm(FlaskForm):
             "languages": self._languages_in_stored_order(),
             "assessment_type": assessment,
             "participation": self.participation.data or None, "supervision": self.supervision.data or None,
-            "grading_scheme": (self.grading_scheme.data or "").strip(), "pass_mark": (self.pass_mark.data or "").strip(),
+            "grading_scheme": (self.grading_scheme.data or "").strip(), "pass_mark": self._pass_mark(),
             "quality_assurance": (self.quality_assurance.data or "").strip(),
             "prerequisites": (self.prerequisites.data or "").strip(),
             "stackability": self.stackability.data or None,
@@ -369,6 +447,16 @@ class DefinitionForm(FlaskForm):
             self.policy_assessment.errors.append(message)
         else:
             self.policy_rule.errors.append(message)
+
+
+GRADE_RULES = ("course_grade", "assessment_grade")
+# The fields in the order the page shows them (the error summary lists them so).
+PAGE_ORDER = ("title", "description", "learning_outcomes", "criteria", "workload_hours", "ects_credits", "eqf_level",
+              "qf_ehea_cycle", "field_of_study", "languages", "assessment_kind", "assessment_details", "participation",
+              "supervision", "grading_scheme", "quality_assurance", "prerequisites", "stackability",
+              "stackable_towards", "validity_months", "further_information", "further_information_url", "issuer",
+              "policy_source", "policy_gated_ack", "policy_rule", "policy_threshold", "pass_mark",
+              "policy_assessment", "policy_issuance", "labels")
 
 
 def _clean(msg: str) -> str:

@@ -8,6 +8,7 @@ Fixtures other test folders reuse (keep the names):
 * ``screenshot(name)``: saves ``test-artifacts/screenshots/<test>-<name>.png``.
 * ``axe_check(context=None)``: runs axe-core on the current page and fails on serious or
   critical violations (returns the full result).
+* ``axe_core(context=None)``: the current axe-core from tests/js (npm), failing on any violation.
 
 Tests here are marked ``browser``; they skip when chromium/chromedriver are absent,
 except in CI (``MICROCRED_REQUIRE_BROWSER=1``) where a missing browser fails.
@@ -134,6 +135,35 @@ def axe_check(browser):
         bad = [v for v in result["violations"] if v.get("impact") in impacts]
         assert not bad, "axe-core found: " + "; ".join(
             f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in bad)
+        return result
+    return check
+
+
+AXE_CORE = REPO / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def axe_core(browser):
+    """Like ``axe_check`` with the current axe-core (npm, pinned in tests/js/package.json, read from
+    its node_modules file) and failing on violations of every impact (minor ones too).
+    Skips without ``npm ci`` in tests/js, except under ``MICROCRED_REQUIRE_JS=1`` (CI)."""
+    if not AXE_CORE.is_file():
+        if os.environ.get("MICROCRED_REQUIRE_JS") == "1":
+            pytest.fail(f"MICROCRED_REQUIRE_JS=1 but {AXE_CORE} is missing (cd tests/js && npm ci)")
+        pytest.skip(f"axe-core is not installed ({AXE_CORE}; cd tests/js && npm ci)")
+    source = AXE_CORE.read_text(encoding="utf-8")
+
+    def check(context=None):
+        browser.execute_script(source)
+        browser.set_script_timeout(30)
+        result = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(arguments[0] || document, {resultTypes: ['violations']})"
+            ".then(r => done(r)).catch(e => done({error: String(e)}));", context)
+        assert "error" not in result, result
+        assert not result["violations"], "axe-core " + browser.execute_script("return axe.version") + " found: " + "; ".join(
+            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"])
         return result
     return check
 

@@ -54,3 +54,101 @@ def test_saving_the_prefilled_demo_definition_unchanged_keeps_its_version_and_ev
     assert after[2] == demo_definition().to_json()
     assert after[3] == before[3]
     assert "Nothing changed" in browser.find_element(By.TAG_NAME, "body").text
+
+
+def _no_horizontal_overflow(browser):
+    return browser.execute_script(
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_errors_are_summarised_at_the_top_linked_focused_and_marked_on_each_field(
+        browser, live_server, services, axe_core, screenshot):
+    lid = demo_course(services)
+    browser.get(f"{live_server}/instructor/definition?launch={lid}")
+    long_title = "T" * 300  # typed or pasted: nothing cuts it, the counter says it is too long
+    title = browser.find_element(By.NAME, "title")
+    title.clear()
+    browser.execute_script("arguments[0].value = arguments[1];"
+                           "arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", title, long_title)
+    assert title.get_attribute("value") == long_title
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 5).until(lambda b: "too many" in b.find_element(By.ID, "title-count").text)
+    esco = browser.find_element(By.NAME, "learning_outcomes-0-esco_uri")
+    esco.send_keys("https://example.org/not-esco")
+    click_and_wait(browser, browser.find_element(By.ID, "save"))
+
+    summary = browser.find_element(By.ID, "error-summary")
+    assert browser.switch_to.active_element == summary  # focus moved to the summary
+    links = {a.get_attribute("href").rpartition("#")[2]: a for a in summary.find_elements(By.TAG_NAME, "a")}
+    assert set(links) == {"title", "learning_outcomes-0-esco_uri"}, list(links)
+    assert "300" in links["title"].text and "255" in links["title"].text
+    for target in links:
+        field = browser.find_element(By.ID, target)
+        assert field.get_attribute("aria-invalid") == "true"
+        assert f"{target}-error" in field.get_attribute("aria-describedby")
+        assert browser.find_element(By.ID, f"{target}-error").is_displayed()
+    assert browser.find_element(By.ID, "title").get_attribute("value") == long_title  # what was typed stays
+    links["learning_outcomes-0-esco_uri"].click()
+    assert browser.switch_to.active_element.get_attribute("id") == "learning_outcomes-0-esco_uri"
+    axe_core()
+    screenshot("errors")
+    n, version, _data, _policy = _versions(services)
+    assert (n, version) == (1, 1)  # nothing saved
+
+
+def test_fields_show_only_when_they_apply(browser, live_server, services):
+    from selenium.webdriver.support.select import Select
+    lid = demo_course(services)
+    browser.get(f"{live_server}/instructor/definition?launch={lid}")
+    warning, assessment = browser.find_element(By.ID, "gated-warning"), browser.find_element(By.ID, "policy_assessment")
+    threshold, pass_text = browser.find_element(By.ID, "policy_threshold"), browser.find_element(By.ID, "pass_mark")
+    # the demo: Open edX webhook, course grade of at least 50 %: one pass mark, in percent
+    assert not warning.is_displayed() and not assessment.is_displayed() and not pass_text.is_displayed()
+    assert threshold.is_displayed() and threshold.get_attribute("inputmode") == "decimal"
+    assert browser.find_element(By.ID, "workload_hours").get_attribute("inputmode") == "decimal"
+    Select(browser.find_element(By.ID, "policy_source")).select_by_value("moodle")
+    Select(browser.find_element(By.ID, "policy_rule")).select_by_value("assessment_grade")
+    assert assessment.is_displayed() and threshold.is_displayed()
+    Select(browser.find_element(By.ID, "policy_source")).select_by_value("gated_launch")
+    # a gated launch can only say "passed the course": the other rules are off, the warning shows
+    assert warning.is_displayed()
+    assert Select(browser.find_element(By.ID, "policy_rule")).first_selected_option.get_attribute("value") == "course_passed"
+    assert not assessment.is_displayed() and not threshold.is_displayed() and pass_text.is_displayed()
+
+
+def test_language_picker_searches_and_keeps_the_choice(browser, live_server, services, axe_core):
+    lid = demo_course(services, "fr")
+    browser.get(f"{live_server}/instructor/definition?launch={lid}")
+    chosen = browser.find_element(By.ID, "languages-chosen")
+    assert [b.text for b in chosen.find_elements(By.TAG_NAME, "button")] == ["Anglais ×", "Français ×"]
+    search = browser.find_element(By.ID, "languages-search")
+    search.send_keys("japo")
+    visible = [e for e in browser.find_elements(By.CSS_SELECTOR, "#languages-options .choice") if e.is_displayed()]
+    assert [e.text for e in visible] == ["Japonais"]
+    visible[0].find_element(By.TAG_NAME, "input").click()
+    chosen.find_element(By.XPATH, ".//button[starts-with(., 'Anglais')]").click()  # removed
+    assert [b.text for b in chosen.find_elements(By.TAG_NAME, "button")] == ["Français ×", "Japonais ×"]
+    axe_core()
+    click_and_wait(browser, browser.find_element(By.ID, "save"))
+    _n, _version, data, _policy = _versions(services)
+    assert data["languages"] == ["fr", "ja"]
+
+
+def test_long_unbroken_text_wraps_and_nothing_overflows_at_390_px(browser, live_server, services, screenshot):
+    lid = demo_course(services)
+    browser.set_window_size(390, 900)
+    try:
+        browser.get(f"{live_server}/instructor/definition?launch={lid}")
+        assert _no_horizontal_overflow(browser)
+        for name, length in (("description", 4400), ("stackable_towards", 990), ("title", 250)):
+            word = ("Statistique" * 400)[:length]  # without a space
+            browser.execute_script("document.getElementsByName(arguments[0])[0].value = arguments[1]", name, word)
+        click_and_wait(browser, browser.find_element(By.ID, "save-preview"))
+        assert "/instructor/preview" in browser.current_url, browser.find_element(By.ID, "error-summary").text
+        assert _no_horizontal_overflow(browser), browser.execute_script("return document.documentElement.scrollWidth")
+        browser.get(f"{live_server}/instructor/definition?launch={lid}")
+        assert _no_horizontal_overflow(browser)
+        browser.get(f"{live_server}/instructor/preview?launch={lid}")
+        screenshot("preview-long-text")
+    finally:
+        browser.set_window_size(1280, 1600)

@@ -98,3 +98,35 @@ def test_the_demo_definition_round_trips_through_the_french_page(client, service
     stored_version = _store(services, issuer_id, data)
     version, saved = _round_trip(client, services, lid)
     assert (version, saved) == (stored_version, data.to_json())
+
+
+def test_an_enabled_credential_saved_without_its_title_marks_the_title_field(client, services, setup):
+    lid, issuer_id = setup
+    _store(services, issuer_id, demo_definition())
+    with services.session() as s:
+        s.scalar(select(CredentialDefinition)).enabled = True
+    page = client.get(f"/instructor/definition?launch={lid}").get_data(as_text=True)
+    data = browser_submission(page)
+    data["title"] = ""
+    resp = client.post(f"/instructor/definition?launch={lid}", data=data)
+    assert resp.status_code == 400
+    doc = lxml_html.fromstring(resp.get_data(as_text=True))
+    title = doc.get_element_by_id("title")
+    assert title.get("aria-invalid") == "true" and "title-error" in title.get("aria-describedby")
+    assert "Title" in doc.get_element_by_id("title-error").text_content()
+    assert [a.get("href") for a in doc.get_element_by_id("error-summary").iter("a")] == ["#title"]
+
+
+def test_text_longer_than_allowed_is_refused_with_its_length_not_cut(client, services, setup):
+    lid, issuer_id = setup
+    _store(services, issuer_id, demo_definition())
+    page = client.get(f"/instructor/definition?launch={lid}").get_data(as_text=True)
+    assert "maxlength" not in page  # browsers silently cut pasted text at it
+    data = browser_submission(page)
+    data["description"] = "x" * 6000
+    resp = client.post(f"/instructor/definition?launch={lid}", data=data)
+    assert resp.status_code == 400
+    error = lxml_html.fromstring(resp.get_data(as_text=True)).get_element_by_id("description-error").text_content()
+    assert "5000" in error and "6000" in error and "1000 too many" in error
+    textarea = lxml_html.fromstring(resp.get_data(as_text=True)).get_element_by_id("description")
+    assert len(textarea.text_content().strip()) == 6000  # what was typed is still there to shorten
