@@ -48,7 +48,10 @@
     var out = document.getElementById(el.id + '-count');
     if (!out || !limit) { return; }
     var n = el.value.length, left = limit - n, text;
-    if (left >= 0) {
+    if (!el.getAttribute('data-initial-count')) { el.setAttribute('data-initial-count', out.textContent); }
+    if (n === 0) {
+      text = el.getAttribute('data-initial-count');
+    } else if (left >= 0) {
       text = fr ? (left + (left > 1 ? ' caractères restants sur ' : ' caractère restant sur ') + limit + '.')
                 : ('You have ' + left + (left === 1 ? ' character' : ' characters') + ' remaining of ' + limit + '.');
     } else {
@@ -135,6 +138,31 @@
   });
   applyRules();
   applyConditions();
+
+  // ------------------------------------------------------------- live preview
+  var live = document.getElementById('live-preview');
+  var liveTimer = null, pending = null, sent = 0;
+  function refresh() {
+    if (!live || !window.fetch) { return; }
+    var body = new FormData(form);
+    body.set('action', 'preview');
+    if (pending && pending.abort) { pending.abort(); }
+    pending = window.AbortController ? new AbortController() : null;
+    var n = ++sent;
+    live.setAttribute('aria-busy', 'true');
+    fetch(live.getAttribute('data-live-url'), {method: 'POST', body: body, credentials: 'same-origin',
+                                               signal: pending ? pending.signal : undefined})
+      .then(function (r) { return r.text().then(function (t) { return {ok: r.ok || r.status === 400, text: t}; }); })
+      .then(function (r) {
+        if (n !== sent || !r.ok) { return; }
+        live.innerHTML = r.text;
+        live.setAttribute('data-updated', String(n));
+        live.removeAttribute('aria-busy');
+      })
+      .catch(function () { live.removeAttribute('aria-busy'); });
+  }
+  function schedule() { clearTimeout(liveTimer); liveTimer = setTimeout(refresh, 400); }
+  if (live) { form.addEventListener('input', schedule); form.addEventListener('change', schedule); refresh(); }
 
   // ------------------------------------------------------------- the error summary takes focus
   var summary = document.getElementById('error-summary');

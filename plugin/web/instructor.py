@@ -263,12 +263,11 @@ def _render_form(form, definition, version, issuers, status=200):
 
 
 # --------------------------------------------------------------------------- preview and enable
-def _preview_document(definition: CredentialDefinition, data: DefinitionData):
-    """The credential as it would be issued now (unsigned), or the reasons it cannot be."""
+def _preview_document(issuer: Issuer | None, data: DefinitionData):
+    """The credential ``issuer`` would issue now (unsigned), or the reasons it cannot be."""
     from plugin.composition.credential import CompositionError, EvidenceData, LearnerIdentity, compose
     from plugin.domain.issuer import IssuerProfile
     from plugin.issuance.keys import issuer_identifier
-    issuer = db().get(Issuer, definition.issuer_id) if definition.issuer_id else None
     if issuer is None:
         return None, None, [_("Awarding body: choose the issuer that awards this credential")]
     now = datetime.now(timezone.utc)
@@ -290,17 +289,11 @@ def preview():
     import json
     course, definition = _definition_or_404()
     data, version = current_data(definition)
-    doc, issuer, problems = _preview_document(definition, data)
+    doc, issuer, problems = _preview_document(
+        db().get(Issuer, definition.issuer_id) if definition.issuer_id else None, data)
     missing = data.missing_elements()
-    from babel import Locale
-    from plugin.web.instructor_forms import PARTICIPATION, STACKABILITY, SUPERVISION, assessment_shown
-    shown = {  # controlled values in the reader's language (the credential itself keeps the stored wording)
-        "assessment": assessment_shown(data.assessment_type),
-        "participation": dict(PARTICIPATION).get(data.participation or ""),
-        "supervision": dict(SUPERVISION).get(data.supervision or ""),
-        "stackability": dict(STACKABILITY).get(data.stackability or ""),
-        "country": Locale.parse(_locale()).territories.get((issuer.profile or {}).get("country_code", "")) if issuer else None,
-    }
+    from plugin.web.instructor_live import shown_values
+    shown = shown_values(data, issuer, _locale())
     return render_template("instructor/preview.html", course=course, definition=definition, data=data, shown=shown,
                            version=version, issuer=issuer, problems=problems, missing=missing,
                            document=json.dumps(doc, indent=2, ensure_ascii=False) if doc else None,
@@ -571,3 +564,6 @@ def sync_status(job_id: int):
     if job is None or job.kind != "sync_course" or (job.payload or {}).get("course_id") != course.id:
         abort(404, description=_("No such synchronisation in this course."))
     return render_template("instructor/sync_status.html", definition=definition, job=job, result=job.result or {})
+
+
+from plugin.web import instructor_live  # noqa: E402,F401  (the live preview's route, on this blueprint)

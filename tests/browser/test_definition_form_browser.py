@@ -2,6 +2,7 @@
 nothing creates no version."""
 from __future__ import annotations
 
+import pytest
 from selenium.webdriver.common.by import By
 from sqlalchemy import func, select
 
@@ -152,3 +153,57 @@ def test_long_unbroken_text_wraps_and_nothing_overflows_at_390_px(browser, live_
         screenshot("preview-long-text")
     finally:
         browser.set_window_size(1280, 1600)
+
+
+def test_live_preview_follows_the_typing_without_saving(browser, live_server, services, axe_core, screenshot):
+    from selenium.webdriver.support.select import Select
+    from selenium.webdriver.support.ui import WebDriverWait
+    lid = demo_course(services)
+    browser.get(f"{live_server}/instructor/definition?launch={lid}")
+    live = browser.find_element(By.ID, "live-preview")
+    wait = WebDriverWait(browser, 15)
+    wait.until(lambda b: "Data Analysis for Public Policy" in live.text)
+    gradeo = lambda: live.find_element(By.CSS_SELECTOR, "[data-label=gradeo]")  # noqa: E731
+    assert "every rule is met" in gradeo().text
+    badge = live.find_element(By.ID, "preview-badge").get_attribute("src")
+
+    title = browser.find_element(By.ID, "title")
+    title.clear()
+    title.send_keys("Open data for city councils")
+    wait.until(lambda b: "Open data for city councils" in live.find_element(By.CLASS_NAME, "learner-view").text)
+    assert live.find_element(By.ID, "preview-badge").get_attribute("src") != badge  # the badge is redrawn
+    Select(browser.find_element(By.ID, "eqf_level")).select_by_value("3")
+    # what GRADEO still requires, while typing
+    wait.until(lambda b: "EQF 6 or 7" in gradeo().text)
+    assert "EQF level 3" in live.find_element(By.CLASS_NAME, "learner-view").text
+    assert "What a verifier sees" in live.text and '"name": "Open data for city councils"' in \
+        browser.execute_script("return document.getElementById('preview-json').textContent")
+    axe_core()
+    screenshot("live-preview")
+    n, version, data, _policy = _versions(services)
+    assert (n, version, data["title"]) == (1, 1, "Data Analysis for Public Policy")  # nothing saved
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_form_screenshots_at_390_and_1280_px_without_horizontal_overflow(browser, live_server, services, lang):
+    """The form, its error summary and its live preview, on a phone and a laptop (PNGs to look at)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser.conftest import SCREENSHOTS
+    lid = demo_course(services, lang)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    heights = {}
+    try:
+        for width in (390, 1280):
+            browser.set_window_size(width, 900)
+            browser.get(f"{live_server}/instructor/definition?launch={lid}")
+            WebDriverWait(browser, 15).until(
+                lambda b: b.find_element(By.ID, "live-preview").get_attribute("data-updated"))
+            assert _no_horizontal_overflow(browser), (width, browser.execute_script(
+                "return document.documentElement.scrollWidth"))
+            heights[width] = browser.execute_script("return document.documentElement.scrollHeight")
+            browser.set_window_size(width, min(heights[width] + 100, 16000))
+            browser.save_screenshot(str(SCREENSHOTS / f"definition-form-{lang}-{width}.png"))
+    finally:
+        browser.set_window_size(1280, 1600)
+    print(f"definition form height ({lang}): {heights}")
