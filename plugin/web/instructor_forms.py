@@ -364,7 +364,31 @@ class DefinitionForm(FlaskForm):
 
     def to_domain(self) -> tuple[DefinitionData | None, pol.CoursePolicy | None]:
         """Build the domain objects; their errors go next to the fields. (None, None) if any failed."""
-        outcome_index = []  # form row -> position in the list sent to the model (empty rows are dropped)
+        raw, outcome_index = self.raw_definition()
+        data = policy = None
+        try:
+            data = DefinitionData.model_validate(raw)
+        except PydanticError as exc:
+            for err in exc.errors():
+                self._place(err["loc"], _clean(err["msg"]), outcome_index)
+        policy_raw = {"source": self.policy_source.data, "rule": self.policy_rule.data,
+                      "threshold": self.policy_threshold.data,
+                      "assessment": (self.policy_assessment.data or "").strip() or None,
+                      "issuance": self.policy_issuance.data,
+                      "gated_launch_acknowledged": bool(self.policy_gated_ack.data)}
+        try:
+            policy = pol.CoursePolicy.model_validate(policy_raw)
+        except PydanticError as exc:
+            for err in exc.errors():
+                self._place_policy(err, policy_raw)
+        if data is None or policy is None:
+            return None, None
+        return data, policy
+
+    def raw_definition(self) -> tuple[dict, list[int]]:
+        """What the form says, as :class:`DefinitionData` fields (not validated), and for each
+        outcome sent, its row in the form (empty rows are dropped)."""
+        outcome_index = []
         outcomes = []
         for i, row in enumerate(self.outcome_rows()):
             if row["text"] or row["esco_uri"]:
@@ -395,25 +419,7 @@ class DefinitionForm(FlaskForm):
             "further_information": (self.further_information.data or "").strip(),
             "further_information_url": (self.further_information_url.data or "").strip() or None,
         }
-        data = policy = None
-        try:
-            data = DefinitionData.model_validate(raw)
-        except PydanticError as exc:
-            for err in exc.errors():
-                self._place(err["loc"], _clean(err["msg"]), outcome_index)
-        policy_raw = {"source": self.policy_source.data, "rule": self.policy_rule.data,
-                      "threshold": self.policy_threshold.data,
-                      "assessment": (self.policy_assessment.data or "").strip() or None,
-                      "issuance": self.policy_issuance.data,
-                      "gated_launch_acknowledged": bool(self.policy_gated_ack.data)}
-        try:
-            policy = pol.CoursePolicy.model_validate(policy_raw)
-        except PydanticError as exc:
-            for err in exc.errors():
-                self._place_policy(err, policy_raw)
-        if data is None or policy is None:
-            return None, None
-        return data, policy
+        return raw, outcome_index
 
     def _place(self, loc, message, outcome_index):
         name = loc[0] if loc else ""

@@ -37,23 +37,25 @@ def shown_values(data: DefinitionData, issuer: Issuer | None, locale: str) -> di
 
 
 def _readable_part(form) -> DefinitionData:
-    """What the form says, keeping only the fields that are valid (the preview of a half-typed form)."""
-    data, _policy = form.to_domain()
-    if data is not None:
-        return data
-    bad = set(form.errors)
-    raw = {}
-    for name in DefinitionData.model_fields:
-        value = getattr(form, name, None)
-        if value is not None and name not in bad and name not in ("learning_outcomes", "languages"):
-            raw[name] = value.data
-    outcomes = [row for row in form.outcome_rows() if row["text"]]
-    for candidate in ({**raw, "learning_outcomes": outcomes, "languages": form.languages.data or []},
-                      {**raw, "learning_outcomes": []}, {"title": (form.title.data or "")[:255]}):
+    """What the form says, keeping what is valid (the preview of a half-typed form): a bad outcome
+    row is left out, a text over its limit is cut for the preview, any other bad value is dropped."""
+    from pydantic import ValidationError
+    raw, _rows = form.raw_definition()
+    for _attempt in range(4):
         try:
-            return DefinitionData.model_validate({k: v for k, v in candidate.items() if v not in (None, "")})
-        except ValueError:
-            continue
+            return DefinitionData.model_validate(raw)
+        except ValidationError as exc:
+            bad_rows = set()
+            for err in exc.errors():
+                loc = err["loc"]
+                if loc and loc[0] == "learning_outcomes" and len(loc) > 1 and isinstance(loc[1], int):
+                    bad_rows.add(loc[1])
+                elif loc and err["type"] == "string_too_long" and isinstance(raw.get(loc[0]), str):
+                    raw[loc[0]] = raw[loc[0]][:err["ctx"]["max_length"]]
+                elif loc:
+                    raw.pop(loc[0], None)
+            if bad_rows:
+                raw["learning_outcomes"] = [r for i, r in enumerate(raw["learning_outcomes"]) if i not in bad_rows]
     return DefinitionData()
 
 
@@ -73,6 +75,7 @@ def live_preview():
                stored_policy=definition.policy if definition else None)
     if not form.validate() and form.csrf_token.errors:
         return render_template("instructor/_live_preview.html", expired=True), 400
+    form.to_domain()  # its errors go on the fields, listed above the preview
     data = _readable_part(form)
     issuer = next((i for i in issuers if str(i.id) == (form.issuer.data or "")), None)
     doc, issuer, problems = _preview_document(issuer, data)

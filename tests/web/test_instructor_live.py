@@ -42,7 +42,12 @@ def test_a_half_typed_form_previews_what_is_valid_and_lists_the_rest(client, ser
     doc = lxml_html.fromstring(resp.get_data(as_text=True))
     errors = [a.get("href") for a in doc.get_element_by_id("live-errors-title").getparent().iter("a")]
     assert errors == ["#learning_outcomes-0-esco_uri", "#ects_credits"]  # in the page's order
-    assert "Data Analysis for Public Policy" in doc.find_class("learner-view")[0].text_content()
+    learner = doc.find_class("learner-view")[0].text_content()
+    assert "Data Analysis for Public Policy" in learner
+    # only the bad outcome row is left out of the preview; nothing valid is reported missing
+    assert "Write a short, evidence-based policy brief." in learner
+    assert "Clean and combine open public datasets" not in learner
+    assert not doc.xpath("//*[@id='live-missing-title']")
 
 
 def test_live_preview_needs_the_form_token(client, services, setup):  # noqa: F811
