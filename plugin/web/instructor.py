@@ -137,9 +137,9 @@ def home():
 
 
 # --------------------------------------------------------------------------- the definition form
-@bp.route("/definition", methods=["GET", "POST"])
-@require_roles("instructor")
-def edit():
+def definition_form():
+    """The course's definition form as posted (or empty), with its choices, and what is stored:
+    (form, course, definition, stored data, stored version, allowed issuers, label profiles)."""
     from plugin.web.instructor_forms import DefinitionForm
     course = current_course()
     definition = course_definition(course)
@@ -149,6 +149,13 @@ def edit():
     form = DefinitionForm()
     form.setup(issuers=issuers, profiles=profiles, locale=_locale(), stored=data,
                stored_policy=definition.policy if definition else None)
+    return form, course, definition, data, version, issuers, profiles
+
+
+@bp.route("/definition", methods=["GET", "POST"])
+@require_roles("instructor")
+def edit():
+    form, course, definition, data, version, issuers, profiles = definition_form()
     if request.method == "GET":
         policy = dict(definition.policy or {}) if definition else {}
         if not policy:

@@ -17,8 +17,7 @@ from plugin.domain.definition import DefinitionData
 from plugin.storage.models import Issuer
 from plugin.web.auth import current_actor, require_roles
 from plugin.web.context import db
-from plugin.web.instructor import (_locale, _preview_document, allowed_issuers, bp, course_definition, current_course,
-                                   current_data, label_profiles)
+from plugin.web.instructor import _locale, _preview_document, bp, definition_form
 
 
 def shown_values(data: DefinitionData, issuer: Issuer | None, locale: str) -> dict:
@@ -64,15 +63,7 @@ def _readable_part(form) -> DefinitionData:
 def live_preview():
     from plugin.domain.labels import check_labels
     from plugin.web.branding import badge_svg
-    from plugin.web.instructor_forms import DefinitionForm
-    course = current_course()
-    definition = course_definition(course)
-    stored, _version = current_data(definition)
-    issuers = allowed_issuers()
-    profiles = label_profiles()
-    form = DefinitionForm()
-    form.setup(issuers=issuers, profiles=profiles, locale=_locale(), stored=stored,
-               stored_policy=definition.policy if definition else None)
+    form, _course, _definition, _stored, _version, issuers, profiles = definition_form()
     if not form.validate() and form.csrf_token.errors:
         return render_template("instructor/_live_preview.html", expired=True), 400
     form.to_domain()  # its errors go on the fields, listed above the preview

@@ -120,18 +120,24 @@ def _axe_source() -> str:
     return path.read_text(encoding="utf-8")
 
 
+def run_axe(browser, source: str, context=None) -> dict:
+    """Inject axe-core (``source``) into the page and return its violations (``context``: an element)."""
+    browser.execute_script(source)
+    browser.set_script_timeout(30)
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(arguments[0] || document, {resultTypes: ['violations']})"
+        ".then(r => done(r)).catch(e => done({error: String(e)}));", context)
+    assert "error" not in result, result
+    return result
+
+
 @pytest.fixture
 def axe_check(browser):
     source = _axe_source()
 
     def check(context=None, impacts=("serious", "critical")):
-        browser.execute_script(source)
-        browser.set_script_timeout(30)
-        result = browser.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "axe.run(arguments[0] || document, {resultTypes: ['violations']})"
-            ".then(r => done(r)).catch(e => done({error: String(e)}));", context)
-        assert "error" not in result, result
+        result = run_axe(browser, source, context)
         bad = [v for v in result["violations"] if v.get("impact") in impacts]
         assert not bad, "axe-core found: " + "; ".join(
             f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in bad)
@@ -154,13 +160,7 @@ def axe_core(browser):
     source = AXE_CORE.read_text(encoding="utf-8")
 
     def check(context=None):
-        browser.execute_script(source)
-        browser.set_script_timeout(30)
-        result = browser.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "axe.run(arguments[0] || document, {resultTypes: ['violations']})"
-            ".then(r => done(r)).catch(e => done({error: String(e)}));", context)
-        assert "error" not in result, result
+        result = run_axe(browser, source, context)
         assert not result["violations"], "axe-core " + browser.execute_script("return axe.version") + " found: " + "; ".join(
             f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
             for v in result["violations"])
