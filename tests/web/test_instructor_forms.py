@@ -130,3 +130,16 @@ def test_text_longer_than_allowed_is_refused_with_its_length_not_cut(client, ser
     assert "5000" in error and "6000" in error and "1000 too many" in error
     textarea = lxml_html.fromstring(resp.get_data(as_text=True)).get_element_by_id("description")
     assert len(textarea.text_content().strip()) == 6000  # what was typed is still there to shorten
+
+
+def test_without_scripts_every_field_shows_and_languages_are_a_plain_multiple_select(client, services, setup):
+    lid, issuer_id = setup
+    _store(services, issuer_id, demo_definition())
+    doc = lxml_html.fromstring(client.get(f"/instructor/definition?launch={lid}").get_data(as_text=True))
+    conditional = doc.xpath("//*[@data-show-if]")
+    assert len(conditional) == 5 and not [e for e in conditional if e.get("hidden") is not None]
+    languages = doc.get_element_by_id("languages")
+    assert languages.tag == "select" and languages.get("multiple") is not None
+    assert [o.get("value") for o in languages.iter("option") if o.get("selected") is not None] == ["en", "fr"]
+    assert len(languages.findall("option")) == 183
+    assert doc.get_element_by_id("save-preview").get("value") == "preview"  # the preview without the live one
