@@ -71,8 +71,9 @@
   // ------------------------------------------------------------- searchable language picker
   function fold(s) { return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase(); }
   Array.prototype.forEach.call(document.querySelectorAll('[data-picker]'), function (box) {
-    var select = box.querySelector('select[multiple]');
+    var select = box.querySelector('select');
     if (!select) { return; }
+    var multiple = select.multiple;  // one choice: radio buttons, the chosen one shown (not removable)
     var label = box.querySelector('label[for="' + select.id + '"]');
     var help = document.getElementById(select.id + '-help');
     var search = document.createElement('input');
@@ -84,17 +85,25 @@
     var chosen = document.createElement('ul'); chosen.className = 'chips'; chosen.id = select.id + '-chosen';
     chosen.setAttribute('aria-label', box.getAttribute('data-chosen-label'));
     chosen.setAttribute('aria-live', 'polite');
-    var list = document.createElement('div'); list.className = 'picker-options'; list.id = select.id + '-options';
-    list.setAttribute('role', 'group');
-    if (label) { list.setAttribute('aria-labelledby', label.id || (label.id = select.id + '-label')); }
+    // the choices are a fieldset named by the field's label (a visually hidden legend)
+    var list = document.createElement('fieldset'); list.className = 'picker-options'; list.id = select.id + '-options';
+    var legend = document.createElement('legend'); legend.className = 'visually-hidden';
+    legend.textContent = label ? label.textContent : ''; list.appendChild(legend);
     var boxes = [];
     Array.prototype.forEach.call(select.options, function (o, i) {
       var row = document.createElement('div'); row.className = 'choice';
-      var cb = document.createElement('input'); cb.type = 'checkbox'; cb.id = select.id + '-opt-' + i; cb.checked = o.selected;
+      if (!multiple && !o.value) { return; }  // the "Choose…" placeholder
+      var cb = document.createElement('input'); cb.type = multiple ? 'checkbox' : 'radio'; cb.id = select.id + '-opt-' + i;
+      cb.checked = o.selected && !!o.value;
+      if (!multiple) { cb.name = select.id + '-pick'; }
       cb.setAttribute('data-value', o.value);
-      var l = document.createElement('label'); l.htmlFor = cb.id; l.textContent = o.text; l.lang = '';
+      var l = document.createElement('label'); l.htmlFor = cb.id; l.textContent = o.text.trim(); l.lang = '';
+      if (!multiple) { row.style.paddingLeft = (o.text.length - o.text.replace(/^\u2003+/, '').length) + 'em'; }
       row.appendChild(cb); row.appendChild(l); list.appendChild(row);
-      cb.addEventListener('change', function () { o.selected = cb.checked; renderChosen(); form.dispatchEvent(new Event('input')); });
+      cb.addEventListener('change', function () {
+        o.selected = cb.checked; renderChosen();
+        select.dispatchEvent(new Event('change', {bubbles: true}));
+      });
       boxes.push({row: row, cb: cb, option: o, key: fold(o.text + ' ' + o.value)});
     });
     function renderChosen() {
@@ -104,11 +113,13 @@
         if (!b.option.selected) { return; }
         any = true;
         var li = document.createElement('li');
+        if (!multiple) { li.className = 'chosen-one'; li.textContent = b.option.text.trim(); chosen.appendChild(li); return; }
         var btn = document.createElement('button'); btn.type = 'button'; btn.className = 'chip secondary small';
         btn.textContent = b.option.text + ' \u00d7';
         btn.setAttribute('aria-label', box.getAttribute('data-remove').replace('%(name)s', b.option.text));
         btn.addEventListener('click', function () {
-          b.option.selected = false; b.cb.checked = false; renderChosen(); search.focus(); form.dispatchEvent(new Event('input'));
+          b.option.selected = false; b.cb.checked = false; renderChosen(); search.focus();
+          select.dispatchEvent(new Event('change', {bubbles: true}));
         });
         li.appendChild(btn); chosen.appendChild(li);
       });
@@ -162,7 +173,8 @@
       .catch(function () { live.removeAttribute('aria-busy'); });
   }
   function schedule() { clearTimeout(liveTimer); liveTimer = setTimeout(refresh, 400); }
-  if (live) { form.addEventListener('input', schedule); form.addEventListener('change', schedule); refresh(); }
+  function named(e) { if (e.target && e.target.name && e.target.form === form) { schedule(); } }
+  if (live) { form.addEventListener('input', named); form.addEventListener('change', named); refresh(); }
 
   // ------------------------------------------------------------- the error summary takes focus
   var summary = document.getElementById('error-summary');

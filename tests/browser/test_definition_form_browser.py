@@ -129,10 +129,20 @@ def test_language_picker_searches_and_keeps_the_choice(browser, live_server, ser
     visible[0].find_element(By.TAG_NAME, "input").click()
     chosen.find_element(By.XPATH, ".//button[starts-with(., 'Anglais')]").click()  # removed
     assert [b.text for b in chosen.find_elements(By.TAG_NAME, "button")] == ["Français ×", "Japonais ×"]
+    # the field of study: 220 ISCED-F fields, searched by name or code
+    assert browser.find_element(By.ID, "field_of_study-chosen").text == "0542 Statistiques"
+    browser.find_element(By.ID, "field_of_study-search").send_keys("mathema")
+    visible = [e for e in browser.find_elements(By.CSS_SELECTOR, "#field_of_study-options .choice") if e.is_displayed()]
+    texts = [e.text for e in visible]
+    assert "0541 Mathématiques" in texts and "054 Mathématiques et statistiques" in texts
+    assert all("athématiques" in t for t in texts) and len(texts) < 15, texts  # accents do not matter
+    browser.find_element(By.CSS_SELECTOR, "#field_of_study-options input[data-value='0541']").click()
+    assert browser.find_element(By.ID, "field_of_study-chosen").text == "0541 Mathématiques"
     axe_core()
     click_and_wait(browser, browser.find_element(By.ID, "save"))
     _n, _version, data, _policy = _versions(services)
     assert data["languages"] == ["fr", "ja"]
+    assert (data["field_of_study"], data["field_of_study_label"]) == ("0541", "Mathematics")
 
 
 def test_long_unbroken_text_wraps_and_nothing_overflows_at_390_px(browser, live_server, services, screenshot):
