@@ -149,14 +149,15 @@ AXE_CORE = REPO / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
-def axe_core(browser):
+def axe_core(browser, axe_check):
     """Like ``axe_check`` with the current axe-core (npm, pinned in tests/js/package.json, read from
     its node_modules file) and failing on violations of every impact (minor ones too).
-    Skips without ``npm ci`` in tests/js, except under ``MICROCRED_REQUIRE_JS=1`` (CI)."""
+    Without ``npm ci`` in tests/js it falls back to ``axe_check`` (so the test around it still runs),
+    except under ``MICROCRED_REQUIRE_JS=1`` (CI), where the missing file fails."""
     if not AXE_CORE.is_file():
         if os.environ.get("MICROCRED_REQUIRE_JS") == "1":
             pytest.fail(f"MICROCRED_REQUIRE_JS=1 but {AXE_CORE} is missing (cd tests/js && npm ci)")
-        pytest.skip(f"axe-core is not installed ({AXE_CORE}; cd tests/js && npm ci)")
+        return axe_check
     source = AXE_CORE.read_text(encoding="utf-8")
 
     def check(context=None):
