@@ -127,23 +127,27 @@ class DefinitionData(BaseModel):
     def missing_elements(self) -> list[str]:
         """The mandatory Annex I elements still missing, each in words an instructor understands
         (English :class:`~plugin.domain.i18n.Msg`; the web layer translates them)."""
+        return [message for _element, message in self.missing_by_element()]
+
+    def missing_by_element(self) -> list[tuple[str, str]]:
+        """:meth:`missing_elements` with the attribute each one is about (a form puts it on its field)."""
         missing = []
         if not self.title.strip():
-            missing.append(N_("Title: give the micro-credential a title"))
+            missing.append(("title", N_("Title: give the micro-credential a title")))
         if not self.learning_outcomes:
-            missing.append(N_("Learning outcomes: add at least one outcome"))
+            missing.append(("learning_outcomes", N_("Learning outcomes: add at least one outcome")))
         if self.workload_hours is None and self.ects_credits is None:
-            missing.append(N_("Workload: give the notional workload in hours or in ECTS credits"))
+            missing.append(("workload_hours", N_("Workload: give the notional workload in hours or in ECTS credits")))
         if self.eqf_level is None and not self.eqf_not_applicable:
-            missing.append(N_("Level: choose the EQF level (1 to 8), or say that no EQF level applies"))
+            missing.append(("eqf_level", N_("Level: choose the EQF level (1 to 8), or say that no EQF level applies")))
         if not self.assessment_type.strip():
-            missing.append(N_("Type of assessment: say how learners are assessed (e.g. proctored online exam)"))
+            missing.append(("assessment_type", N_("Type of assessment: say how learners are assessed (e.g. proctored online exam)")))
         if self.participation is None:
-            missing.append(N_("Form of participation: choose online, onsite or blended"))
+            missing.append(("participation", N_("Form of participation: choose online, onsite or blended")))
         if not self.quality_assurance.strip():
-            missing.append(N_("Quality assurance: describe the type of quality assurance behind the credential"))
+            missing.append(("quality_assurance", N_("Quality assurance: describe the type of quality assurance behind the credential")))
         if self.stackability == "stackable" and not self.stackable_towards.strip():
-            missing.append(N_("Stackability: say which credential this one stacks towards"))
+            missing.append(("stackable_towards", N_("Stackability: say which credential this one stacks towards")))
         return missing
 
     @property

@@ -121,18 +121,28 @@ def isced_f_uri(code: str) -> str:
     return f"{SNB}isced-f/{code}"
 
 
-# The 24 official EU languages (ISO 639-1) -> EU Publications Office "language" authority
-# table (http://publications.europa.eu/resource/authority/language/<code>).
-# Source: ELM repo xsd/ams/cv/language.xsd; the EC sample uses language/ENG.
+# Languages: every ISO 639-1 code -> its concept in the EU Publications Office "language"
+# authority table (http://publications.europa.eu/resource/authority/language/<code>), read from
+# plugin/data/vocabularies/languages.json (sources there; the ELM repo's xsd/ams/cv/language.xsd
+# lists the concepts, the EC sample uses language/ENG). English names from Unicode CLDR (Babel).
 LANGUAGE_AUTHORITY = "http://publications.europa.eu/resource/authority/language/"
-LANGUAGES = {
-    "bg": ("BUL", "Bulgarian"), "cs": ("CES", "Czech"), "da": ("DAN", "Danish"), "de": ("DEU", "German"),
-    "el": ("ELL", "Greek"), "en": ("ENG", "English"), "es": ("SPA", "Spanish"), "et": ("EST", "Estonian"),
-    "fi": ("FIN", "Finnish"), "fr": ("FRA", "French"), "ga": ("GLE", "Irish"), "hr": ("HRV", "Croatian"),
-    "hu": ("HUN", "Hungarian"), "it": ("ITA", "Italian"), "lt": ("LIT", "Lithuanian"), "lv": ("LAV", "Latvian"),
-    "mt": ("MLT", "Maltese"), "nl": ("NLD", "Dutch"), "pl": ("POL", "Polish"), "pt": ("POR", "Portuguese"),
-    "ro": ("RON", "Romanian"), "sk": ("SLK", "Slovak"), "sl": ("SLV", "Slovenian"), "sv": ("SWE", "Swedish"),
-}
+# The 24 official EU languages, which pickers offer first.
+EU_LANGUAGES = ("bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt", "lv",
+                "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv")
+
+
+def _languages() -> dict[str, tuple[str, str]]:
+    import json
+
+    from babel import Locale
+
+    from plugin.paths import DATA_DIR
+    codes = json.loads((DATA_DIR / "vocabularies" / "languages.json").read_text(encoding="utf-8"))["languages"]
+    names = Locale("en").languages
+    return {code: (three, names.get(code, code)) for code, three in codes.items()}
+
+
+LANGUAGES = _languages()
 
 
 def language_uri(code: str) -> str:

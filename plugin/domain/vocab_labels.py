@@ -2,7 +2,8 @@
 
 ``plugin/data/vocabularies/labels.json`` holds, per concept URI, its label in each language
 (and the English texts older credentials carry instead of the URI, as ``aliases``);
-``plugin/data/isced_f.json`` the ISCED-F fields. A third language is a column in those
+``plugin/data/isced_f.json`` the ISCED-F fields; languages missing from labels.json are named by
+Unicode CLDR (Babel). A third language is a column in those
 files (and a catalogue in ``plugin/translations``), not code. Sources are in the files.
 """
 from __future__ import annotations
@@ -26,6 +27,12 @@ def _tables() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
         concepts[uri] = {k: v for k, v in entry.items() if k != "aliases"}
         for alias in entry.get("aliases", []):
             aliases.setdefault(alias, uri)
+    from babel import Locale
+
+    from plugin.domain.vocab import LANGUAGE_AUTHORITY, LANGUAGES
+    names = {lang: Locale(lang).languages for lang in ("en", "fr")}
+    for code, (three, _english) in LANGUAGES.items():  # the languages labels.json does not name: CLDR's names
+        concepts.setdefault(LANGUAGE_AUTHORITY + three, {lang: n[code] for lang, n in names.items() if code in n})
     for field in json.loads(ISCED_FILE.read_text(encoding="utf-8"))["fields"]:
         uri = f"{SNB}isced-f/{field['code']}"
         concepts[uri] = {k: v for k, v in field.items() if k != "code"}

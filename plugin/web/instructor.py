@@ -135,9 +135,9 @@ def home():
 
 
 # --------------------------------------------------------------------------- the definition form
-@bp.route("/definition", methods=["GET", "POST"])
-@require_roles("instructor")
-def edit():
+def definition_form():
+    """The course's definition form as posted (or empty), with its choices, and what is stored:
+    (form, course, definition, stored data, stored version, allowed issuers, label profiles)."""
     from plugin.web.instructor_forms import DefinitionForm
     course = current_course()
     definition = course_definition(course)
@@ -145,7 +145,15 @@ def edit():
     issuers = allowed_issuers()
     profiles = label_profiles()
     form = DefinitionForm()
-    form.setup(issuers=issuers, profiles=profiles, locale=_locale())
+    form.setup(issuers=issuers, profiles=profiles, locale=_locale(), stored=data,
+               stored_policy=definition.policy if definition else None)
+    return form, course, definition, data, version, issuers, profiles
+
+
+@bp.route("/definition", methods=["GET", "POST"])
+@require_roles("instructor")
+def edit():
+    form, course, definition, data, version, issuers, profiles = definition_form()
     if request.method == "GET":
         policy = dict(definition.policy or {}) if definition else {}
         if not policy:
@@ -189,6 +197,11 @@ def edit():
     unknown = [lid for lid in (form.labels.data or []) if lid not in profiles]
     if unknown:
         form.labels.errors.append(_("Unknown label: %(ids)s", ids=", ".join(unknown)))
+    if data_new is not None and definition is not None and definition.enabled and data_new.missing_elements():
+        # an enabled credential stays complete: say so on each field, not only at the top
+        form.place_missing([(element, tr(message)) for element, message in data_new.missing_by_element()])
+        form.form_errors.append(_("This credential is enabled, so it must stay complete."))
+        ok = False
     alignment_errors = []
     if data_new is not None:  # the frameworks section (a template include of its own)
         from plugin.web.definition_alignments import apply as apply_alignments
@@ -199,9 +212,10 @@ def edit():
     from plugin.issuance.service import IssuanceError, save_definition
     from plugin.web.audit import record
     actor = current_actor()
+    before = _settings_of(definition)
     try:
         new_version = save_definition(db(), course, data_new, actor.label, issuer,
-                                      definition=definition, policy=policy.model_dump(mode="json"))
+                                      definition=definition, policy=_policy_to_store(definition, policy))
         definition = new_version.definition if definition is None else definition
         labels = list(form.labels.data or [])
         if list(definition.labels or []) != labels:
@@ -217,10 +231,39 @@ def edit():
         form.form_errors.append(tr(exc.args[0] if exc.args else str(exc)))
         return _render_form(form, definition, version, issuers, status=400)
     db().commit()
-    flash(_("Saved (version %(n)s).", n=new_version.version), "ok")
+    if version is not None and new_version.version == version.version:
+        if _settings_of(definition) == before:
+            flash(_("Nothing changed: the credential is still version %(n)s.", n=new_version.version), "ok")
+        else:
+            flash(_("Saved. The description did not change, so the credential is still version %(n)s.",
+                    n=new_version.version), "ok")
+    else:
+        flash(_("Saved (version %(n)s).", n=new_version.version), "ok")
     if action == "preview":
         return redirect(launch_url("instructor.preview"))
     return redirect(launch_url("instructor.home"))
+
+
+def _settings_of(definition: CredentialDefinition | None):
+    """What a save may change besides the description: awarding body, pass policy, labels."""
+    if definition is None:
+        return None
+    return definition.issuer_id, dict(definition.policy or {}), list(definition.labels or [])
+
+
+def _policy_to_store(definition: CredentialDefinition | None, policy) -> dict:
+    """The form's policy as stored: the line item recorded from launches is kept (the form does not
+    show it), and a policy that means the same as the stored one stays the stored one (no audit row)."""
+    from plugin.domain.policy import CoursePolicy
+    stored = dict(definition.policy or {}) if definition else {}
+    new = policy.model_dump(mode="json")
+    if stored.get("ags_lineitem"):
+        new["ags_lineitem"] = stored["ags_lineitem"]
+    try:
+        same = CoursePolicy.model_validate(stored).model_dump(mode="json") == new
+    except ValueError:  # pydantic's ValidationError: a stored policy the rules no longer accept
+        same = False
+    return stored if same else new
 
 
 def _render_form(form, definition, version, issuers, status=200, alignment_errors=()):
@@ -230,12 +273,11 @@ def _render_form(form, definition, version, issuers, status=200, alignment_error
 
 
 # --------------------------------------------------------------------------- preview and enable
-def _preview_document(definition: CredentialDefinition, data: DefinitionData):
-    """The credential as it would be issued now (unsigned), or the reasons it cannot be."""
+def _preview_document(issuer: Issuer | None, data: DefinitionData):
+    """The credential ``issuer`` would issue now (unsigned), or the reasons it cannot be."""
     from plugin.composition.credential import CompositionError, EvidenceData, LearnerIdentity, compose
     from plugin.domain.issuer import IssuerProfile
     from plugin.issuance.keys import issuer_identifier
-    issuer = db().get(Issuer, definition.issuer_id) if definition.issuer_id else None
     if issuer is None:
         return None, None, [_("Awarding body: choose the issuer that awards this credential")]
     now = datetime.now(timezone.utc)
@@ -257,20 +299,11 @@ def preview():
     import json
     course, definition = _definition_or_404()
     data, version = current_data(definition)
-    doc, issuer, problems = _preview_document(definition, data)
+    doc, issuer, problems = _preview_document(
+        db().get(Issuer, definition.issuer_id) if definition.issuer_id else None, data)
     missing = data.missing_elements()
-    from babel import Locale
-    from plugin.web.instructor_forms import (ASSESSMENT_TYPES, DETAILS_SEPARATOR, PARTICIPATION, STACKABILITY,
-                                             SUPERVISION, split_assessment)
-    kind, details = split_assessment(data.assessment_type)
-    shown = {  # controlled values in the reader's language (the credential itself keeps the stored wording)
-        "assessment": (str(ASSESSMENT_TYPES[kind][1]) + (DETAILS_SEPARATOR + details if details else ""))
-        if kind else data.assessment_type,
-        "participation": dict(PARTICIPATION).get(data.participation or ""),
-        "supervision": dict(SUPERVISION).get(data.supervision or ""),
-        "stackability": dict(STACKABILITY).get(data.stackability or ""),
-        "country": Locale.parse(_locale()).territories.get((issuer.profile or {}).get("country_code", "")) if issuer else None,
-    }
+    from plugin.web.instructor_live import shown_values
+    shown = shown_values(data, issuer, _locale())
     return render_template("instructor/preview.html", course=course, definition=definition, data=data, shown=shown,
                            version=version, issuer=issuer, problems=problems, missing=missing,
                            document=json.dumps(doc, indent=2, ensure_ascii=False) if doc else None,
@@ -536,3 +569,6 @@ def sync_status(job_id: int):
     if job is None or job.kind != "sync_course" or (job.payload or {}).get("course_id") != course.id:
         abort(404, description=_("No such synchronisation in this course."))
     return render_template("instructor/sync_status.html", definition=definition, job=job, result=job.result or {})
+
+
+from plugin.web import instructor_live  # noqa: E402,F401  (the live preview's route, on this blueprint)

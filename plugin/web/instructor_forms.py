@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from pydantic import ValidationError as PydanticError
 from wtforms import (BooleanField, Field, FieldList, Form, FormField, HiddenField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
-from wtforms.validators import NumberRange, Optional, Length, ValidationError
+from wtforms.validators import NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from plugin.domain import policy as pol
@@ -40,6 +40,9 @@ ASSESSMENT_TYPES = {
                    _l("Completion of the learning activities, without assessment")),
 }
 DETAILS_SEPARATOR = " — "
+# Any other wording (an older definition, an import, the API) is kept whole as "other": the
+# select says so and the details field holds the text, so a save gives back what was stored.
+OTHER_ASSESSMENT = "other"
 
 PARTICIPATION = [("online", _l("Online")), ("onsite", _l("Onsite (in person)")), ("blended", _l("Blended (online and onsite)"))]
 SUPERVISION = [
@@ -73,13 +76,23 @@ RULES = [
 ISSUANCE = [("automatic", _l("Automatically, as soon as the learner passes")),
             ("on_claim", _l("When the learner claims it (they accept what the credential will show)"))]
 
-LANGUAGE_NAMES = {
-    "bg": _l("Bulgarian"), "cs": _l("Czech"), "da": _l("Danish"), "de": _l("German"), "el": _l("Greek"),
-    "en": _l("English"), "es": _l("Spanish"), "et": _l("Estonian"), "fi": _l("Finnish"), "fr": _l("French"),
-    "ga": _l("Irish"), "hr": _l("Croatian"), "hu": _l("Hungarian"), "it": _l("Italian"), "lt": _l("Lithuanian"),
-    "lv": _l("Latvian"), "mt": _l("Maltese"), "nl": _l("Dutch"), "pl": _l("Polish"), "pt": _l("Portuguese"),
-    "ro": _l("Romanian"), "sk": _l("Slovak"), "sl": _l("Slovenian"), "sv": _l("Swedish"),
-}
+
+
+def language_choices(locale: str) -> list[tuple[str, str]]:
+    """Every language a definition may name (plugin/data/vocabularies/languages.json), in the
+    reader's language (Unicode CLDR): the 24 official EU languages first, then the others."""
+    from babel import Locale
+    try:
+        names = Locale.parse(locale.replace("-", "_")).languages
+    except (ValueError, TypeError):
+        names = Locale("en").languages
+
+    def name(code):
+        n = names.get(code) or vocab.LANGUAGES[code][1]
+        return n[:1].upper() + n[1:]
+    eu = sorted(vocab.EU_LANGUAGES, key=lambda c: name(c).casefold())
+    rest = sorted((c for c in vocab.LANGUAGES if c not in vocab.EU_LANGUAGES), key=lambda c: name(c).casefold())
+    return [(c, name(c)) for c in eu + rest]
 
 
 @lru_cache(maxsize=1)
@@ -88,12 +101,20 @@ def isced_fields() -> list[dict]:
 
 
 def isced_choices(locale: str) -> list[tuple[str, str]]:
+    """Every ISCED-F 2013 field, broad (2 digits), narrow (3) and detailed (4), indented by level."""
     lang = "fr" if locale.startswith("fr") else "en"
     out = [("", _l("Choose a field of study"))]
     for f in isced_fields():
         indent = "\u2003" * (len(f["code"]) - 2)
         out.append((f["code"], f"{indent}{f['code']} {f[lang]}"))
     return out
+
+
+def keep_stored_choice(field, value, label) -> None:
+    """A stored value the list does not know (an older vocabulary, an import) stays selectable,
+    so showing and saving the form never drops it."""
+    if value and value not in {str(c[0]) for c in field.choices}:
+        field.choices = list(field.choices) + [(value, label)]
 
 
 def isced_label(code: str | None) -> str:
@@ -105,6 +126,29 @@ def isced_label(code: str | None) -> str:
 
 def _locale() -> str:
     return str(get_locale() or "en")
+
+
+class MaxLength:
+    """At most ``max`` characters, said with the count when exceeded. Unlike WTForms' ``Length`` it
+    sets no HTML ``maxlength``: browsers silently cut pasted text at it (6,000 characters became
+    5,000 without a word). The field shows a character counter instead (``charlimit`` flag)."""
+
+    def __init__(self, max: int):
+        self.max = max
+        self.field_flags = {"charlimit": max}
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if length > self.max:
+            from flask_babel import gettext
+            raise ValidationError(gettext("At most %(max)s characters: this text has %(length)s (%(over)s too many).",
+                                          max=self.max, length=length, over=length - self.max))
+
+
+# Numbers are typed in text inputs with a numeric keyboard on phones (GOV.UK Design System:
+# type=number rounds, scrolls and rejects "4,5"); the unit is written after the input.
+DECIMAL_INPUT = {"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"}
+INTEGER_INPUT = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
 
 
 class LocalizedDecimalField(Field):
@@ -121,17 +165,18 @@ class LocalizedDecimalField(Field):
     def process_formdata(self, valuelist):
         self.data = None
         if valuelist and valuelist[0].strip():
+            text = valuelist[0].strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
             try:
-                self.data = float(parse_decimal(valuelist[0].strip(), locale=_locale(), strict=False))
+                self.data = float(parse_decimal(text, locale=_locale(), strict=False))
             except (NumberFormatError, ValueError):
                 from flask_babel import gettext
                 raise ValueError(gettext("Not a valid number.")) from None
 
 
 class OutcomeForm(Form):
-    text = TextAreaField(_l("Learning outcome"), validators=[Optional(), Length(max=2000)],
+    text = TextAreaField(_l("Learning outcome"), validators=[Optional(), MaxLength(2000)],
                          render_kw={"rows": 2})
-    esco_uri = StringField(_l("ESCO skill (optional)"), validators=[Optional(), Length(max=512)],
+    esco_uri = StringField(_l("ESCO skill (optional)"), validators=[Optional(), MaxLength(512)],
                            description=_l("The skill's ESCO address, e.g. http://data.europa.eu/esco/skill/…"))
 
 
@@ -143,51 +188,56 @@ class MultiCheckboxField(SelectMultipleField):
 class DefinitionForm(FlaskForm):
     launch = HiddenField()
     # -- what learners earn
-    title = StringField(_l("Title"), validators=[Length(max=255)],
+    title = StringField(_l("Title"), validators=[MaxLength(255)],
                         description=_l("The name of the micro-credential, as learners and employers will read it."))
-    description = TextAreaField(_l("Short description"), validators=[Optional(), Length(max=5000)],
+    description = TextAreaField(_l("Short description"), validators=[Optional(), MaxLength(5000)],
                                 description=_l("One or two sentences on what this credential certifies."))
     learning_outcomes = FieldList(FormField(OutcomeForm), min_entries=1, max_entries=50)
-    criteria = TextAreaField(_l("How learners earn it"), validators=[Optional(), Length(max=5000)],
+    criteria = TextAreaField(_l("How learners earn it"), validators=[Optional(), MaxLength(5000)],
                              description=_l("In plain words, e.g. “Pass the final exam with at least 70 %”."))
     # -- level and workload
-    workload_hours = LocalizedDecimalField(_l("Workload in hours"), validators=[Optional(), NumberRange(min=0.5, max=10000)],
+    workload_hours = LocalizedDecimalField(_l("Workload"), validators=[Optional(), NumberRange(min=0.5, max=10000)],
+                                           render_kw=DECIMAL_INPUT,
                                            description=_l("The notional study time a typical learner needs, in hours."))
     ects_credits = LocalizedDecimalField(_l("ECTS credits"), validators=[Optional(), NumberRange(min=0.5, max=300)],
+                                         render_kw=DECIMAL_INPUT,
                                          description=_l("One ECTS credit is 25 to 30 hours of study. Leave empty if the course awards no credit."))
     eqf_level = SelectField(_l("EQF level"), choices=[("", _l("Choose a level"))] + EQF,
                             description=_l("The European Qualifications Framework level: 5 is short-cycle higher education, 6 Bachelor, 7 Master."))
     qf_ehea_cycle = SelectField(_l("QF-EHEA cycle (higher education only)"),
                                 choices=[("", _l("Not applicable"))] + CYCLES)
     field_of_study = SelectField(_l("Field of study (ISCED-F)"), choices=[])
-    languages = SelectMultipleField(_l("Language(s) of the course and assessment"),
-                                    choices=[(code, name) for code, name in LANGUAGE_NAMES.items()],
-                                    render_kw={"size": 6},
-                                    description=_l("Hold Ctrl (Cmd on a Mac) to choose several."))
+    languages = SelectMultipleField(_l("Language(s) of the course and assessment"), choices=[],
+                                    render_kw={"size": 8},
+                                    description=_l("Choose one or more languages (Ctrl or Cmd + click to choose several)."))
     # -- assessment
     assessment_kind = SelectField(_l("Type of assessment"),
-                                  choices=[("", _l("Choose a type"))] + [(k, v[1]) for k, v in ASSESSMENT_TYPES.items()],
+                                  choices=[("", _l("Choose a type"))] + [(k, v[1]) for k, v in ASSESSMENT_TYPES.items()]
+                                  + [(OTHER_ASSESSMENT, _l("Other: described in the details below"))],
                                   description=_l("A summative assessment counts towards the result; a formative one only helps learning."))
-    assessment_details = StringField(_l("Assessment details (optional)"), validators=[Optional(), Length(max=600)],
+    assessment_details = StringField(_l("Assessment details (optional)"), validators=[Optional(), MaxLength(1000)],
                                      description=_l("e.g. “2-hour exam, 40 multiple-choice questions”."))
     participation = SelectField(_l("Form of participation"), choices=[("", _l("Choose"))] + PARTICIPATION)
     supervision = SelectField(_l("Supervision and identity verification during the assessment"),
                               choices=[("", _l("Not stated"))] + SUPERVISION,
                               description=_l("Was the assessment watched, and was the learner's identity checked?"))
-    grading_scheme = StringField(_l("Grading scheme (optional)"), validators=[Optional(), Length(max=1000)],
+    grading_scheme = StringField(_l("Grading scheme (optional)"), validators=[Optional(), MaxLength(1000)],
                                  description=_l("e.g. “Percentage, 0 to 100”."))
-    pass_mark = StringField(_l("Pass mark (optional)"), validators=[Optional(), Length(max=255)])
+    # One pass mark: the policy's (in percent) when passing is decided by a grade, otherwise this text.
+    pass_mark = StringField(_l("Pass mark shown on the credential (optional)"), validators=[Optional(), MaxLength(255)],
+                            description=_l("e.g. “50/100” or “Grade C”."))
     # -- quality and context
-    quality_assurance = TextAreaField(_l("Type of quality assurance"), validators=[Optional(), Length(max=2000)],
+    quality_assurance = TextAreaField(_l("Type of quality assurance"), validators=[Optional(), MaxLength(2000)],
                                       description=_l("How the quality of this course and its assessment is assured, e.g. “Reviewed by the faculty's pedagogical board”."))
-    prerequisites = TextAreaField(_l("Prerequisites (optional)"), validators=[Optional(), Length(max=2000)])
+    prerequisites = TextAreaField(_l("Prerequisites (optional)"), validators=[Optional(), MaxLength(2000)])
     stackability = SelectField(_l("Integration and stackability (optional)"), choices=[("", _l("Not stated"))] + STACKABILITY)
-    stackable_towards = StringField(_l("Stacks towards or is integrated into"), validators=[Optional(), Length(max=1000)],
+    stackable_towards = StringField(_l("Stacks towards or is integrated into"), validators=[Optional(), MaxLength(1000)],
                                     description=_l("The larger credential, e.g. “Master in Data Science, University of Lille”."))
-    validity_months = IntegerField(_l("Validity in months (optional)"), validators=[Optional(), NumberRange(min=1, max=1200)],
+    validity_months = IntegerField(_l("Validity (optional)"), validators=[Optional(), NumberRange(min=1, max=1200)],
+                                   widget=TextInput(), render_kw=INTEGER_INPUT,
                                    description=_l("Leave empty if the credential does not expire."))
-    further_information = TextAreaField(_l("Further information (optional)"), validators=[Optional(), Length(max=5000)])
-    further_information_url = StringField(_l("Link to more information (optional)"), validators=[Optional(), Length(max=1024)])
+    further_information = TextAreaField(_l("Further information (optional)"), validators=[Optional(), MaxLength(5000)])
+    further_information_url = StringField(_l("Link to more information (optional)"), validators=[Optional(), MaxLength(1024)])
     # -- awarding body
     issuer = SelectField(_l("Awarding body"), choices=[], coerce=str,
                          description=_l("The institution whose name and signature the credential carries. "
@@ -195,8 +245,10 @@ class DefinitionForm(FlaskForm):
     # -- pass policy
     policy_source = SelectField(_l("Who tells the tool that a learner passed"), choices=SOURCES)
     policy_rule = SelectField(_l("What counts as passing"), choices=RULES)
-    policy_threshold = LocalizedDecimalField(_l("Pass mark in percent"), validators=[Optional(), NumberRange(min=0, max=100)])
-    policy_assessment = StringField(_l("Name of the assessment"), validators=[Optional(), Length(max=255)],
+    policy_threshold = LocalizedDecimalField(_l("Pass mark"), validators=[Optional(), NumberRange(min=0, max=100)],
+                                             render_kw=DECIMAL_INPUT,
+                                             description=_l("In percent of the maximum grade; it is also the pass mark the credential states."))
+    policy_assessment = StringField(_l("Name of the assessment"), validators=[Optional(), MaxLength(255)],
                                     description=_l("For “one named assessment”: its name or ID number in the gradebook."))
     policy_issuance = SelectField(_l("When the credential is issued"), choices=ISSUANCE)
     policy_gated_ack = BooleanField(_l("I have read the warning about gated launch and the link is restricted to learners who passed"))
@@ -204,9 +256,26 @@ class DefinitionForm(FlaskForm):
     labels = MultiCheckboxField(_l("Labels this credential claims"), choices=[], validate_choice=False,
                                 description=_l("The tool checks the credential against each label's rules before it can be enabled."))
 
-    def setup(self, *, issuers, profiles, locale: str):
+    _stored_isced_label = ""
+    _stored_languages: list[str] = []
+    _stored_pass_mark = ""
+    _stored_threshold = None
+
+    def setup(self, *, issuers, profiles, locale: str, stored: DefinitionData | None = None,
+              stored_policy: dict | None = None):
+        """Choices in the reader's language; ``stored`` (the saved definition) keeps its values selectable."""
         self.issuer.choices = [("", _l("Choose the awarding body"))] + [(str(i.id), i.name) for i in issuers]
         self.field_of_study.choices = isced_choices(locale)
+        self.languages.choices = language_choices(locale)
+        # each source names the rules it can decide (the page disables the others)
+        self.policy_source.choices = [(key, label, {"data-rules": " ".join(pol.SOURCE_RULES[key])}) for key, label in SOURCES]
+        self._stored_languages = list(stored.languages) if stored is not None else []
+        self._stored_pass_mark = stored.pass_mark if stored is not None else ""
+        self._stored_threshold = (stored_policy or {}).get("threshold")
+        if stored is not None and stored.field_of_study:
+            self._stored_isced_label = stored.field_of_study_label
+            keep_stored_choice(self.field_of_study, stored.field_of_study,
+                               f"{stored.field_of_study} {stored.field_of_study_label}".strip())
         self.labels.choices = [(p.id, p.display_name(locale)) for p in profiles.values()]
         return self
 
@@ -244,43 +313,58 @@ class DefinitionForm(FlaskForm):
         self.policy_gated_ack.data = bool(p.get("gated_launch_acknowledged"))
         self.labels.data = list(labels or [])
 
+    def _pass_mark(self) -> str:
+        """One pass mark: when a grade decides, the policy's threshold is the one the credential states
+        (a stored wording of the same mark, such as "50/100", is kept); otherwise the typed text."""
+        text = (self.pass_mark.data or "").strip()
+        threshold = self.policy_threshold.data
+        if self.policy_rule.data not in GRADE_RULES or threshold is None:
+            return text
+        if text != (self._stored_pass_mark or ""):
+            return text or f"{threshold:g}%"  # typed by the person (the field shows when scripts are off)
+        stored = self._stored_threshold
+        if text and stored is not None and float(stored) == threshold:
+            return text
+        return f"{threshold:g}%"
+
+    def error_list(self) -> list[tuple[str | None, str]]:
+        """Every bad field as (id of its input, "Label: message"), in the page's order (the error summary)."""
+        out = []
+        for name in PAGE_ORDER:
+            field = getattr(self, name)
+            if name == "learning_outcomes":
+                for i, entry in enumerate(field.entries):
+                    for sub in entry.form:
+                        if sub.errors:
+                            out.append((sub.id, f"{sub.label.text} {i + 1}: {' '.join(sub.errors)}"))
+                continue
+            if field.errors:
+                target = f"{field.id}-0" if isinstance(field, MultiCheckboxField) else field.id
+                out.append((target, f"{field.label.text}: {' '.join(str(e) for e in field.errors)}"))
+        if self.csrf_token.errors if hasattr(self, "csrf_token") else False:
+            out.append((None, " ".join(self.csrf_token.errors)))
+        return out
+
+    def place_missing(self, missing: list[tuple[str, str]]) -> None:
+        """Missing Annex I elements (:meth:`DefinitionData.missing_by_element`, translated) on their fields."""
+        for element, message in missing:
+            if element == "learning_outcomes":
+                self.learning_outcomes.entries[0].form.text.errors.append(message)
+            else:
+                self._place((element,), message, [])
+
+    def _languages_in_stored_order(self) -> list[str]:
+        """A multiple choice comes back in the list's order: keep the order the definition had."""
+        chosen = list(self.languages.data or [])
+        return [c for c in self._stored_languages if c in chosen] + [c for c in chosen if c not in self._stored_languages]
+
     def outcome_rows(self) -> list[dict]:
         return [{"text": (e.form.text.data or "").strip(), "esco_uri": (e.form.esco_uri.data or "").strip() or None}
                 for e in self.learning_outcomes.entries]
 
     def to_domain(self) -> tuple[DefinitionData | None, pol.CoursePolicy | None]:
         """Build the domain objects; their errors go next to the fields. (None, None) if any failed."""
-        outcome_index = []  # form row -> position in the list sent to the model (empty rows are dropped)
-        outcomes = []
-        for i, row in enumerate(self.outcome_rows()):
-            if row["text"] or row["esco_uri"]:
-                outcome_index.append(i)
-                outcomes.append(row)
-        kind = self.assessment_kind.data or ""
-        assessment = ASSESSMENT_TYPES[kind][0] if kind in ASSESSMENT_TYPES else ""
-        if self.assessment_details.data and self.assessment_details.data.strip():
-            assessment = (assessment + DETAILS_SEPARATOR if assessment else "") + self.assessment_details.data.strip()
-        raw = {
-            "title": (self.title.data or "").strip(), "description": (self.description.data or "").strip(),
-            "learning_outcomes": outcomes, "criteria": (self.criteria.data or "").strip(),
-            "workload_hours": self.workload_hours.data, "ects_credits": self.ects_credits.data,
-            "eqf_level": int(self.eqf_level.data) if (self.eqf_level.data or "").isdigit() else None,
-            "eqf_not_applicable": self.eqf_level.data == "na",
-            "qf_ehea_cycle": self.qf_ehea_cycle.data or None,
-            "field_of_study": self.field_of_study.data or None,
-            "field_of_study_label": isced_label(self.field_of_study.data),
-            "languages": self.languages.data or [],
-            "assessment_type": assessment,
-            "participation": self.participation.data or None, "supervision": self.supervision.data or None,
-            "grading_scheme": (self.grading_scheme.data or "").strip(), "pass_mark": (self.pass_mark.data or "").strip(),
-            "quality_assurance": (self.quality_assurance.data or "").strip(),
-            "prerequisites": (self.prerequisites.data or "").strip(),
-            "stackability": self.stackability.data or None,
-            "stackable_towards": (self.stackable_towards.data or "").strip(),
-            "validity_months": self.validity_months.data,
-            "further_information": (self.further_information.data or "").strip(),
-            "further_information_url": (self.further_information_url.data or "").strip() or None,
-        }
+        raw, outcome_index = self.raw_definition()
         data = policy = None
         try:
             data = DefinitionData.model_validate(raw)
@@ -300,6 +384,42 @@ class DefinitionForm(FlaskForm):
         if data is None or policy is None:
             return None, None
         return data, policy
+
+    def raw_definition(self) -> tuple[dict, list[int]]:
+        """What the form says, as :class:`DefinitionData` fields (not validated), and for each
+        outcome sent, its row in the form (empty rows are dropped)."""
+        outcome_index = []
+        outcomes = []
+        for i, row in enumerate(self.outcome_rows()):
+            if row["text"] or row["esco_uri"]:
+                outcome_index.append(i)
+                outcomes.append(row)
+        kind = self.assessment_kind.data or ""
+        assessment = ASSESSMENT_TYPES[kind][0] if kind in ASSESSMENT_TYPES else ""  # "other": the details alone
+        if self.assessment_details.data and self.assessment_details.data.strip():
+            assessment = (assessment + DETAILS_SEPARATOR if assessment else "") + self.assessment_details.data.strip()
+        raw = {
+            "title": (self.title.data or "").strip(), "description": (self.description.data or "").strip(),
+            "learning_outcomes": outcomes, "criteria": (self.criteria.data or "").strip(),
+            "workload_hours": self.workload_hours.data, "ects_credits": self.ects_credits.data,
+            "eqf_level": int(self.eqf_level.data) if (self.eqf_level.data or "").isdigit() else None,
+            "eqf_not_applicable": self.eqf_level.data == "na",
+            "qf_ehea_cycle": self.qf_ehea_cycle.data or None,
+            "field_of_study": self.field_of_study.data or None,
+            "field_of_study_label": isced_label(self.field_of_study.data) or self._stored_isced_label,
+            "languages": self._languages_in_stored_order(),
+            "assessment_type": assessment,
+            "participation": self.participation.data or None, "supervision": self.supervision.data or None,
+            "grading_scheme": (self.grading_scheme.data or "").strip(), "pass_mark": self._pass_mark(),
+            "quality_assurance": (self.quality_assurance.data or "").strip(),
+            "prerequisites": (self.prerequisites.data or "").strip(),
+            "stackability": self.stackability.data or None,
+            "stackable_towards": (self.stackable_towards.data or "").strip(),
+            "validity_months": self.validity_months.data,
+            "further_information": (self.further_information.data or "").strip(),
+            "further_information_url": (self.further_information_url.data or "").strip() or None,
+        }
+        return raw, outcome_index
 
     def _place(self, loc, message, outcome_index):
         name = loc[0] if loc else ""
@@ -335,6 +455,16 @@ class DefinitionForm(FlaskForm):
             self.policy_rule.errors.append(message)
 
 
+GRADE_RULES = ("course_grade", "assessment_grade")
+# The fields in the order the page shows them (the error summary lists them so).
+PAGE_ORDER = ("title", "description", "learning_outcomes", "criteria", "workload_hours", "ects_credits", "eqf_level",
+              "qf_ehea_cycle", "field_of_study", "languages", "assessment_kind", "assessment_details", "participation",
+              "supervision", "grading_scheme", "quality_assurance", "prerequisites", "stackability",
+              "stackable_towards", "validity_months", "further_information", "further_information_url", "issuer",
+              "policy_source", "policy_gated_ack", "policy_rule", "policy_threshold", "pass_mark",
+              "policy_assessment", "policy_issuance", "labels")
+
+
 def _clean(msg: str) -> str:
     """Pydantic prefixes custom messages with "Value error, "; people do not need it."""
     for prefix in ("Value error, ", "Assertion failed, "):
@@ -344,11 +474,20 @@ def _clean(msg: str) -> str:
 
 
 def split_assessment(text: str) -> tuple[str, str]:
-    """The stored assessment wording back into (controlled choice, details)."""
+    """The stored assessment wording back into (controlled choice, details); any other wording is
+    ("other", the whole text), which :meth:`DefinitionForm.to_domain` turns back into the same text."""
     text = text or ""
     for key, (english, _label) in ASSESSMENT_TYPES.items():
         if text == english:
             return key, ""
         if text.startswith(english + DETAILS_SEPARATOR):
             return key, text[len(english) + len(DETAILS_SEPARATOR):]
-    return "", text
+    return (OTHER_ASSESSMENT if text.strip() else ""), text
+
+
+def assessment_shown(text: str) -> str:
+    """The stored assessment wording in the reader's language (the controlled part translated)."""
+    kind, details = split_assessment(text)
+    if kind in ASSESSMENT_TYPES:
+        return str(ASSESSMENT_TYPES[kind][1]) + (DETAILS_SEPARATOR + details if details else "")
+    return text or ""

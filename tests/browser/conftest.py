@@ -8,6 +8,7 @@ Fixtures other test folders reuse (keep the names):
 * ``screenshot(name)``: saves ``test-artifacts/screenshots/<test>-<name>.png``.
 * ``axe_check(context=None)``: runs axe-core on the current page and fails on serious or
   critical violations (returns the full result).
+* ``axe_core(context=None)``: the current axe-core from tests/js (npm), failing on any violation.
 
 Tests here are marked ``browser``; they skip when chromium/chromedriver are absent,
 except in CI (``MICROCRED_REQUIRE_BROWSER=1``) where a missing browser fails.
@@ -119,21 +120,51 @@ def _axe_source() -> str:
     return path.read_text(encoding="utf-8")
 
 
+def run_axe(browser, source: str, context=None) -> dict:
+    """Inject axe-core (``source``) into the page and return its violations (``context``: an element)."""
+    browser.execute_script(source)
+    browser.set_script_timeout(30)
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(arguments[0] || document, {resultTypes: ['violations']})"
+        ".then(r => done(r)).catch(e => done({error: String(e)}));", context)
+    assert "error" not in result, result
+    return result
+
+
 @pytest.fixture
 def axe_check(browser):
     source = _axe_source()
 
     def check(context=None, impacts=("serious", "critical")):
-        browser.execute_script(source)
-        browser.set_script_timeout(30)
-        result = browser.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "axe.run(arguments[0] || document, {resultTypes: ['violations']})"
-            ".then(r => done(r)).catch(e => done({error: String(e)}));", context)
-        assert "error" not in result, result
+        result = run_axe(browser, source, context)
         bad = [v for v in result["violations"] if v.get("impact") in impacts]
         assert not bad, "axe-core found: " + "; ".join(
             f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in bad)
+        return result
+    return check
+
+
+AXE_CORE = REPO / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def axe_core(browser, axe_check):
+    """Like ``axe_check`` with the current axe-core (npm, pinned in tests/js/package.json, read from
+    its node_modules file) and failing on violations of every impact (minor ones too).
+    Without ``npm ci`` in tests/js it falls back to ``axe_check`` (so the test around it still runs),
+    except under ``MICROCRED_REQUIRE_JS=1`` (CI), where the missing file fails."""
+    if not AXE_CORE.is_file():
+        if os.environ.get("MICROCRED_REQUIRE_JS") == "1":
+            pytest.fail(f"MICROCRED_REQUIRE_JS=1 but {AXE_CORE} is missing (cd tests/js && npm ci)")
+        return axe_check
+    source = AXE_CORE.read_text(encoding="utf-8")
+
+    def check(context=None):
+        result = run_axe(browser, source, context)
+        assert not result["violations"], "axe-core " + browser.execute_script("return axe.version") + " found: " + "; ".join(
+            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"])
         return result
     return check
 

@@ -82,8 +82,9 @@ def test_instructor_from_first_launch_to_enabled_gradeo_credential(browser, live
     _type(browser, "ects_credits", t["decimal"])
     _choose(browser, "eqf_level", "6")
     _choose(browser, "qf_ehea_cycle", "first")
-    _choose(browser, "field_of_study", "0613")
-    _choose(browser, "languages", "en", "fr")
+    browser.find_element(By.CSS_SELECTOR, "#field_of_study-options input[data-value='0613']").click()
+    for code in ("en", "fr"):  # the searchable picker over the languages' multiple select
+        browser.find_element(By.CSS_SELECTOR, f"#languages-options input[data-value={code}]").click()
     _choose(browser, "assessment_kind", "summative-proctored-exam")
     _type(browser, "assessment_details", "2-hour exam")
     _choose(browser, "participation", "online")

@@ -39,3 +39,23 @@ def test_a_revoked_credential_says_so_on_paper():
     pdf = certificate_pdf(summarize(sample()), verify_url="https://tool.test/verify/abc",
                           status_note="REVOKED on 2026-04-01")
     assert _text(pdf).count("REVOKED on 2026-04-01") == 2
+
+
+def test_long_unbroken_text_wraps_inside_the_page():
+    """A 2,000-character word (a pasted URL, a missing space) is broken across lines, not drawn off the page."""
+    import copy
+    doc = sample()
+    word = "Statistique" * 180
+    achievement = copy.deepcopy(doc["credentialSubject"]["achievement"])
+    achievement.update(name=word[:250], description=word, assessmentType=word[:900])
+    doc = sample(name=word[:250], credentialSubject={**doc["credentialSubject"], "achievement": achievement})
+    pdf = certificate_pdf(summarize(doc, locale="fr"), verify_url="https://tool.test/verify/abc")
+    reader = PdfReader(io.BytesIO(pdf))
+    runs = []
+    for page in reader.pages:
+        page.extract_text(visitor_text=lambda text, cm, tm, font, size: runs.append(text))
+    assert "".join(runs).count("Statistique") >= 180 + 22  # all of it is printed
+    pieces = [r.strip() for r in runs if "Statistique" in r]
+    widest = max(len(p) for p in pieces)
+    # broken into lines a page wide (at 8 pt an A4 line holds ~130 characters), not one 2,000-character run
+    assert len(pieces) > 30 and widest < 140, (len(pieces), widest)
