@@ -88,11 +88,10 @@ def isced_fields() -> list[dict]:
 
 
 def isced_choices(locale: str) -> list[tuple[str, str]]:
-    lang = "fr" if locale.startswith("fr") else "en"
     out = [("", _l("Choose a field of study"))]
     for f in isced_fields():
         indent = "\u2003" * (len(f["code"]) - 2)
-        out.append((f["code"], f"{indent}{f['code']} {f[lang]}"))
+        out.append((f["code"], f"{indent}{f['code']} {f.get(locale) or f.get(locale[:2]) or f['en']}"))
     return out
 
 
