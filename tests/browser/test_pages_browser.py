@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 
 from plugin.delivery.access import make_access_token
 from plugin.issuance import service as issuance
-from plugin.storage.models import IssuerPlatform, Learner
+from plugin.storage.models import IssuedCredential, IssuerPlatform, Learner, PassEvidence
 
 from tests.conftest import REPO
 from tests.engine_helpers import make_world
@@ -77,8 +77,20 @@ def pages(services, live_server):
     token = make_access_token(services.settings.secret_key, learner_public_id)
     admin = launch(services, ["admin"], platform_id=platform_id, sub="admin-1")
     learner_lid = learner_launch(services, world)
+    # the learner's page in its other states: claimed (with the badge), and not yet passed
+    claimed = make_world(services, slug="acme-claimed", learner_sub="learner-claimed")
+    failed = make_world(services, slug="acme-failed", learner_sub="learner-failed")
+    with services.session() as s:
+        row, _ = issuance.award(s, services, definition_id=claimed.definition_id, learner_id=claimed.learner_id,
+                                evidence_id=claimed.evidence_id, display_name="Éloïse Lefèvre-Œuvray", actor="test")
+        s.get(IssuedCredential, row.id).claimed_at = row.issued_at
+        evidence = s.get(PassEvidence, failed.evidence_id)
+        evidence.passed, evidence.score = False, 41.0
     return {
         "learner": f"{live_server}/learner/?launch={learner_lid}",
+        "learner-claimed": f"{live_server}/learner/?launch={learner_launch(services, claimed)}",
+        "learner-not-passed": f"{live_server}/learner/?launch={learner_launch(services, failed)}",
+        "credentials": f"{live_server}/learner/credentials?access={token}",
         "credential": f"{live_server}/learner/credentials/{public_id}?access={token}",
         "verify": f"{live_server}/verify/{public_id}",
         "upload": f"{live_server}/verify",
