@@ -113,7 +113,14 @@ def screenshot(browser, request):
     return take
 
 
+NPM_AXE = REPO / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+
 def _axe_source() -> str:
+    """axe-core 4.10 from npm (tests/js/package.json, installed with the JS verifiers) when it is
+    there; otherwise the older axe-core 3.1 that axe-selenium-python bundles."""
+    if NPM_AXE.is_file():
+        return NPM_AXE.read_text(encoding="utf-8")
     import axe_selenium_python
     path = Path(axe_selenium_python.__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
     return path.read_text(encoding="utf-8")
