@@ -1,5 +1,5 @@
 """The learner's, the credential, the verification, the upload and the issuer pages in
-headless Chromium at 390 and 1280 px, in English and French: no horizontal scrolling, no
+headless Chromium at 320, 390 and 1280 px, in English and French: no horizontal scrolling, no
 string left untranslated (checked against the catalogue), no accessibility violation of
 any impact (axe-core). And the badge: Chromium's drawing of the SVG is the PNG.
 
@@ -28,7 +28,7 @@ from tests.web.learner_support import learner_launch
 from tests.browser.test_learner_browser import live_server, settings, tool_port  # noqa: F401
 
 PO = REPO / "plugin" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
-WIDTHS = (390, 1280)
+WIDTHS = (320, 390, 1280)
 ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
 
 
