@@ -18,12 +18,12 @@ from selenium.webdriver.common.by import By
 
 from plugin.delivery.access import make_access_token
 from plugin.issuance import service as issuance
-from plugin.storage.models import IssuedCredential, IssuerPlatform, Learner, PassEvidence
+from plugin.storage.models import CredentialDefinition, IssuedCredential, IssuerPlatform, Learner, PassEvidence
 
 from tests.conftest import REPO
 from tests.engine_helpers import make_world
 from tests.web.helpers import launch, make_platform
-from tests.web.learner_support import learner_launch
+from tests.web.learner_support import POLICY, learner_launch
 # the tool's public address is the live server's, so the pages' badge pictures load
 from tests.browser.test_learner_browser import live_server, settings, tool_port  # noqa: F401
 
@@ -84,8 +84,9 @@ def pages(services, live_server):
         row, _ = issuance.award(s, services, definition_id=claimed.definition_id, learner_id=claimed.learner_id,
                                 evidence_id=claimed.evidence_id, display_name="Éloïse Lefèvre-Œuvray", actor="test")
         s.get(IssuedCredential, row.id).claimed_at = row.issued_at
+        s.get(CredentialDefinition, failed.definition_id).policy = POLICY  # pass mark 50
         evidence = s.get(PassEvidence, failed.evidence_id)
-        evidence.passed, evidence.score = False, 41.0
+        evidence.source, evidence.passed, evidence.score = "ags", False, 41.0
     return {
         "learner": f"{live_server}/learner/?launch={learner_lid}",
         "learner-claimed": f"{live_server}/learner/?launch={learner_launch(services, claimed)}",
