@@ -123,7 +123,7 @@ def isced_f_uri(code: str) -> str:
 
 # Languages: every ISO 639-1 code -> its concept in the EU Publications Office "language"
 # authority table (http://publications.europa.eu/resource/authority/language/<code>), read from
-# plugin/data/vocabularies/languages.json (sources there; the ELM repo's xsd/ams/cv/language.xsd
+# plugin/data/language-codes.json (sources there; the ELM repo's xsd/ams/cv/language.xsd
 # lists the concepts, the EC sample uses language/ENG). English names from Unicode CLDR (Babel).
 LANGUAGE_AUTHORITY = "http://publications.europa.eu/resource/authority/language/"
 # The 24 official EU languages, which pickers offer first.
@@ -137,7 +137,7 @@ def _languages() -> dict[str, tuple[str, str]]:
     from babel import Locale
 
     from plugin.paths import DATA_DIR
-    codes = json.loads((DATA_DIR / "vocabularies" / "languages.json").read_text(encoding="utf-8"))["languages"]
+    codes = json.loads((DATA_DIR / "language-codes.json").read_text(encoding="utf-8"))["languages"]
     names = Locale("en").languages
     return {code: (three, names.get(code, code)) for code, three in codes.items()}
 

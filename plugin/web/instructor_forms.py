@@ -79,7 +79,7 @@ ISSUANCE = [("automatic", _l("Automatically, as soon as the learner passes")),
 
 
 def language_choices(locale: str) -> list[tuple[str, str]]:
-    """Every language a definition may name (plugin/data/vocabularies/languages.json), in the
+    """Every language a definition may name (plugin/data/language-codes.json), in the
     reader's language (Unicode CLDR): the 24 official EU languages first, then the others."""
     from babel import Locale
     try:
@@ -102,11 +102,10 @@ def isced_fields() -> list[dict]:
 
 def isced_choices(locale: str) -> list[tuple[str, str]]:
     """Every ISCED-F 2013 field, broad (2 digits), narrow (3) and detailed (4), indented by level."""
-    lang = "fr" if locale.startswith("fr") else "en"
     out = [("", _l("Choose a field of study"))]
     for f in isced_fields():
         indent = "\u2003" * (len(f["code"]) - 2)
-        out.append((f["code"], f"{indent}{f['code']} {f[lang]}"))
+        out.append((f["code"], f"{indent}{f['code']} {f.get(locale) or f.get(locale[:2]) or f['en']}"))
     return out
 
 

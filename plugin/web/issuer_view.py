@@ -22,6 +22,16 @@ def _status_url(sl: StatusList) -> str:
     return status_list_url(services().settings.base_url, sl)
 
 
+def _country_name(code: str) -> str | None:
+    """The country in the request's language, from the EU country table (vocabulary data)."""
+    from flask_babel import get_locale
+
+    from plugin.domain.vocab import country_uri
+    from plugin.domain.vocab_labels import label
+    uri = country_uri(code)
+    return label(uri, str(get_locale() or "en")) if uri else None
+
+
 def issuer_page_data(issuer: Issuer) -> dict:
     profile = issuer.profile or {}
     did, did_url = _did(issuer)
@@ -30,6 +40,7 @@ def issuer_page_data(issuer: Issuer) -> dict:
     code = profile.get("country_code") or address.get("addressCountryCode") or ""
     if code and code not in str(country):
         country = f"{country} ({code})" if country else code
+    named = _country_name(code) if code and not profile.get("country") else None
     identifiers = []
     for o in profile.get("legal_identifiers") or profile.get("otherIdentifier") or []:
         if isinstance(o, dict):
@@ -43,6 +54,7 @@ def issuer_page_data(issuer: Issuer) -> dict:
         "id": did,
         "name": issuer.name,
         "country": country,
+        "country_name": named or country,
         "url": profile.get("url") or profile.get("website"),
         "identifiers": identifiers,
         "did_document_url": did_url,

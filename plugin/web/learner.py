@@ -241,7 +241,8 @@ def home():
         items.append({"definition": definition, "title": version.get("title") or definition.course.title,
                       "form": form, **state})
     access = make_access_token(_secret(), learner.public_id)
-    return render_template("learner/home.html", items=items, learner=learner, access=access)
+    from plugin.web.credential_page import long_date
+    return render_template("learner/home.html", items=items, learner=learner, access=access, long_date=long_date)
 
 
 @bp.post("/claim")
@@ -328,7 +329,8 @@ def credentials():
     rows = db().scalars(select(IssuedCredential).where(IssuedCredential.learner_id == learner.id)
                         .order_by(IssuedCredential.issued_at.desc())).all()
     items = [{"row": r, "summary": _summary(r), "note": status_note(r)} for r in rows]
-    return render_template("learner/list.html", items=items, learner=learner)
+    from plugin.web.credential_page import long_date
+    return render_template("learner/list.html", items=items, learner=learner, long_date=long_date)
 
 
 @bp.get("/credentials/<public_id>")

@@ -114,7 +114,14 @@ def screenshot(browser, request):
     return take
 
 
+NPM_AXE = REPO / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+
 def _axe_source() -> str:
+    """axe-core from npm (pinned in tests/js/package.json, installed with the JS verifiers) when it is
+    there; otherwise the older axe-core 3.1 that axe-selenium-python bundles."""
+    if NPM_AXE.is_file():
+        return NPM_AXE.read_text(encoding="utf-8")
     import axe_selenium_python
     path = Path(axe_selenium_python.__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
     return path.read_text(encoding="utf-8")
@@ -145,20 +152,17 @@ def axe_check(browser):
     return check
 
 
-AXE_CORE = REPO / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
-
-
 @pytest.fixture
 def axe_core(browser, axe_check):
     """Like ``axe_check`` with the current axe-core (npm, pinned in tests/js/package.json, read from
     its node_modules file) and failing on violations of every impact (minor ones too).
     Without ``npm ci`` in tests/js it falls back to ``axe_check`` (so the test around it still runs),
     except under ``MICROCRED_REQUIRE_JS=1`` (CI), where the missing file fails."""
-    if not AXE_CORE.is_file():
+    if not NPM_AXE.is_file():
         if os.environ.get("MICROCRED_REQUIRE_JS") == "1":
-            pytest.fail(f"MICROCRED_REQUIRE_JS=1 but {AXE_CORE} is missing (cd tests/js && npm ci)")
+            pytest.fail(f"MICROCRED_REQUIRE_JS=1 but {NPM_AXE} is missing (cd tests/js && npm ci)")
         return axe_check
-    source = AXE_CORE.read_text(encoding="utf-8")
+    source = NPM_AXE.read_text(encoding="utf-8")
 
     def check(context=None):
         result = run_axe(browser, source, context)

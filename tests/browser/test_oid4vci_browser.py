@@ -40,6 +40,9 @@ def test_the_offer_page_in_both_languages_then_received(browser, credential_page
         for width in (390, 1280):
             _viewport(browser, width)
             browser.get(f"{credential_page}&lang={lang}")
+            # the kind of wallet is a detail behind the plain-words default
+            assert not browser.find_element(By.ID, "eu-format-ldp").is_displayed()
+            browser.find_element(By.ID, "eu-wallet-kind-summary").click()
             browser.find_element(By.ID, "eu-format-ldp").click()
             browser.find_element(By.ID, "eu-tx-code").click()
             browser.find_element(By.ID, "eu-wallet").click()
@@ -58,6 +61,7 @@ def test_the_offer_page_in_both_languages_then_received(browser, credential_page
     # A wallet takes the credential through the page's link; the page says so without a reload.
     _viewport(browser, 390)
     browser.get(f"{credential_page}&lang=en")
+    browser.find_element(By.ID, "eu-wallet-kind-summary").click()
     browser.find_element(By.ID, "eu-format-ldp").click()
     browser.find_element(By.ID, "eu-wallet").click()
     state = WebDriverWait(browser, 30).until(lambda b: b.find_element(By.ID, "eu-wallet-state"))

@@ -1,5 +1,5 @@
 """The learner's, the credential, the verification, the upload and the issuer pages in
-headless Chromium at 390 and 1280 px, in English and French: no horizontal scrolling, no
+headless Chromium at 320, 390 and 1280 px, in English and French: no horizontal scrolling, no
 string left untranslated (checked against the catalogue), no accessibility violation of
 any impact (axe-core). And the badge: Chromium's drawing of the SVG is the PNG.
 
@@ -18,17 +18,17 @@ from selenium.webdriver.common.by import By
 
 from plugin.delivery.access import make_access_token
 from plugin.issuance import service as issuance
-from plugin.storage.models import IssuerPlatform, Learner
+from plugin.storage.models import CredentialDefinition, IssuedCredential, IssuerPlatform, Learner, PassEvidence
 
 from tests.conftest import REPO
 from tests.engine_helpers import make_world
 from tests.web.helpers import launch, make_platform
-from tests.web.learner_support import learner_launch
+from tests.web.learner_support import POLICY, learner_launch
 # the tool's public address is the live server's, so the pages' badge pictures load
 from tests.browser.test_learner_browser import live_server, settings, tool_port  # noqa: F401
 
 PO = REPO / "plugin" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
-WIDTHS = (390, 1280)
+WIDTHS = (320, 390, 1280)
 ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
 
 
@@ -77,8 +77,21 @@ def pages(services, live_server):
     token = make_access_token(services.settings.secret_key, learner_public_id)
     admin = launch(services, ["admin"], platform_id=platform_id, sub="admin-1")
     learner_lid = learner_launch(services, world)
+    # the learner's page in its other states: claimed (with the badge), and not yet passed
+    claimed = make_world(services, slug="acme-claimed", learner_sub="learner-claimed")
+    failed = make_world(services, slug="acme-failed", learner_sub="learner-failed")
+    with services.session() as s:
+        row, _ = issuance.award(s, services, definition_id=claimed.definition_id, learner_id=claimed.learner_id,
+                                evidence_id=claimed.evidence_id, display_name="Éloïse Lefèvre-Œuvray", actor="test")
+        s.get(IssuedCredential, row.id).claimed_at = row.issued_at
+        s.get(CredentialDefinition, failed.definition_id).policy = POLICY  # pass mark 50
+        evidence = s.get(PassEvidence, failed.evidence_id)
+        evidence.source, evidence.passed, evidence.score = "ags", False, 41.0
     return {
         "learner": f"{live_server}/learner/?launch={learner_lid}",
+        "learner-claimed": f"{live_server}/learner/?launch={learner_launch(services, claimed)}",
+        "learner-not-passed": f"{live_server}/learner/?launch={learner_launch(services, failed)}",
+        "credentials": f"{live_server}/learner/credentials?access={token}",
         "credential": f"{live_server}/learner/credentials/{public_id}?access={token}",
         "verify": f"{live_server}/verify/{public_id}",
         "upload": f"{live_server}/verify",
@@ -90,7 +103,7 @@ def pages(services, live_server):
 def _viewport(browser, width: int) -> None:
     browser.set_window_size(width, 900)
     inner = browser.execute_script("return window.innerWidth")
-    if inner != width:  # the window's frame: make the page itself `width` wide
+    if inner != width and 0 < width + (width - inner) < 2 * width:  # the frame: make the page `width` wide
         browser.set_window_size(width + (width - inner), 900)
 
 

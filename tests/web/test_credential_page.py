@@ -63,6 +63,28 @@ def test_french_public_page_reads_in_french_with_french_vocabulary_and_dates(cli
         assert english not in text, english
 
 
+
+def test_french_page_shows_the_vocabulary_labels_of_the_data_files_and_the_demo_uses_only_labelled_values(
+        client, services):
+    from plugin.domain import vocab
+    from plugin.domain.vocab_labels import concept_of, labels_of
+    public_id, document, _ = _issued(services)
+    text = _text(client.get(f"/verify/{public_id}?lang=fr").text)
+    eqf, field, french = vocab.eqf_uri(6), vocab.isced_f_uri("0542"), vocab.language_uri("fr")
+    online = vocab.PARTICIPATION["online"][0]
+    for uri in (eqf, field, french, vocab.language_uri("en"), online):
+        assert labels_of(uri)["fr"] in text, uri
+    assert "Statistiques" in text and "Statistics" not in text and "Anglais" in text
+    # every concept the demo credential names has an English and a French label in the data
+    found = set(re.findall(r'"((?:http://data\.europa\.eu/snb/|http://publications\.europa\.eu/resource/authority/'
+                           r'|https://w3id\.org/microcred/vocab#)[^"]+)"', json.dumps(document)))
+    concepts = {u for u in found if "/25831c2" not in u and concept_of(u)}
+    assert {eqf, field, french, online} <= concepts
+    unlabelled = sorted(u for u in found - concepts if "/25831c2" not in u and "/model/" not in u)
+    assert not unlabelled, unlabelled
+    for uri in concepts:
+        assert {"en", "fr"} <= set(labels_of(uri)), uri
+
 def test_learner_page_shares_by_linkedin_email_link_qr_and_embed(client, services, app):
     public_id, _, learner_public_id = _issued(services)
     token = make_access_token(app.config["SECRET_KEY"], learner_public_id)

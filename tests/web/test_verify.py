@@ -148,6 +148,8 @@ def test_issuer_page_shows_identity_keys_and_status_lists(client, services):
     body = client.get("/issuers/acme/about", headers={"Accept": "application/json"}).get_json()
     assert body["keys"] and body["status_lists"] and body["id"].startswith("did:web:")
     assert client.get("/issuers/nobody/about").status_code == 404
+    # the country is named in the page's language from the EU country table, not as a code
+    assert "<dd>France</dd>" in page.text and "<dd>FR</dd>" not in page.text
 
 
 def test_public_page_in_french(client, services):
