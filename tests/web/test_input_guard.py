@@ -1,4 +1,4 @@
-"""Hostile input gets a 4xx naming the problem, never a 5xx (issue 11, defects 4-7)."""
+"""Input no page can accept is a 400 naming the problem before any view (issue 11, defect 4: NUL)."""
 from __future__ import annotations
 
 import pytest
