@@ -24,10 +24,11 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import delete, func, select
 
+from plugin.domain.i18n import N_
 from plugin.storage.models import Course, CredentialDefinition, KeyValue, Learner, PassEvidence
 
 MAX_ROWS = 20000
@@ -42,32 +43,35 @@ class BulkError(ValueError):
 
 
 def parse_learner_csv(raw: bytes) -> list[dict[str, Any]]:
+    """The learners a CSV names, checked up front; raises :class:`BulkError` (a :class:`Msg`
+    naming the line) for a file that cannot be used."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = raw.decode("cp1252")
         except UnicodeDecodeError:
-            raise BulkError("The file is not text (save it as CSV, UTF-8).") from None
+            raise BulkError(N_("The file is not text (save it as CSV, UTF-8).")) from None
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    header = next(reader, None)
+    records = _records(reader)
+    header = next(records, None)
     if not header:
-        raise BulkError("The file is empty.")
+        raise BulkError(N_("The file is empty."))
     names = [h.strip().lower() for h in header]
 
     def col(options):
         return next((names.index(o) for o in options if o in names), None)
     sub_i, email_i, name_i = col(SUB_HEADERS), col(EMAIL_HEADERS), col(NAME_HEADERS)
     if sub_i is None and email_i is None:
-        raise BulkError("The first line must name the columns, with at least “email” or “sub” "
-                        f"(found: {', '.join(h for h in header if h) or 'nothing'}).")
+        raise BulkError(N_("The first line must name the columns, with at least “email” or “sub” (found: %(found)s).",
+                           found=", ".join(h for h in header if h) or N_("nothing")))
     rows = []
-    for line, values in enumerate(reader, start=2):
+    for line, values in enumerate(records, start=2):
         if not any(v.strip() for v in values):
             continue
 
@@ -75,10 +79,31 @@ def parse_learner_csv(raw: bytes) -> list[dict[str, Any]]:
             return values[i].strip() if i is not None and i < len(values) else ""
         rows.append({"line": line, "sub": get(sub_i)[:255], "email": get(email_i)[:320], "name": get(name_i)[:255]})
         if len(rows) > MAX_ROWS:
-            raise BulkError(f"The file has more than {MAX_ROWS} learners: split it.")
+            raise BulkError(N_("The file has more than %(max)s learners: split it.", max=MAX_ROWS))
     if not rows:
-        raise BulkError("The file names no learner.")
+        raise BulkError(N_("The file names no learner."))
     return rows
+
+
+def _records(reader) -> Iterator[list[str]]:
+    """The reader's records; a line it cannot read, or one holding a NUL character (no name,
+    e-mail or id has one, and the database refuses it), is a :class:`BulkError` naming it."""
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise BulkError(N_("Line %(line)s has a field longer than %(limit)s characters: no name, e-mail "
+                                   "or id is that long. Is it the right file, saved as CSV?",
+                                   line=reader.line_num, limit=f"{csv.field_size_limit():,}")) from None
+            raise BulkError(N_("Line %(line)s cannot be read as CSV (%(why)s).", line=reader.line_num,
+                               why=str(exc))) from None
+        if any("\x00" in v for v in values):
+            raise BulkError(N_("Line %(line)s contains a NUL character: save the file again as CSV text.",
+                               line=reader.line_num))
+        yield values
 
 
 def _who(row: dict) -> str:

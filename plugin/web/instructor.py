@@ -477,7 +477,8 @@ def bulk():
             try:
                 rows = parse_learner_csv(upload.read())
             except BulkError as exc:
-                error = str(exc)
+                from plugin.web.extensions import tr
+                error = tr(exc.args[0])
             else:
                 from plugin.jobs.queue import enqueue
                 from plugin.web.audit import record
