@@ -24,6 +24,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Then the input checks every request passes (NUL characters, JSON that no view can use), so
     # hostile input is a 400 before CSRF, rate limits, launch lookups or any view reads it.
     register_input_guard(app)
+    # Security headers on every response, errors included (frame-ancestors, nosniff, HSTS...).
+    register_security_headers(app)
     init_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -73,4 +75,9 @@ def register_request_logging(app: Flask) -> None:
 
 def register_input_guard(app: Flask) -> None:
     from plugin.web.input_guard import init_app
+    init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from plugin.web.security_headers import init_app
     init_app(app)
