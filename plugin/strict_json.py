@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, Iterator
 
 import jwt
 
@@ -59,42 +59,36 @@ def depth_over(value: Any, limit: int) -> bool:
     return False
 
 
+def _leaves(value: Any) -> Iterator[Any]:
+    """Every string (keys included) and number in ``value``, iteratively (any depth is safe)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        else:
+            yield item
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a NUL character is in any string or key of ``value``."""
+    return any(isinstance(leaf, str) and "\x00" in leaf for leaf in _leaves(value))
+
+
 def problem(value: Any) -> str | None:
     """What in ``value`` no field accepts (in words), or None: a NUL character in a string or a
     key, a number that is NaN or infinite, nesting deeper than :data:`MAX_DEPTH`."""
     if depth_over(value, MAX_DEPTH):
         return f"it is nested deeper than {MAX_DEPTH} levels"
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return "it contains a NUL character (\\u0000)"
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                return f"{item} is not a JSON number"
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+    for leaf in _leaves(value):
+        if isinstance(leaf, str) and "\x00" in leaf:
+            return "it contains a NUL character (\\u0000)"
+        if isinstance(leaf, float) and not math.isfinite(leaf):
+            return f"{leaf} is not a JSON number"
     return None
-
-
-def has_nul(value: Any) -> bool:
-    """Whether a NUL character is in any string or key of ``value``."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 class StrictPyJWT(jwt.PyJWT):
