@@ -2,8 +2,8 @@
 
 Each input gets at least :data:`CASES` generated requests through one app (SQLite, shared by the
 module; CSRF off so form values reach the views). The number of cases each input ran and the
-number of 5xx answers are written to ``fuzz-summary.json`` (``MICROCRED_FUZZ_SUMMARY`` names
-another path) and printed; :func:`test_the_summary_lists_every_input` checks it.
+number of 5xx answers are written to ``fuzz-summary.json`` in pytest's temporary folder
+(``MICROCRED_FUZZ_SUMMARY`` names another path) and printed; :func:`test_the_summary_lists_every_input` checks it.
 Examples are derandomized, so CI runs the same requests every time.
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ INPUTS = ("lti login", "lti launch", "webhooks", "exchanges", "verify upload", "
 FUZZ = settings(max_examples=CASES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 COUNTS: dict[str, dict] = {}
+SUMMARY: dict[str, str] = {}  # "path": where this run writes its summary
 
 NASTY = st.sampled_from(["\x00", "%00", "NaN", "Infinity", "-1", "0", "1e308", "../../etc/passwd", "<script>x</script>",
                          "' OR 1=1--", "9" * 400, "é" * 300, "\u202e", "\ufeff", "", " ", "null", "[]", "{}",
@@ -39,6 +40,9 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     import logging
+    SUMMARY["path"] = os.environ.get("MICROCRED_FUZZ_SUMMARY") or str(tmp_path_factory.getbasetemp() / "fuzz-summary.json")
+    if os.path.exists(SUMMARY["path"]):
+        os.remove(SUMMARY["path"])  # this run's counts only
     app, services = module_app(tmp_path_factory.mktemp("fuzz"))
     app.config["WTF_CSRF_ENABLED"] = False
     # One log line per request is the product's; tens of thousands kept by pytest's capture are not.
@@ -72,13 +76,8 @@ def _record(name: str, response) -> None:
 def _finish(name: str) -> None:
     entry = COUNTS[name]
     entry["seconds"] = round(time.perf_counter() - entry.pop("started"), 1)
-    path = os.environ.get("MICROCRED_FUZZ_SUMMARY") or os.path.join(os.environ.get("TMPDIR", "/tmp"), "fuzz-summary.json")
-    summary = {}
-    if os.path.exists(path):
-        try:
-            summary = json.loads(open(path, encoding="utf-8").read())
-        except ValueError:
-            summary = {}
+    path = SUMMARY["path"]
+    summary = json.loads(open(path, encoding="utf-8").read()) if os.path.exists(path) else {}
     summary[name] = entry
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(summary, fh, indent=1, sort_keys=True)
@@ -307,8 +306,10 @@ def test_query_strings(world):
     _finish("query strings")
 
 
-def test_the_summary_lists_every_input():
-    missing = [name for name in INPUTS if COUNTS.get(name, {}).get("cases", 0) < CASES]
+def test_the_summary_lists_every_input(world):
+    with open(SUMMARY["path"], encoding="utf-8") as fh:
+        summary = json.load(fh)
+    missing = [name for name in INPUTS if summary.get(name, {}).get("cases", 0) < CASES]
     assert not missing, f"inputs not fuzzed {CASES} times in this run: {missing}"
-    assert sum(c["responses_5xx"] for c in COUNTS.values()) == 0
-    print("fuzz summary: " + ", ".join(f"{n} {COUNTS[n]['cases']}" for n in INPUTS))
+    assert sum(entry["responses_5xx"] for entry in summary.values()) == 0
+    print(f"fuzz summary ({SUMMARY['path']}): " + ", ".join(f"{n} {summary[n]['cases']}" for n in INPUTS))
