@@ -21,6 +21,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Request logging first: its before_request hook must run before CSRF and the other
     # extensions' hooks, so a request they reject (400, 413) still gets a request id.
     register_request_logging(app)
+    # Then the input checks every request passes (NUL characters, JSON that no view can use), so
+    # hostile input is a 400 before CSRF, rate limits, launch lookups or any view reads it.
+    register_input_guard(app)
+    # Security headers on every response, errors included (frame-ancestors, nosniff, HSTS...).
+    register_security_headers(app)
     init_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -65,4 +70,14 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_request_logging(app: Flask) -> None:
     from plugin.web.request_log import init_app
+    init_app(app)
+
+
+def register_input_guard(app: Flask) -> None:
+    from plugin.web.input_guard import init_app
+    init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from plugin.web.security_headers import init_app
     init_app(app)

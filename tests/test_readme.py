@@ -30,6 +30,7 @@ def _fake_ci_checkout(tmp_path, pytest_status: int):
     (repo / ".ci").mkdir(parents=True)
     (repo / "tests" / "js").mkdir(parents=True)
     shutil.copy(REPO / ".ci" / "run", repo / ".ci" / "run")
+    shutil.copy(REPO / ".ci" / "audit-dependencies", repo / ".ci" / "audit-dependencies")  # runs the stub python3
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     scripts = {

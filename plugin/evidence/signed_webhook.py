@@ -6,7 +6,8 @@ the tool's admin registered for that platform (``Platform.bridge_settings[bridge
 ``webhook_jwks_url``, the plugin's public key page, or an inline ``webhook_jwks``).
 
 Checked, in this order, each failure a :class:`WebhookRejected` with a stable ``code``:
-the compact form, the algorithm (:data:`ALGORITHMS`), ``iss`` (a registered platform with a
+the compact form, strict JSON (no NaN/Infinity, nesting at most 64 deep, no NUL character:
+``unusable_value``), the algorithm (:data:`ALGORITHMS`), ``iss`` (a registered platform with a
 webhook key of this bridge), the signature (the ``kid``'s key; a key registered without a
 kid verifies any), ``aud`` (this tool's webhook URL of the bridge), ``iat``/``exp``
 (at most :data:`MAX_LIFETIME` apart, :data:`CLOCK_SKEW` tolerated), and the ``jti``,
@@ -30,6 +31,7 @@ from plugin.evidence.base import bridge_settings, platforms_for_issuer
 from plugin.net.http import SMALL
 from plugin.net.jwks import KeySetError, KeySets
 from plugin.ratelimit import RateLimited
+from plugin.strict_json import problem, strict_jwt
 from plugin.storage.models import OneTimeToken, Platform
 
 MAX_LIFETIME = 600  # seconds between iat and exp
@@ -95,11 +97,17 @@ def webhook_keys(platform: Platform, kid: str | None, key_sets: KeySets | None =
 def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         header = jwt.get_unverified_header(token)
-        claims = jwt.decode(token, options={"verify_signature": False})
+        claims = strict_jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError as exc:
         raise WebhookRejected(400, "malformed", f"the body is not a compact JWT: {exc}") from None
+    except RecursionError:  # PyJWT reads the header with Python's json (deep nesting)
+        raise WebhookRejected(400, "malformed", "the JWT header is nested too deeply to be one") from None
     if not isinstance(claims, dict):
         raise WebhookRejected(400, "malformed", "the JWT payload is not a JSON object")
+    unusable = problem(header) or problem(claims)
+    if unusable:
+        # A NUL character, NaN or Infinity can never be stored or compared: the sender must not retry.
+        raise WebhookRejected(400, "unusable_value", f"the token cannot be used: {unusable}")
     return header, claims
 
 
@@ -151,7 +159,7 @@ def verify_signed_webhook(session: Session, token: str, *, audience: str, bridge
 
 def _decode(token: str, key: jwt.PyJWK, alg: str, *, issuer: str, audience: str, now: float) -> dict[str, Any]:
     try:
-        claims = jwt.decode(
+        claims = strict_jwt.decode(
             token, key.key, algorithms=[alg], audience=audience, issuer=issuer,
             leeway=CLOCK_SKEW, options={"require": ["iss", "aud", "iat", "exp", "jti"], "verify_iat": False,
                                         "verify_exp": False})

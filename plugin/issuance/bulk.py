@@ -28,6 +28,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import delete, func, select
 
+from plugin.domain.i18n import N_
 from plugin.storage.models import BulkUpload, CredentialDefinition, KeyValue, Learner, PassEvidence
 
 BATCH_SIZE = 500  # rows per transaction pair (prepare, write); stored in the job's payload
@@ -50,34 +51,36 @@ def _reader(raw: bytes):
         try:
             text = raw.decode("cp1252")
         except UnicodeDecodeError:
-            raise BulkError("The file is not text (save it as CSV, UTF-8).") from None
+            raise BulkError(N_("The file is not text (save it as CSV, UTF-8).")) from None
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    header = next(reader, None)
+    records = _records(reader)
+    header = next(records, None)
     if not header:
-        raise BulkError("The file is empty.")
+        raise BulkError(N_("The file is empty."))
     names = [h.strip().lower() for h in header]
 
     def col(options):
         return next((names.index(o) for o in options if o in names), None)
     sub_i, email_i, name_i = col(SUB_HEADERS), col(EMAIL_HEADERS), col(NAME_HEADERS)
     if sub_i is None and email_i is None:
-        raise BulkError("The first line must name the columns, with at least “email” or “sub” "
-                        f"(found: {', '.join(h for h in header if h) or 'nothing'}).")
-    return reader, sub_i, email_i, name_i
+        raise BulkError(N_("The first line must name the columns, with at least “email” or “sub” (found: %(found)s).",
+                           found=", ".join(h for h in header if h) or N_("nothing")))
+    return records, sub_i, email_i, name_i
 
 
 def iter_learner_csv(raw: bytes) -> Iterator[dict[str, Any]]:
     """The file's rows one at a time (``line``, ``sub``, ``email``, ``name``), blank lines left out.
-    Raises :class:`BulkError` at once when the header is unusable."""
-    reader, sub_i, email_i, name_i = _reader(raw)
+    Raises :class:`BulkError` at once when the header is unusable, and while reading when a
+    line cannot be read (a :class:`Msg` naming the line)."""
+    records, sub_i, email_i, name_i = _reader(raw)
 
     def rows():
-        for line, values in enumerate(reader, start=2):
+        for line, values in enumerate(records, start=2):
             if not any(v.strip() for v in values):
                 continue
 
@@ -91,8 +94,29 @@ def parse_learner_csv(raw: bytes) -> list[dict[str, Any]]:
     """Every row of the file (no limit on their number; the job streams them instead)."""
     rows = list(iter_learner_csv(raw))
     if not rows:
-        raise BulkError("The file names no learner.")
+        raise BulkError(N_("The file names no learner."))
     return rows
+
+
+def _records(reader) -> Iterator[list[str]]:
+    """The reader's records; a line it cannot read, or one holding a NUL character (no name,
+    e-mail or id has one, and the database refuses it), is a :class:`BulkError` naming it."""
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise BulkError(N_("Line %(line)s has a field longer than %(limit)s characters: no name, e-mail "
+                                   "or id is that long. Is it the right file, saved as CSV?",
+                                   line=reader.line_num, limit=f"{csv.field_size_limit():,}")) from None
+            raise BulkError(N_("Line %(line)s cannot be read as CSV (%(why)s).", line=reader.line_num,
+                               why=str(exc))) from None
+        if any("\x00" in v for v in values):
+            raise BulkError(N_("Line %(line)s contains a NUL character: save the file again as CSV text.",
+                               line=reader.line_num))
+        yield values
 
 
 def _who(row: dict) -> str:

@@ -70,11 +70,26 @@ def _validator(schema_json: str):
     return Draft201909Validator(json.loads(schema_json), format_checker=Draft201909Validator.FORMAT_CHECKER)
 
 
-def schema_errors(credential: dict[str, Any], schema: dict[str, Any], limit: int = 5) -> list[str]:
+def schema_problems(credential: Any, schema: dict[str, Any], limit: int = 5) -> list[tuple[str, str]]:
+    """(where, what) of the first ``limit`` places ``credential`` breaks the schema: ``where`` the
+    field's JSON path (``issuer/address/addressCountryCode``), ``what`` the schema's sentence.
+
+    An alternative (``oneOf``/``anyOf``) that fails names its deepest failing field
+    (jsonschema's ``best_match``), not the whole object it could not place."""
+    from jsonschema.exceptions import best_match
     validator = _validator(json.dumps(schema, sort_keys=True))
-    errors = sorted(validator.iter_errors(credential), key=lambda e: list(e.absolute_path))
-    out = []
+    errors = sorted(validator.iter_errors(credential), key=lambda e: [str(p) for p in e.absolute_path])
+    out: list[tuple[str, str]] = []
     for err in errors[:limit]:
-        where = "/".join(str(p) for p in err.absolute_path) or "(root)"
-        out.append(f"{where}: {err.message[:200]}")
+        leaf = best_match([err]) if err.context else err
+        where = "/".join(str(p) for p in leaf.absolute_path) or "(root)"
+        out.append((where, _short(leaf.message)))
     return out
+
+
+def _short(message: str, limit: int = 200) -> str:
+    return message if len(message) <= limit else message[:limit - 1] + "…"
+
+
+def schema_errors(credential: dict[str, Any], schema: dict[str, Any], limit: int = 5) -> list[str]:
+    return [f"{where}: {what}" for where, what in schema_problems(credential, schema, limit)]

@@ -87,6 +87,8 @@ class Check:
     name: str
     ok: bool | None  # None: not run (skipped)
     message: str
+    # What a failed check found, for a person: the schema check's [(field path, problem), ...]
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -125,7 +127,7 @@ class VerificationReport:
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "status": self.status, "format": self.format, "proof_type": self.proof_type,
                 "issuer": self.issuer, "credential_id": (self.credential or {}).get("id"),
-                "checks": [asdict(c) for c in self.checks]}
+                "checks": [{k: v for k, v in asdict(c).items() if k != "problems" or v} for c in self.checks]}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -327,10 +329,11 @@ def _verify(data, resolver, *, now, schema) -> VerificationReport:
     elif schema is None:
         add(Check("schema", None, "skipped: turned off by the caller"))
     else:
-        from plugin.verification.schema import schema_errors
-        errors = schema_errors(credential, schema)
+        from plugin.verification.schema import schema_problems
+        problems = schema_problems(credential, schema)
+        errors = [f"{where}: {what}" for where, what in problems]
         add(Check("schema", not errors, N_("valid against the OB 3.0 JSON Schema") if not errors
-                  else "does not match the OB 3.0 JSON Schema: " + "; ".join(errors)))
+                  else "does not match the OB 3.0 JSON Schema: " + "; ".join(errors), problems=problems))
 
     _set_status(report)
     return report

@@ -15,6 +15,7 @@ Contract used by every blueprint:
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -68,6 +69,9 @@ class Actor:
         return f"lti:{self.platform_issuer}|{self.sub}"
 
 
+_LAUNCH_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
 def store_launch(db: Session, actor: Actor) -> str:
     """Keep a validated launch on the server; returns the launch id pages carry."""
     launch_id = actor.launch_id or secrets.token_urlsafe(32)
@@ -79,6 +83,10 @@ def store_launch(db: Session, actor: Actor) -> str:
 
 
 def load_launch(db: Session, launch_id: str) -> Actor | None:
+    """The stored launch ``launch_id`` names; None when it is unknown, expired or could not be
+    one (a launch id is URL-safe base64: anything else is never looked up)."""
+    if not isinstance(launch_id, str) or not _LAUNCH_ID.fullmatch(launch_id):
+        return None
     row = db.get(KeyValue, f"launch:{launch_id}")
     if row is None or row.expires_at < datetime.now(timezone.utc):
         return None

@@ -511,7 +511,8 @@ def bulk():
                                           filename=upload.filename)
             except BulkError as exc:
                 db().rollback()
-                error = str(exc)
+                from plugin.web.extensions import tr
+                error = tr(exc.args[0])
             else:
                 from plugin.web.audit import record
                 record("credential.bulk_upload", "definition", definition.public_id, job=job_id,

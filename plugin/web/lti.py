@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from werkzeug.exceptions import HTTPException
 from flask import (Blueprint, Response, current_app, jsonify, make_response, redirect, render_template, request,
                    url_for)
 from sqlalchemy import select
@@ -23,7 +22,7 @@ from lti.identity import clean, definition_for_course, upsert_course, upsert_lea
 from lti.keys import active_key, jwks
 from lti.launch import restore_registration, stored_launch_claims, validate_launch
 from lti.login import begin_login
-from lti.platforms import platform_origins, tool_configuration, tool_urls
+from lti.platforms import tool_configuration, tool_urls
 from lti.roles import home_role, map_roles
 from lti.service import service_claim_problems
 from plugin.logging import log_event
@@ -254,36 +253,6 @@ def tool_jwks():
 @bp.get("/config")
 def config():
     return jsonify(tool_configuration(_base_url()))
-
-
-# --------------------------------------------------------------------------- iframe headers
-def _form_launch() -> str | None:
-    """The posted launch id, without failing on a body the app refuses (413)."""
-    try:
-        return request.form.get("launch")
-    except HTTPException:
-        return None
-
-
-@bp.after_app_request
-def frame_ancestors(response):
-    """Only registered platforms may frame LTI pages (``/lti/…`` and any page carrying a launch)."""
-    if not (request.path.startswith("/lti/") or request.args.get("launch") or _form_launch()):
-        return response
-    if request.path in ("/lti/jwks", "/lti/config"):
-        return response
-    try:
-        origins = platform_origins(db())
-    except Exception:  # never turn a page into an error because of the header
-        origins = []
-    directive = "frame-ancestors " + " ".join(["'self'", *origins])
-    csp = response.headers.get("Content-Security-Policy")
-    if csp and "frame-ancestors" not in csp:
-        response.headers["Content-Security-Policy"] = csp.rstrip("; ") + "; " + directive
-    elif not csp:
-        response.headers["Content-Security-Policy"] = directive
-    response.headers.pop("X-Frame-Options", None)
-    return response
 
 
 def launch_claims(launch_id: str) -> dict | None:

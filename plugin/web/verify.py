@@ -74,9 +74,20 @@ def report_dict(report) -> dict:
     needed = EDC_AUTHENTICITY_CHECKS if (report.format or "").startswith("edc") else AUTHENTICITY_CHECKS
     authentic = all(by_id.get(n, {}).get("ok") for n in needed) and \
         by_id.get("schema", {}).get("ok") is not False and by_id.get("shapes", {}).get("ok") is not False
+    schema = report.check("schema")
+    problem = None
+    if schema is not None and schema.ok is False and schema.problems:
+        where, what = schema.problems[0]
+        problem = {"field": where, "reason": what, "message": not_a_credential_message(where, what)}
     return {"ok": report.ok, "authentic": bool(authentic), "status": report.status, "format": report.format,
             "proof_type": report.proof_type, "issuer": report.issuer, "checks": checks,
-            "credential": report.credential}
+            "credential": report.credential, "problem": problem}
+
+
+def not_a_credential_message(where: str, what: str) -> str:
+    """Why a file that parses is still not a credential (the Open Badges 3.0 schema says so)."""
+    return _("This file is not a valid credential because its field %(field)s does not have the form the "
+             "Open Badges 3.0 standard requires (%(detail)s). Do not rely on what it says.", field=where, detail=what)
 
 
 def _verify_upload(data: bytes) -> dict:
@@ -154,7 +165,9 @@ def _render_report(report: dict, *, public_url: str | None = None, credential_ro
                                status_class=cls, status_label=text)
     from plugin.web.credential_page import long_date, page_context, summary_of, verdict
     authentic = bool(report.get("authentic"))
-    summary = summary_of(report.get("credential") or {})
+    problem = report.get("problem")
+    # A document that breaks the schema is not read any further: its fields may hold anything.
+    summary = summary_of({} if problem else report.get("credential") or {})
     cls, text = status_text(report["status"])
     row = credential_row if authentic else None
     ctx = page_context(summary, report.get("credential") if authentic else None, row=row,
@@ -164,6 +177,9 @@ def _render_report(report: dict, *, public_url: str | None = None, credential_ro
                 "date": long_date(parse_datetime(newer["issued"])) or newer["issued"][:10]} if newer else None
     shown = verdict(status=report["status"], authentic=authentic, summary=summary, earner=ctx["earner"],
                     name_hidden=ctx["name_hidden"], replaced=replaced)
+    if problem:
+        shown.update(headline=_("Not a valid credential"),
+                     sentence=not_a_credential_message(problem["field"], problem["reason"]))
     issuer_page = url_for("verify.issuer_about", slug=row.issuer.slug) if row is not None and row.issuer else None
     return render_template("verify/report.html", report=report, status_class=cls, status_label=text,
                            public_url=public_url, row=row, verdict=shown, issuer_page=issuer_page, **ctx)

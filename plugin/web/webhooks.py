@@ -20,6 +20,7 @@ import logging
 from typing import Any, Callable
 
 from flask import Blueprint, jsonify, request
+from sqlalchemy.exc import DataError
 
 from plugin.evidence import moodle_plugin, openedx
 from plugin.evidence.signed_webhook import WebhookRejected, webhook_key_sets
@@ -49,23 +50,36 @@ def _token_from_request() -> str:
     return request.get_data(as_text=True)[:65536]  # cached: the rate limit read it first
 
 
+def _rejected(name: str, exc: WebhookRejected):
+    log_event(log, f"{name} webhook rejected", logging.WARNING, request_id=current_request_id(),
+              code=exc.code, reason=exc.message, remote=request.remote_addr)
+    response = jsonify({"error": exc.code, "message": exc.message, "status": exc.status,
+                        "request_id": current_request_id()})
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response, exc.status
+
+
 def _receive(name: str, path: str, verify: Callable[..., tuple[Any, dict]], handle: Callable[..., dict]):
     session = db()
     svc = services()
+    # Read before the try: a body over the size limit is a 413 (werkzeug raises it here), never
+    # the 503 that asks the sender to deliver it again.
+    token = _token_from_request()
     try:
-        _platform, claims = verify(session, _token_from_request(), audience=webhook_audience(path),
+        _platform, claims = verify(session, token, audience=webhook_audience(path),
                                    key_sets=webhook_key_sets(session, svc))
         result = handle(session, svc, claims)
         session.commit()
     except WebhookRejected as exc:
         session.rollback()
-        log_event(log, f"{name} webhook rejected", logging.WARNING, request_id=current_request_id(),
-                  code=exc.code, reason=exc.message, remote=request.remote_addr)
-        response = jsonify({"error": exc.code, "message": exc.message, "status": exc.status,
-                            "request_id": current_request_id()})
-        if exc.retry_after:
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response, exc.status
+        return _rejected(name, exc)
+    except DataError as exc:
+        # The database refuses a value of the event (too long for its column, out of range): the
+        # same event would fail every time, so it is the sender's 400, not a 503 to retry.
+        session.rollback()
+        return _rejected(name, WebhookRejected(400, "invalid_payload", "the event holds a value that cannot be "
+                                               f"stored ({type(exc.orig).__name__ if exc.orig else 'DataError'})"))
     except Exception as exc:
         # Nothing was kept (the jti included): the sender retries later and is accepted then.
         session.rollback()

@@ -49,3 +49,15 @@ def test_wrong_challenge_or_forged_signature_gets_nothing(client, services, app)
     assert resp.status_code == 401 and "verifiableCredential" not in resp.text
     assert client.post(path, data="not json", content_type="application/json").status_code == 400
     assert client.post("/api/exchanges/unknown", json={}).status_code == 404
+
+
+def test_a_body_that_is_not_strict_json_is_a_400_saying_why(client, services, app):
+    """Issue 11, defect 11: Flask's reader took NaN and Infinity; deep nesting raised RecursionError."""
+    _, path = _exchange_url(client, services, app)
+    for body, why in (('{"verifiablePresentation": NaN}', "NaN is not a JSON number"),
+                      ('{"verifiablePresentation": {"proof": Infinity}}', "Infinity is not a JSON number"),
+                      ('{"verifiablePresentation": ' + "[" * 3000 + "]" * 3000 + "}", "nested deeper than 64 levels")):
+        resp = client.post(path, data=body, content_type="application/json")
+        assert resp.status_code == 400, body[:40]
+        assert why in resp.get_json()["message"]
+    assert client.post(path, json={}).status_code == 200  # the exchange is still there

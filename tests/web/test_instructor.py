@@ -342,6 +342,34 @@ def test_bulk_refuses_a_file_without_identity_columns(client, course, services):
         assert s.scalar(select(func.count(Job.id))) == 0
 
 
+@pytest.mark.parametrize("body, says", [
+    # issue 11, defect 7: Python's csv module raised _csv.Error past 131,072 characters (a 500)
+    ("email,sub,name\nada@example.edu,ada,Ada\nbob@example.edu,bob," + "B" * 140000 + "\n",
+     "Line 3 has a field longer than 131,072 characters"),
+    ("email,sub," + "n" * 140000 + "\nada@example.edu,ada,Ada\n", "Line 1 has a field longer than 131,072 characters"),
+    ("email,sub,name\nada@example.edu,ada,Ada\nbob@example.edu,bo\x00b,Bob\n", "Line 3 contains a NUL character"),
+])
+def test_bulk_refuses_a_file_it_cannot_read_naming_the_line(client, course, services, body, says):
+    lid = _enabled(client, services, course)
+    page = client.get(f"/instructor/bulk?launch={lid}").get_data(as_text=True)
+    resp = client.post(f"/instructor/bulk?launch={lid}", data={"csrf_token": _csrf(page), "launch": lid,
+                       "file": (io.BytesIO(body.encode()), "x.csv")}, content_type="multipart/form-data")
+    assert resp.status_code == 400
+    assert says in resp.get_data(as_text=True)
+    with services.session() as s:
+        assert s.scalar(select(func.count(Job.id))) == 0
+
+
+def test_bulk_errors_in_french(client, course, services):
+    lid = _enabled(client, services, course)
+    page = client.get(f"/instructor/bulk?launch={lid}&lang=fr").get_data(as_text=True)
+    body = "email,sub,name\nada@example.edu,ada," + "A" * 140000 + "\n"
+    resp = client.post(f"/instructor/bulk?launch={lid}&lang=fr", data={"csrf_token": _csrf(page), "launch": lid,
+                       "file": (io.BytesIO(body.encode()), "x.csv")}, content_type="multipart/form-data")
+    assert resp.status_code == 400
+    assert "La ligne 2 a un champ de plus de 131" in resp.get_data(as_text=True)
+
+
 def test_other_course_credentials_are_not_reachable(client, services, course):
     lid = _enabled(client, services, course)
     cred_id = _award(services, _learner(services))

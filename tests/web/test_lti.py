@@ -7,7 +7,7 @@ import jwt
 from jwcrypto.jwk import JWK
 from sqlalchemy import func, select
 
-from plugin.storage.models import CredentialDefinition
+from plugin.storage.models import CredentialDefinition, Platform
 from tests.lti.fixtures import DROP, INSTRUCTOR, LEARNER, LTI, TOOL, launch, register
 from tests.lti.fixtures import registered, sandbox  # noqa: F401  (fixtures)
 
@@ -54,13 +54,21 @@ def test_get_on_launch_is_a_clear_4xx(client):
     assert r.status_code == 400 and b"open the tool from your course" in r.data
 
 
-def test_frame_ancestors_lists_only_registered_platforms(client, services, sandbox, registered):
-    r = client.get("/lti/login")
+def test_frame_ancestors_name_only_the_launching_platform(client, services, sandbox, registered):
+    with services.session() as s:  # another registered platform may not frame this one's pages
+        s.add(Platform(issuer="https://other-lms.example.org", client_id="c2", name="Other",
+                       auth_login_url="https://login.other-lms.example.org/auth",
+                       auth_token_url="https://other-lms.example.org/token"))
+    r = client.get("/lti/login", query_string={"iss": sandbox.issuer})
     csp = r.headers["Content-Security-Policy"]
-    assert csp == f"frame-ancestors 'self' {sandbox.base}"
+    assert csp.startswith(f"frame-ancestors 'self' {sandbox.base};")
     assert "X-Frame-Options" not in r.headers
-    # pages outside /lti/ without a launch are left alone
-    assert "Content-Security-Policy" not in client.get("/").headers
+    # a launch flow page naming no registered platform: only the tool itself
+    assert client.get("/lti/login").headers["Content-Security-Policy"].startswith("frame-ancestors 'self';")
+    # pages outside a launch cannot be framed at all
+    home = client.get("/")
+    assert home.headers["Content-Security-Policy"].startswith("frame-ancestors 'none';")
+    assert home.headers["X-Frame-Options"] == "DENY"
 
 
 def _dl_launch(client, sandbox, **over):

@@ -250,3 +250,62 @@ def test_replaced_page_in_french(client, services):
     old_id, _doc, _new = _reissued(services)
     page = client.get(f"/verify/{old_id}", headers={"Accept-Language": "fr"}).text
     assert "Remplacée par une version plus récente" in page and "Voir la version plus récente" in page
+
+
+UNEXPECTED_TYPES = [
+    (("issuer", "address", "addressCountryCode"), ["FR"]),
+    (("credentialSubject", "result", 0, "resultDescription"), ["x"]),
+    (("issuer", "name"), {"en": 3}),
+    (("credentialSubject", "achievement", "name"), ["a", "b"]),
+    (("credentialSubject", "achievement", "criteria"), "not an object"),
+    (("credentialSubject", "achievement"), ["x"]),
+    (("issuer",), 42),
+    (("credentialSubject",), "x"),
+    (("validFrom",), ["2026-01-01"]),
+    (("credentialSubject", "achievement", "alignment"), {"targetUrl": 3}),
+]
+
+
+def _set(doc, path, value):
+    target = doc
+    for key in path[:-1]:
+        if isinstance(key, int):
+            target = target[key]
+        else:
+            target = target.setdefault(key, {} if not isinstance(path[path.index(key) + 1], int) else [{}])
+    target[path[-1]] = value
+
+
+@pytest.mark.parametrize("path, value", UNEXPECTED_TYPES, ids=lambda v: ".".join(map(str, v)) if isinstance(v, tuple) else None)
+def test_an_unsigned_file_with_unexpected_types_is_not_a_valid_credential_saying_why(client, services, app, path, value):
+    """Issue 11, defect 5: the upload page gave 500 on these; the API gave 200 without saying why."""
+    _, doc, _ = _issued(services)
+    doc.pop("proof", None)
+    _set(doc, path, value)
+    field = "/".join(map(str, path))
+    app.config["WTF_CSRF_ENABLED"] = False
+    page = client.post("/verify", data={"file": (__import__("io").BytesIO(json.dumps(doc).encode()), "c.json")},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200, page.text[:300]
+    assert '<h1 id="cred-title">Not a valid credential</h1>' in page.text
+    assert "This file is not a valid credential because its field " in page.text
+    shown = re.search(r'data-problem-field="([^"]+)"', page.text).group(1)
+    assert field.startswith(shown) or shown.startswith(field), (shown, field)
+    assert "What the file claims" not in page.text
+    api = client.post("/api/verify", data=json.dumps(doc), content_type="application/json")
+    assert api.status_code == 200
+    body = api.get_json()
+    assert body["authentic"] is False and body["status"] == "invalid"
+    assert body["problem"]["field"] == shown
+    assert body["problem"]["message"].startswith("This file is not a valid credential because its field " + shown)
+
+
+def test_the_not_a_valid_credential_page_in_french(client, services, app):
+    _, doc, _ = _issued(services)
+    doc.pop("proof", None)
+    doc["issuer"]["address"] = {"addressCountryCode": ["FR"]}
+    app.config["WTF_CSRF_ENABLED"] = False
+    page = client.post("/verify?lang=fr", data={"text": json.dumps(doc)})
+    assert page.status_code == 200
+    assert "Ce fichier n’est pas une certification valide" in page.text
+    assert "issuer/address/addressCountryCode" in page.text

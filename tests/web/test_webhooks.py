@@ -311,3 +311,106 @@ def test_ec_token_is_checked_against_each_registration_of_the_issuer(client, ser
     assert resp.status_code == 200, resp.get_json()
     forged = post(client, pyjwt.encode(passing_claims(), ec.generate_private_key(ec.SECP256R1()), algorithm="ES256"))
     assert forged.status_code == 401 and forged.get_json()["error"] == "bad_signature"
+
+
+# ------------------------------------------------ input that can never succeed: a 4xx, never a 503
+# (issue 11, defect 6: the Open edX plugin retries a 503 four times)
+MOODLE_URL = "/api/webhooks/moodle"
+
+
+def moodle_claims(*, name="Ada Lovelace", courseid="2", grade=80.0, **extra) -> dict:
+    iat = int(time.time())
+    claims = {"iss": ISSUER, "aud": "http://tool.test" + MOODLE_URL, "iat": iat, "exp": iat + 120,
+              "jti": __import__("uuid").uuid4().hex, "event_type": "local_microcred.course_status.v1",
+              "data": {"courseid": courseid, "trigger": "course_completed",
+                       "user": {"id": "4", "name": name, "email": "ada@example.org"},
+                       "completion": {"enabled": True, "completed": True, "missing": []},
+                       "course_total": {"grade": grade, "grademin": 0, "grademax": 100, "gradepass": 50}}}
+    claims.update(extra)
+    return claims
+
+
+@pytest.fixture
+def both(services, key):
+    """A platform with a webhook key for each bridge and a credential for each."""
+    with services.session() as s:
+        platform = make_platform(s, bridge={"openedx": {"webhook_jwks": key.jwks}, "moodle": {"webhook_jwks": key.jwks}})
+        make_definition(s, policy={"source": "openedx_webhook", "rule": "course_grade", "threshold": 70,
+                                   "issuance": "automatic"}, platform_id=platform.id)
+        make_definition(s, policy={"source": "moodle", "rule": "completion", "issuance": "automatic"},
+                        context_id="2", platform_id=platform.id)
+
+
+def _nested(depth):
+    value = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _signed_raw(key, payload: str) -> str:
+    """A token whose payload is this exact text (json.dumps cannot write 5,000 levels)."""
+    import jwt
+    return jwt.api_jws.PyJWS().encode(payload.encode(), key.private, algorithm="EdDSA", headers={"kid": key.kid})
+
+
+def _deep_claims(depth):
+    claims = json.dumps(passing_claims())
+    return claims[:-1] + ', "extra": ' + "[" * depth + "]" * depth + "}"
+
+
+def _openedx_claims(**data):
+    claims = passing_claims()
+    for dotted, value in data.items():
+        target = claims["data"]
+        *path, last = dotted.split(".")
+        for part in path:
+            target = target[part]
+        target[last] = value
+    return claims
+
+
+HOPELESS = [
+    # (url, what is sent, status, error code)
+    (URL, lambda k: k.sign(_openedx_claims(**{"user.external_id": "ext\x00-7f3a"})), 400, "unusable_value"),
+    (URL, lambda k: k.sign(_openedx_claims(course_key="course-v1:\x00X+1")), 400, "unusable_value"),
+    (URL, lambda k: k.sign(_openedx_claims(**{"grade.percent": float("nan")})), 400, "malformed"),
+    (URL, lambda k: k.sign(_openedx_claims(**{"grade.percent": float("inf")})), 400, "malformed"),
+    (URL, lambda k: k.sign(passing_claims(iat=float("nan"))), 400, "malformed"),
+    (URL, lambda k: k.sign(_openedx_claims(extra=_nested(300))), 400, "malformed"),
+    (URL, lambda k: _signed_raw(k, _deep_claims(5000)), 400, "malformed"),
+    (MOODLE_URL, lambda k: k.sign(moodle_claims(name="Ada\x00")), 400, "unusable_value"),
+    (MOODLE_URL, lambda k: k.sign(moodle_claims(grade=float("-inf"))), 400, "malformed"),
+    (MOODLE_URL, lambda k: k.sign(moodle_claims(grade=float("nan"))), 400, "malformed"),
+    (MOODLE_URL, lambda k: k.sign(moodle_claims(courseid=_nested(300))), 400, "malformed"),
+]
+
+
+@pytest.mark.parametrize("url, make_token, status, code", HOPELESS)
+def test_an_event_that_can_never_succeed_is_a_400_not_a_503(client, services, both, key, url, make_token, status, code):
+    resp = client.post(url, data=make_token(key), content_type="application/jwt")
+    assert resp.status_code == status, resp.get_json()
+    body = resp.get_json()
+    assert body["error"] == code and body["message"]
+    assert count(services, PassEvidence) == 0 and count(services, OneTimeToken) == 0
+
+
+@pytest.mark.parametrize("url", [URL, MOODLE_URL])
+def test_a_body_over_the_size_limit_is_a_413(client, both, url):
+    resp = client.post(url, data=b"e" * (3 * 1024 * 1024), content_type="application/jwt")
+    assert resp.status_code == 413
+    assert resp.get_json()["message"]
+
+
+@pytest.mark.parametrize("url", [URL, MOODLE_URL])
+@pytest.mark.parametrize("body, why", [
+    ('{"token": ' + "[" * 5000 + "]" * 5000 + "}", "nested deeper than 64 levels"),
+    ('{"token": ' + "[" * 100 + "]" * 100 + "}", "nested deeper than 64 levels"),
+    ('{"token": NaN}', "NaN is not a JSON number"),
+    ('{"token": "a.b.c", "x": -Infinity}', "-Infinity is not a JSON number"),
+    ('{"token": "a.b.\\u0000"}', "NUL character"),
+])
+def test_a_json_body_that_is_not_json_is_a_400_saying_why(client, both, url, body, why):
+    resp = client.post(url, data=body, content_type="application/json")
+    assert resp.status_code == 400, resp.get_json()
+    assert why in resp.get_json()["message"]
