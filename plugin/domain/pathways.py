@@ -279,3 +279,41 @@ def check_acyclic(target: str, parts_of: Mapping[str, Iterable[str]]) -> None:
             continue
         seen.add(d)
         stack.extend(parts_of.get(d, ()))
+
+
+def target_from_parts(parts: list[Any], *, title: str, description: str = "", outcomes: list[str] | None = None,
+                      eqf_level: int | None = None, ects: float | None = None, quality_assurance: str = "") -> Any:
+    """The pathway credential's Annex I definition, what an admin does not type taken from its
+    parts (``DefinitionData`` of each part, in the pathway's order): workload and credits
+    add up (unless ``ects`` is given), the outcomes are the parts' unless ``outcomes`` are
+    typed, languages are the parts' together, and the way of assessing says the parts are
+    each assessed. The admin edits the result like any definition."""
+    from plugin.domain.definition import DefinitionData, LearningOutcome
+    first = parts[0] if parts else DefinitionData()
+    texts = [o.strip() for o in (outcomes or []) if o.strip()]
+    if texts:
+        learning = [LearningOutcome(text=t) for t in texts]
+    else:
+        learning, seen = [], set()
+        for p in parts:
+            for lo in p.learning_outcomes:
+                if lo.text not in seen:
+                    seen.add(lo.text)
+                    learning.append(lo)
+    hours = sum(p.workload_hours or 0 for p in parts) or None
+    credits = ects if ects is not None else (sum(p.ects_credits or 0 for p in parts) or None)
+    languages: list[str] = []
+    for p in parts:
+        languages += [c for c in p.languages if c not in languages]
+    names = "; ".join(p.title for p in parts)
+    return DefinitionData(
+        title=title.strip(), description=description.strip(), learning_outcomes=learning,
+        workload_hours=hours, ects_credits=credits,
+        eqf_level=eqf_level if eqf_level else first.eqf_level, eqf_not_applicable=first.eqf_not_applicable and not eqf_level,
+        qf_ehea_cycle=first.qf_ehea_cycle,
+        assessment_type=f"Each part assessed separately: {names}"[:1000],
+        participation=first.participation, quality_assurance=(quality_assurance or first.quality_assurance)[:2000],
+        supervision=first.supervision, grading_scheme="Pass (every required part passed)", pass_mark="",
+        stackability="stackable", stackable_towards=first.stackable_towards, languages=languages,
+        field_of_study=first.field_of_study, field_of_study_label=first.field_of_study_label,
+        criteria=f"Earn the credentials this pathway requires: {names}."[:5000])

@@ -24,6 +24,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.branding",
     "plugin.web.language",
     "plugin.web.credential_page",
+    "plugin.web.pathways",
 ]
 
 

@@ -118,3 +118,15 @@ def test_brute_force_small_trees_exhaustively():
     for k in range(5):
         for earned in combinations("abcd", k):
             assert (tree_progress(tree, set(earned)).remaining == 0) == satisfied_plain(tree, set(earned))
+
+
+def test_the_pathway_credential_definition_is_complete_from_its_parts():
+    from plugin.domain.pathways import target_from_parts
+    from plugin.issuance.demo_data import demo_definition
+    parts = [demo_definition().model_copy(update={"title": t}) for t in ("A", "B", "C")]
+    target = target_from_parts(parts, title=" Certificate ", outcomes=["", "Lead a data project"])
+    assert target.missing_elements() == []
+    assert (target.title, target.ects_credits, target.workload_hours) == ("Certificate", 15, 375)
+    assert [lo.text for lo in target.learning_outcomes] == ["Lead a data project"]
+    assert "A; B; C" in target.assessment_type
+    assert target_from_parts(parts, title="x", ects=12).ects_credits == 12

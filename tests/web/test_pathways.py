@@ -1,0 +1,104 @@
+"""Pathway pages: an admin defines, enables and reviews; a learner sees "2 of 3 done, 10 of 15
+ECTS" and where to take what is left; the instructor sees the pathways of their credential."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from plugin.cli.admin import create_admin
+from plugin.issuance import pathways
+from plugin.issuance import service as issuance
+from plugin.storage.models import CredentialDefinition, IssuedCredential, Pathway
+from tests.pathway_helpers import award_part, make_pathway_world
+from tests.web.learner_support import csrf_token, learner_launch
+
+
+@pytest.fixture
+def admin_client(client, services):
+    create_admin(services, "root", "a very long password")
+    page = client.get("/admin/login").get_data(as_text=True)
+    client.post("/admin/login", data={"csrf_token": csrf_token(page), "username": "root",
+                                      "password": "a very long password"})
+    return client
+
+
+def test_admin_defines_a_pathway_that_awards_when_its_parts_are_earned(admin_client, services):
+    world = make_pathway_world(services, enabled=False)
+    form = admin_client.get("/admin/pathways/new")
+    assert form.status_code == 200
+    html = form.get_data(as_text=True)
+    for pid in world.definition_public_ids:
+        assert pid in html  # every enabled credential is offered as a part
+    data = {"csrf_token": csrf_token(html), "name": "Data stewardship", "issuer": str(world.issuer_id),
+            "kind": "at_least", "at_least": "2", "parts": world.definition_public_ids, "min_ects": "10",
+            "outcomes": "Steward a public dataset"}
+    bad = admin_client.post("/admin/pathways/new", data={**data, "at_least": "5"})
+    assert bad.status_code == 400 and "at least N of" in bad.get_data(as_text=True)
+    ok = admin_client.post("/admin/pathways/new", data=data)
+    assert ok.status_code == 302
+    with services.session() as s:
+        pathway = s.scalars(select(Pathway).order_by(Pathway.id.desc())).first()
+        rules = pathways.current_rules(s, pathway)
+        assert rules.requirements == {"at_least": 2, "of": [{"credential": p} for p in world.definition_public_ids]}
+        public_id = pathway.public_id
+    listing = admin_client.get("/admin/pathways").get_data(as_text=True)
+    enable = admin_client.post(f"/admin/pathways/{public_id}/enable", data={"csrf_token": csrf_token(listing)})
+    assert enable.status_code == 302
+    award_part(services, world, 0)
+    award_part(services, world, 1)
+    with services.session() as s:
+        pathway = s.scalars(select(Pathway).where(Pathway.public_id == public_id)).one()
+        [target] = s.scalars(select(IssuedCredential).where(
+            IssuedCredential.definition_id == pathway.target_definition_id)).all()
+        assert target.document["credentialSubject"]["achievement"]["name"] == "Data stewardship"
+    page = admin_client.get(f"/pathways/{public_id}")
+    assert page.status_code == 200 and "At least 2 of these credentials are needed" in page.get_data(as_text=True)
+
+
+def test_learner_sees_progress_and_what_is_left(client, services):
+    world = make_pathway_world(services)
+    ids = [award_part(services, world, i)[0] for i in range(2)]
+    launch = learner_launch(services, _world_view(world))
+    page = client.get(f"/learner/credentials/{ids[0]}?launch={launch}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "2 of 3 done, 10 of 15 ECTS" in html
+    assert "Still to earn" in html and "Policy briefs" in html
+    fr = client.get(f"/learner/credentials/{ids[0]}?launch={learner_launch(services, _world_view(world), locale='fr')}")
+    assert "2 sur 3 obtenus, 10 sur 15 ECTS" in fr.get_data(as_text=True)
+
+
+def test_admin_reviews_a_pathway_credential_after_a_part_is_revoked(admin_client, services):
+    world = make_pathway_world(services)
+    ids = [award_part(services, world, i)[0] for i in range(3)]
+    with services.session() as s:
+        part = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == ids[2])).one()
+        issuance.revoke(s, part, "plagiarism", "admin:root")
+    listing = admin_client.get("/admin/pathways").get_data(as_text=True)
+    assert "Pathway credentials to review" in listing and "plagiarism" in listing
+    award_id = re.search(r'id="review-(\d+)"', listing).group(1)
+    refused = admin_client.post(f"/admin/pathways/reviews/{award_id}",
+                                data={"csrf_token": csrf_token(listing), "decision": "revoke"})
+    assert refused.status_code == 303
+    done = admin_client.post(f"/admin/pathways/reviews/{award_id}", data={
+        "csrf_token": csrf_token(listing), "decision": "revoke", "reason": "a required part was plagiarised"})
+    assert done.status_code == 302
+    with services.session() as s:
+        assert pathways.awards_needing_review(s) == []
+        target = s.scalars(select(IssuedCredential).where(
+            IssuedCredential.definition_id == world.target_definition_id)).one()
+        assert target.status == "revoked"
+
+
+def test_other_people_cannot_reach_the_admin_pages(client, services):
+    make_pathway_world(services)
+    assert client.get("/admin/pathways").status_code == 401
+    assert client.get("/pathways/not-a-pathway").status_code == 404
+
+
+class _world_view:
+    """The learner-launch helper wants ``definition_id`` and ``learner_id``."""
+    def __init__(self, world):
+        self.definition_id, self.learner_id = world.definitions[0], world.learner_id
