@@ -331,8 +331,7 @@ def after_revoke(session: Session, credential: IssuedCredential, *, actor: str, 
         if credential.public_id not in {p.get("credential") for p in row.parts or []}:
             continue
         row.review = "needed"
-        row.review_reason = N_("a part was revoked: %(title)s (%(reason)s)",
-                               title=credential.document.get("name") or credential.public_id, reason=reason)
+        row.review_reason, row.review_part = reason, credential.public_id
         row.reviewed_by = row.reviewed_at = None
         _audit(session, actor, "pathway.review_needed", row.pathway, credential=row.credential.public_id,
                part=credential.public_id, reason=reason)
@@ -346,7 +345,7 @@ def decide_review(session: Session, row: PathwayAward, decision: str, *, actor: 
     if row.review != "needed":
         raise IssuanceError(N_("this pathway credential is not waiting for a review"))
     if decision == "revoke":
-        revoke(session, row.credential, reason.strip() or str(row.review_reason or "a part was revoked"), actor)
+        revoke(session, row.credential, reason.strip() or f"a part was revoked: {row.review_reason}", actor)
         row.review = "revoked"
     elif decision == "keep":
         row.review = "kept"
@@ -355,6 +354,12 @@ def decide_review(session: Session, row: PathwayAward, decision: str, *, actor: 
     row.reviewed_by, row.reviewed_at = actor, datetime.now(timezone.utc)
     _audit(session, actor, f"pathway.review_{row.review}", row.pathway, credential=row.credential.public_id,
            reason=reason.strip() or None)
+
+
+def revoked_part_name(row: PathwayAward) -> str:
+    """The name of the part whose revocation flagged ``row``."""
+    return next((p.get("name") or p.get("credential") for p in row.parts or []
+                 if p.get("credential") == row.review_part), row.review_part or "")
 
 
 def awards_needing_review(session: Session, issuer_ids: list[int] | None = None) -> list[PathwayAward]:

@@ -644,7 +644,8 @@ class PathwayAward(Base):
     credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credential.id", ondelete="RESTRICT"), unique=True)
     parts: Mapped[list[Any]] = mapped_column(default=list)
     review: Mapped[str] = mapped_column(String(16), default="none", index=True)  # none, needed, kept, revoked
-    review_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    review_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the part was revoked
+    review_part: Mapped[str | None] = mapped_column(String(36), nullable=True)  # the revoked part's public id
     reviewed_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

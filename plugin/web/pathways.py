@@ -282,7 +282,8 @@ def instructor_rows(definition_id: int) -> list[dict]:
 
 @bp.app_context_processor
 def _helpers():
-    return {"pathway_progress": progress_rows, "pathways_of_definition": instructor_rows}
+    return {"pathway_progress": progress_rows, "pathways_of_definition": instructor_rows,
+            "revoked_part": engine.revoked_part_name}
 
 
 def learner_of_actor() -> Learner | None:

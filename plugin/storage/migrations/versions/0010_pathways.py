@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("parts", sa.JSON(), nullable=False),
         sa.Column("review", sa.String(length=16), nullable=False),
         sa.Column("review_reason", sa.Text(), nullable=True),
+        sa.Column("review_part", sa.String(length=36), nullable=True),
         sa.Column("reviewed_by", sa.String(length=255), nullable=True),
         sa.Column("reviewed_at", tz, nullable=True),
         sa.Column("created_at", tz, nullable=False),
