@@ -197,6 +197,46 @@ def identities(session: Session, learner_id: int) -> list[int]:
     return [primary] + [i for i in linked if i != primary]
 
 
+LINK_METHODS = ("launch", "email")
+
+
+def link_identities(session: Session, services, keep: Learner, other: Learner, *, method: str,
+                    actor: str) -> list[IssuedCredential]:
+    """The learner says ``other`` is also them (their action only: a launch from another platform
+    while their credential page was open, or a code sent to their verified e-mail). Every
+    identity of ``other``'s person joins ``keep``'s person; the pathways they now meet are
+    awarded at once (to the primary identity). Returns the pathway credentials awarded."""
+    from plugin.issuance.service import IssuanceError, audit, current_credential
+    if method not in LINK_METHODS:
+        raise IssuanceError(f"unknown link method {method!r}")
+    primary = primary_of(session, keep.id)
+    moved = identities(session, other.id)
+    if primary in moved:
+        return []  # already the same person
+    for learner_id in moved:
+        row = session.scalars(select(LearnerLink).where(LearnerLink.learner_id == learner_id)).first()
+        if row is None:
+            session.add(LearnerLink(learner_id=learner_id, primary_id=primary, method=method))
+        else:
+            row.primary_id, row.method = primary, method
+    session.flush()
+    audit(session, actor, "learner.link", "learner", keep.public_id, linked=[other.public_id], method=method)
+    awarded = []
+    held = set(session.scalars(select(IssuedCredential.definition_id).where(
+        IssuedCredential.learner_id.in_(identities(session, primary)), IssuedCredential.status == "active")).all())
+    seen: set[int] = set()
+    for definition_id in sorted(held):
+        for pathway in pathways_including(session, definition_id):
+            if pathway.id in seen:
+                continue
+            seen.add(pathway.id)
+            had = current_credential(session, pathway.target_definition_id, primary)
+            row = evaluate_and_award(session, services, pathway, primary)
+            if row is not None and had is None:
+                awarded.append(row)
+    return awarded
+
+
 # --------------------------------------------------------------------------- progress
 def earned_parts(session: Session, learner_ids: list[int], definition_ids: list[int] | None = None
                  ) -> list[tuple[EarnedPart, IssuedCredential]]:

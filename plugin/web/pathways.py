@@ -7,8 +7,9 @@ The rules and the award are :mod:`plugin.domain.pathways` and :mod:`plugin.issua
 from __future__ import annotations
 
 import json
+import time
 
-from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -280,15 +281,67 @@ def instructor_rows(definition_id: int) -> list[dict]:
     return rows
 
 
+# --------------------------------------------------------------------------- one learner, several platforms
+LINK_KEY = "pathways_link"
+LINK_SECONDS = 15 * 60
+
+
+def _platform_name(learner: Learner) -> str:
+    platform = db().scalars(select(Platform).where(Platform.issuer == learner.platform_issuer)).first()
+    return (platform.name if platform and platform.name else learner.platform_issuer)
+
+
+@bp.post("/learner/link/start")
+def link_start():
+    """On the credential page: "link an account on another platform" (this browser, 15 minutes)."""
+    from plugin.web.learner import keep, require_learner
+    learner = require_learner()
+    session[LINK_KEY] = {"learner": learner.public_id, "until": time.time() + LINK_SECONDS}
+    flash(_("Now open the tool from your course on the other platform, in this browser, within 15 minutes: "
+            "it will ask you to confirm the link."), "ok")
+    back = request.form.get("credential", "")[:64]
+    return redirect(keep("learner.credential", public_id=back) if back else keep("learner.home"))
+
+
+def link_offer() -> dict | None:
+    """The link the learner started on their credential page, offered on a launch of another identity."""
+    data = session.get(LINK_KEY)
+    actor = current_actor()
+    if not data or data.get("until", 0) < time.time() or actor is None or not actor.learner_id:
+        return None
+    first = db().scalars(select(Learner).where(Learner.public_id == data.get("learner"))).first()
+    current = db().get(Learner, actor.learner_id)
+    if first is None or current is None or engine.primary_of(db(), first.id) == engine.primary_of(db(), current.id):
+        return None
+    return {"first": first, "current": current, "first_platform": _platform_name(first),
+            "current_platform": _platform_name(current)}
+
+
+@bp.post("/learner/link/confirm")
+@require_roles("learner")
+def link_confirm():
+    from plugin.web.learner import keep
+    offer = link_offer()
+    if offer is None:
+        abort(400, description=_("No account link is waiting: start it from your credential page on the other "
+                                 "platform, then open the tool from this one within 15 minutes."))
+    session.pop(LINK_KEY, None)
+    if request.form.get("decision") != "link":
+        flash(_("The accounts were not linked."), "ok")
+        return redirect(keep("learner.home"))
+    awarded = engine.link_identities(db(), services(), offer["first"], offer["current"], method="launch",
+                                     actor=current_actor().label)
+    db().commit()
+    flash(_("Your accounts are linked: pathways now count the credentials of both."), "ok")
+    if awarded:
+        flash(_("A pathway is complete: its credential was awarded to you."), "ok")
+    return redirect(keep("learner.home"))
+
+
 @bp.app_context_processor
 def _helpers():
     return {"pathway_progress": progress_rows, "pathways_of_definition": instructor_rows,
-            "revoked_part": engine.revoked_part_name}
-
-
-def learner_of_actor() -> Learner | None:
-    actor = current_actor()
-    return db().get(Learner, actor.learner_id) if actor is not None and actor.learner_id else None
+            "revoked_part": engine.revoked_part_name, "link_offer": link_offer}
 
 
 __all__ = ["bp", "progress_rows", "instructor_rows"]

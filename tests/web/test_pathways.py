@@ -102,3 +102,49 @@ class _world_view:
     """The learner-launch helper wants ``definition_id`` and ``learner_id``."""
     def __init__(self, world):
         self.definition_id, self.learner_id = world.definitions[0], world.learner_id
+
+
+def test_learner_links_an_account_on_a_second_platform_and_the_pathway_is_awarded(client, services):
+    from datetime import datetime, timezone
+
+    from plugin.storage.models import Learner, PassEvidence
+    world = make_pathway_world(services)
+    first = [award_part(services, world, i)[0] for i in range(2)]
+    with services.session() as s:  # the same person, on another platform, earned the third part
+        other = Learner(platform_issuer="https://lms2.example", sub="grace-2", name="Grace Hopper")
+        s.add(other)
+        s.flush()
+        ev = PassEvidence(definition_id=world.definitions[2], learner_id=other.id, source="test", dedup_key="t:g2",
+                          passed=True, score=90, details={}, observed_at=datetime(2026, 5, 3, tzinfo=timezone.utc))
+        s.add(ev)
+        s.flush()
+        issuance.award(s, services, definition_id=world.definitions[2], learner_id=other.id, evidence_id=ev.id)
+        other_id = other.id
+    with services.session() as s:
+        assert s.scalars(select(IssuedCredential).where(
+            IssuedCredential.definition_id == world.target_definition_id)).all() == []
+    # Nothing links without the learner: a launch of the other account offers nothing yet.
+    second = learner_launch(services, _view(world.definitions[2], other_id))
+    assert 'id="link-offer"' not in client.get(f"/learner/?launch={second}").get_data(as_text=True)
+    launch = learner_launch(services, _world_view(world))
+    page = client.get(f"/learner/credentials/{first[0]}?launch={launch}").get_data(as_text=True)
+    started = client.post("/learner/link/start", data={"csrf_token": csrf_token(page), "launch": launch,
+                                                      "credential": first[0]})
+    assert started.status_code == 302
+    home = client.get(f"/learner/?launch={second}").get_data(as_text=True)
+    assert 'id="link-offer"' in home
+    done = client.post(f"/learner/link/confirm?launch={second}", data={"csrf_token": csrf_token(home),
+                                                                       "decision": "link"})
+    assert done.status_code == 302
+    with services.session() as s:
+        [target] = s.scalars(select(IssuedCredential).where(
+            IssuedCredential.definition_id == world.target_definition_id)).all()
+        assert target.learner_id == world.learner_id  # awarded to the identity the link started from
+        assert pathways.identities(s, other_id) == [world.learner_id, other_id]
+    assert client.post(f"/learner/link/confirm?launch={second}", data={"csrf_token": csrf_token(home),
+                                                                       "decision": "link"}).status_code == 400
+
+
+class _view:
+    def __init__(self, definition_id, learner_id):
+        self.definition_id, self.learner_id = definition_id, learner_id
