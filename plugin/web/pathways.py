@@ -281,6 +281,24 @@ def instructor_rows(definition_id: int) -> list[dict]:
     return rows
 
 
+# --------------------------------------------------------------------------- the learner record
+@bp.get("/learner/record.json")
+def learner_record_download():
+    """Every credential of the learner as one signed CLR 2.0 ClrCredential (a download)."""
+    from plugin.issuance.clr import RecordError, learner_record
+    from plugin.web.learner import require_learner
+    learner = require_learner()
+    try:
+        document = learner_record(db(), services(), learner)
+    except RecordError:
+        abort(404, description=_("You hold no active credential yet: there is no learner record to download."))
+    db().commit()
+    body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    from flask import current_app
+    return current_app.response_class(body, mimetype="application/ld+json", headers={
+        "Content-Disposition": 'attachment; filename="learner-record-clr.json"'})
+
+
 # --------------------------------------------------------------------------- one learner, several platforms
 LINK_KEY = "pathways_link"
 LINK_SECONDS = 15 * 60

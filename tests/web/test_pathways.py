@@ -148,3 +148,21 @@ def test_learner_links_an_account_on_a_second_platform_and_the_pathway_is_awarde
 class _view:
     def __init__(self, definition_id, learner_id):
         self.definition_id, self.learner_id = definition_id, learner_id
+
+
+def test_learner_downloads_the_signed_record(client, services):
+    import json as _json
+
+    from plugin.verification.resolver import tool_resolver
+    from plugin.verification.verify import verify
+    world = make_pathway_world(services)
+    ids = [award_part(services, world, i)[0] for i in range(3)]
+    launch = learner_launch(services, _world_view(world))
+    page = client.get(f"/learner/credentials/{ids[0]}?launch={launch}").get_data(as_text=True)
+    assert 'id="dl-clr"' in page
+    resp = client.get(f"/learner/record.json?launch={launch}")
+    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
+    record = _json.loads(resp.get_data(as_text=True))
+    assert len(record["credentialSubject"]["verifiableCredential"]) == 4  # three parts and the pathway
+    assert verify(record, tool_resolver(services)).status == "valid"
+    assert client.get("/learner/record.json").status_code == 401
