@@ -88,7 +88,7 @@ def prepare_demo(services, platform: SandboxPlatform) -> dict:
                                                definition=definition, policy=dict(DEMO_POLICY))
             definition = version.definition
         from plugin.sandbox.pathway_demo import prepare_pathway
-        pathway = prepare_pathway(s, services, platform, row, issuer, definition)
+        pathway = prepare_pathway(s, services, platform, row, issuer, definition)  # None when it cannot be set up
         return {"platform_id": row.id, "issuer_slug": issuer.slug, "course_id": course.id,
                 "definition_id": definition.id, "definition_public_id": definition.public_id, "pathway": pathway}
 

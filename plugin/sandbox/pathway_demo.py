@@ -67,8 +67,23 @@ def _earned(session, services, definition, platform_issuer: str, sub: str, *, da
     return learner
 
 
-def prepare_pathway(session, services, platform, platform_row, issuer, definition) -> dict:
-    """The demo pathway around ``definition`` (the story's course credential), idempotent."""
+def prepare_pathway(session, services, platform, platform_row, issuer, definition) -> dict | None:
+    """The demo pathway around ``definition`` (the story's course credential), idempotent; ``None``
+    (and a warning on stderr) when it cannot be set up, e.g. when nothing can be signed: the main
+    story then runs without it and stops at the step that fails, naming the cause."""
+    import sys
+    savepoint = session.begin_nested()
+    try:
+        info = _prepare_pathway(session, services, platform, platform_row, issuer, definition)
+    except Exception as exc:  # the demo's own data: the story names the real cause further on
+        savepoint.rollback()
+        sys.stderr.write(f"demo pathway not set up: {exc}\n")
+        return None
+    savepoint.commit()
+    return info
+
+
+def _prepare_pathway(session, services, platform, platform_row, issuer, definition) -> dict:
     from plugin.domain.definition import DefinitionData
     from plugin.domain.pathways import target_from_parts
     from plugin.issuance import pathways

@@ -356,6 +356,56 @@ def link_confirm():
     return redirect(keep("learner.home"))
 
 
+@bp.post("/learner/link/email")
+def link_email():
+    """Send a one-time code to the e-mail address of the learner's other account."""
+    from plugin.delivery.notify import MailError, build_message, send_message
+    from plugin.issuance import linking
+    from plugin.web.learner import keep, require_learner
+    learner = require_learner()
+    email = (request.form.get("email") or "").strip()[:320]
+    back = request.form.get("credential", "")[:64]
+    target = keep("learner.credential", public_id=back) if back else keep("learner.home")
+    if "@" not in email:
+        flash(_("Type the e-mail address of your other account."), "error")
+        return redirect(target)
+    code = linking.start(db(), learner, email)
+    if code is not None:
+        msg = build_message(services().settings, to=email, subject=_("Your code to link your accounts"),
+                            text=_("Your code to link your accounts: %(code)s\n\nIt is valid for 15 minutes. If you "
+                                   "did not ask for it, ignore this message: nothing is linked without it.",
+                                   code=code))
+        try:
+            send_message(services().settings, msg)
+        except MailError:
+            db().rollback()
+            flash(_("The e-mail could not be sent; try again later."), "error")
+            return redirect(target)
+    db().commit()
+    flash(_("If an account of yours uses this address, a code was sent to it: type it below within 15 minutes."), "ok")
+    return redirect(target)
+
+
+@bp.post("/learner/link/code")
+def link_code():
+    from plugin.issuance import linking
+    from plugin.web.learner import keep, require_learner
+    learner = require_learner()
+    back = request.form.get("credential", "")[:64]
+    target = keep("learner.credential", public_id=back) if back else keep("learner.home")
+    actor = current_actor()
+    ok, awarded = linking.confirm(db(), services(), learner, request.form.get("code", "")[:12],
+                                  actor=actor.label if actor else f"learner:{learner.public_id}")
+    db().commit()
+    if not ok:
+        flash(_("This code is not right or has expired."), "error")
+        return redirect(target), 303
+    flash(_("Your accounts are linked: pathways now count the credentials of both."), "ok")
+    if awarded:
+        flash(_("A pathway is complete: its credential was awarded to you."), "ok")
+    return redirect(target)
+
+
 @bp.app_context_processor
 def _helpers():
     return {"pathway_progress": progress_rows, "pathways_of_definition": instructor_rows,

@@ -105,21 +105,10 @@ class _world_view:
 
 
 def test_learner_links_an_account_on_a_second_platform_and_the_pathway_is_awarded(client, services):
-    from datetime import datetime, timezone
-
-    from plugin.storage.models import Learner, PassEvidence
     world = make_pathway_world(services)
     first = [award_part(services, world, i)[0] for i in range(2)]
-    with services.session() as s:  # the same person, on another platform, earned the third part
-        other = Learner(platform_issuer="https://lms2.example", sub="grace-2", name="Grace Hopper")
-        s.add(other)
-        s.flush()
-        ev = PassEvidence(definition_id=world.definitions[2], learner_id=other.id, source="test", dedup_key="t:g2",
-                          passed=True, score=90, details={}, observed_at=datetime(2026, 5, 3, tzinfo=timezone.utc))
-        s.add(ev)
-        s.flush()
-        issuance.award(s, services, definition_id=world.definitions[2], learner_id=other.id, evidence_id=ev.id)
-        other_id = other.id
+    # the same person, on another platform, earned the third part
+    other_id = _third_part_elsewhere(services, world, "grace-2")
     with services.session() as s:
         assert s.scalars(select(IssuedCredential).where(
             IssuedCredential.definition_id == world.target_definition_id)).all() == []
@@ -166,3 +155,48 @@ def test_learner_downloads_the_signed_record(client, services):
     assert len(record["credentialSubject"]["verifiableCredential"]) == 4  # three parts and the pathway
     assert verify(record, tool_resolver(services)).status == "valid"
     assert client.get("/learner/record.json").status_code == 401
+
+
+def test_learner_links_accounts_with_a_code_sent_to_the_other_accounts_email(client, services, settings):
+    world = make_pathway_world(services)
+    first = [award_part(services, world, i)[0] for i in range(2)]
+    _third_part_elsewhere(services, world, "ada-2", email="Ada.Other@Example.org")
+    launch = learner_launch(services, _world_view(world))
+    page = client.get(f"/learner/credentials/{first[0]}?launch={launch}").get_data(as_text=True)
+    token = csrf_token(page)
+    mail_dir = settings.instance_dir / "mail"
+    # An address no other account uses: the same answer, and no mail.
+    client.post("/learner/link/email", data={"csrf_token": token, "launch": launch, "email": "nobody@example.org"})
+    assert not mail_dir.exists() or not list(mail_dir.iterdir())
+    client.post("/learner/link/email", data={"csrf_token": token, "launch": launch, "email": "ada.other@example.org"})
+    [mail] = list(mail_dir.iterdir())
+    code = re.search(r"link your accounts: (\d{6})", mail.read_text()).group(1)
+    wrong = client.post("/learner/link/code", data={"csrf_token": token, "launch": launch,
+                                                    "code": "000000" if code != "000000" else "111111"})
+    assert wrong.status_code == 303
+    ok = client.post("/learner/link/code", data={"csrf_token": token, "launch": launch, "code": code})
+    assert ok.status_code == 302
+    with services.session() as s:
+        assert len(s.scalars(select(IssuedCredential).where(
+            IssuedCredential.definition_id == world.target_definition_id)).all()) == 1
+    # The code is used once.
+    assert client.post("/learner/link/code", data={"csrf_token": token, "launch": launch,
+                                                   "code": code}).status_code == 303
+
+
+def _third_part_elsewhere(services, world, sub: str, email: str | None = None) -> int:
+    """Another identity (a second platform) of the learner, holding the pathway's third part."""
+    from datetime import datetime, timezone
+
+    from plugin.storage.models import Learner, PassEvidence
+    with services.session() as s:
+        other = Learner(platform_issuer="https://lms2.example", sub=sub, name="Ada", email=email)
+        s.add(other)
+        s.flush()
+        ev = PassEvidence(definition_id=world.definitions[2], learner_id=other.id, source="test",
+                          dedup_key=f"t:{sub}", passed=True, score=90, details={},
+                          observed_at=datetime(2026, 5, 3, tzinfo=timezone.utc))
+        s.add(ev)
+        s.flush()
+        issuance.award(s, services, definition_id=world.definitions[2], learner_id=other.id, evidence_id=ev.id)
+        return other.id
