@@ -305,14 +305,17 @@ def compose(issuer_profile: IssuerProfile, issuer_id: str, definition: Definitio
             status_entries: list[dict[str, Any]] | None = None, base_url: str = "", *,
             achievement_id: str | None = None, image: str | None = None,
             credential_schema: bool = True, label_alignments: list[dict[str, Any]] | None = None,
-            label_endorsements: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+            label_endorsements: list[dict[str, Any]] | None = None,
+            parts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The unsigned ``OpenBadgeCredential`` (a plain dict, ready for :mod:`plugin.signing`).
 
     ``issuer_id`` is the issuer's DID (or HTTPS profile URL); ``credential_id`` the VC ``id``;
     ``status_entries`` the ``BitstringStatusListEntry`` objects; ``base_url`` locates our
     extension context; ``achievement_id`` defaults to a URL under ``base_url`` derived from
-    the issuer and title. Raises :class:`CompositionError` if the definition or the issuer
-    misses a mandatory element.
+    the issuer and title. ``parts``: for a pathway credential, the credentials it was awarded
+    for (``id``, ``name``, ``digest``, ``achievement``, ``issued``), cited as ``evidence`` (with
+    their SHA-256 digest, ``digestSRI``) and named in the achievement's ``hasPart`` (ELM).
+    Raises :class:`CompositionError` if the definition or the issuer misses a mandatory element.
     """
     missing = definition.missing_elements() + issuer_profile.missing_elements()
     if missing:
@@ -329,11 +332,16 @@ def compose(issuer_profile: IssuerProfile, issuer_id: str, definition: Definitio
     contexts.append(ctx.extension_context_url(base_url))
     description = annex_markdown(issuer_profile, definition, learner=learner, issued=valid_from,
                                  valid_until=valid_until, evidence=evidence)
+    if parts:
+        description += "\n\n## Earned through this pathway\n\n" + "\n".join(
+            f"- {p.get('name') or p['id']} ({str(p.get('issued') or '')[:10]})" for p in parts)
     achievement = _achievement(definition, achievement_id, description, image)
     if label_alignments:  # labels the definition meets (plugin.domain.frameworks.label_alignment)
         achievement["alignment"] = [*achievement.get("alignment", []), *label_alignments]
     if label_endorsements:  # signed by each label's body (plugin.issuance.service.endorsement)
         achievement["endorsement"] = list(label_endorsements)
+    if parts:
+        achievement["hasPart"] = [p["achievement"] for p in parts if p.get("achievement")]
     subject: dict[str, Any] = {"id": subject_id(learner, credential_id), "type": ["AchievementSubject"]}
     if learner.name:
         subject["name"] = learner.name
@@ -369,11 +377,24 @@ def compose(issuer_profile: IssuerProfile, issuer_id: str, definition: Definitio
         if evidence.score is not None:
             ev["assessmentScore"] = _score_text(evidence)
         cred["evidence"] = [ev]
+    if parts:
+        cred["evidence"] = cred.get("evidence", []) + [_part_evidence(p) for p in parts]
     if status_entries:
         cred["credentialStatus"] = status_entries if len(status_entries) > 1 else status_entries[0]
     if credential_schema:
         cred["credentialSchema"] = [{"id": OB_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}]
     return cred
+
+
+def _part_evidence(part: dict[str, Any]) -> dict[str, Any]:
+    """One part of a pathway credential, as ``evidence``: the part credential's id and digest."""
+    ev: dict[str, Any] = {"id": part["id"], "type": ["Evidence"], "name": part.get("name") or "Part credential",
+                          "genre": "Part credential",
+                          "narrative": f"Earned {part.get('name') or 'a part credential'}"
+                                       f" (credential {part['id']}, issued {str(part.get('issued') or '')[:10]})."}
+    if part.get("digest"):
+        ev["digestSRI"] = part["digest"]
+    return ev
 
 
 @lru_cache(maxsize=1024)

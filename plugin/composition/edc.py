@@ -444,16 +444,34 @@ def display(d: DefinitionData, base: str, lang: str, image_png: bytes) -> dict[s
                                                       "page": 1}]}]}
 
 
+def _part_achievement(part: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A pathway part as the learning achievement of its own EDC (same node ids), awarded by
+    its awarding body (``part["profile"]``, an :class:`IssuerProfile`) on ``part["issued"]``."""
+    pbase = edc_id(part["id"])
+    node: dict[str, Any] = {"id": f"{pbase}#achievement", "type": "LearningAchievement",
+                            "title": {lang: part.get("name") or part["id"]}}
+    if part.get("profile") is not None:
+        node["awardedBy"] = {"id": f"{pbase}#awarding", "type": "AwardingProcess",
+                             "awardingBody": [organisation(part["profile"], pbase, lang)],
+                             "awardingDate": str(part.get("issued") or "")}
+    return node
+
+
 def compose_edc(profile: IssuerProfile, definition: DefinitionData, learner: EdcLearner,
                 evidence: EvidenceData | None, *, credential_id: str, issued: datetime,
                 valid_until: datetime | None = None, image_png: bytes, verification_url: str | None = None,
-                eidas_identifier: str | None = None) -> dict[str, Any]:
+                eidas_identifier: str | None = None, parts: list[dict[str, Any]] | None = None,
+                part_of: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The unsigned EDC (a plain dict) of an award.
 
     ``credential_id`` is the Open Badges credential's id (its URL): the EDC cites it and
     derives its own id from it. ``eidas_identifier`` overrides the legal identifier taken
-    from the profile (a seal certificate's organisation identifier). Raises
-    :class:`CompositionError` when the definition or the awarding body misses an element.
+    from the profile (a seal certificate's organisation identifier). ``parts`` (a pathway
+    credential's parts: their Open Badges ``id`` and ``name``) become ``hasPart`` of the learning
+    achievement and of its specification, pointing at the parts' own EDC nodes; ``part_of``
+    (``id``, ``name``: the pathways this credential counts towards) ``isPartOf`` of the
+    specification. Raises :class:`CompositionError` when the definition or the awarding body
+    misses an element.
     """
     missing = definition.missing_elements() + profile.missing_elements()
     if missing:
@@ -473,6 +491,14 @@ def compose_edc(profile: IssuerProfile, definition: DefinitionData, learner: Edc
     }
     if definition.description.strip():
         achievement["description"] = {lang: definition.description.strip()}
+    if parts:
+        achievement["hasPart"] = [_part_achievement(p, lang) for p in parts]
+        achievement["specifiedBy"]["hasPart"] = [
+            {"id": f"{edc_id(p['id'])}#specification", "type": "Qualification",
+             "title": {lang: p.get("name") or p["id"]}} for p in parts]
+    if part_of:
+        achievement["specifiedBy"]["isPartOf"] = achievement["specifiedBy"].get("isPartOf", []) + [
+            {"id": p["id"], "type": "Qualification", "title": {lang: p["name"]}} for p in part_of]
     if definition.ects_credits is not None:
         achievement["creditReceived"] = [{"id": f"{base}#credits-earned", "type": "CreditPoint",
                                           "framework": concept(vocab.ECTS_FRAMEWORK, SNB + "education-credit/25831c2",

@@ -123,6 +123,9 @@ class Prepared:
 class BatchIssuer:
     """Issue one definition's credential to many learners, a batch at a time."""
 
+    labels: dict[str, Any] | None = None
+    has_pathways = False
+
     def __init__(self, services, definition_id: int, *, actor: str, evidence_details: dict[str, Any]):
         from plugin.issuance.service import IssuanceError, current_version
         self.services, self.actor, self.evidence_details = services, actor, evidence_details
@@ -149,6 +152,14 @@ class BatchIssuer:
                          for alg, row in ((keylib.ED25519, ed_row), (keylib.RS256, rsa_row))}
             seal = s.scalars(select(IssuerSeal).where(IssuerSeal.issuer_id == issuer.id)).first()
             self.seal_mode = seal.mode if seal is not None and seal.mode in ("own", "edc_issuer") else None
+            # The labels the definition meets (alignments, endorsements signed by a label's body):
+            # the same for every credential of the job, so made once, as award() makes them per credential.
+            from plugin.domain.definition import DefinitionData
+            from plugin.issuance.service import met_labels
+            self.labels = met_labels(s, services, definition, DefinitionData.from_json(version.data), self.issuer_did,
+                                     datetime.now(timezone.utc))
+            from plugin.issuance.pathways import pathways_including
+            self.has_pathways = bool(pathways_including(s, definition.id))
 
     # ------------------------------------------------------------------ learners
     def find_learners(self, session: Session, rows: list[dict[str, Any]]) -> tuple[dict[Any, Learner], dict[Any, str]]:
@@ -259,7 +270,7 @@ class BatchIssuer:
         return SignerSpec(settings=self.services.settings, base_url=self.services.settings.base_url,
                           issuer_profile=self.issuer_profile, issuer_did=self.issuer_did,
                           definition=self.version_data, ed_key=(ed.private_bytes(), ed.key_id),
-                          rsa_key=(rsa.private_bytes(), rsa.key_id))
+                          rsa_key=(rsa.private_bytes(), rsa.key_id), labels=self.labels)
 
     def write(self, session: Session, prepared: Prepared) -> tuple[list[Item], list[Item]]:
         """Store the signed items in the caller's transaction: ``(issued, lost)``, ``lost``
@@ -314,6 +325,10 @@ class BatchIssuer:
                                  credential_id=ids[i.public_id])
         enqueue_many(self.services, "notify_credential_ready",
                      [{"credential_id": ids[i.public_id]} for i in issued if i.email], session=session)
+        if self.has_pathways:  # award the pathways these credentials complete, as award() does
+            from plugin.issuance import pathways
+            for i in issued:
+                pathways.after_issue(session, self.services, session.get(IssuedCredential, ids[i.public_id]))
         if self.seal_mode is not None:
             from plugin.issuance.edc_sealing import queue_seal
             for i in issued:

@@ -33,6 +33,8 @@ class SignerSpec:
     definition: dict[str, Any]
     ed_key: tuple[bytes, str]   # PKCS#8 DER, key id
     rsa_key: tuple[bytes, str]
+    # label alignments and endorsements (plugin.issuance.service.met_labels), the same for every credential
+    labels: dict[str, Any] | None = None
 
 
 class _Signer:
@@ -63,7 +65,8 @@ class _Signer:
         credential_id = record["credential_id"]
         unsigned = compose(self.profile, self.spec.issuer_did, self.definition, identity, evidence, credential_id,
                            datetime.fromisoformat(record["issued_at"]), status_entries=[record["status_entry"]],
-                           base_url=self.spec.base_url, image=badge_image_url(credential_id))
+                           base_url=self.spec.base_url, image=badge_image_url(credential_id),
+                           **(self.spec.labels or {}))
         document = data_integrity.sign(unsigned, self.ed, self.ed_vm, store=self.store)
         return document, sign_vc_jwt(unsigned, self.rsa, self.rsa_vm), unsigned.get("validUntil")
 

@@ -71,10 +71,24 @@ def compose_for_credential(session, services, row, *, eidas_identifier: str | No
                           observed_at=evidence.observed_at, score=evidence.score,
                           score_max=details.get("score_max"), passed=evidence.passed)
     image = display_image(definition.title, profile.legal_name, definition.eqf_level)
+    from plugin.issuance import pathways
     return compose_edc(profile, definition, learner_of(row.document), ev, credential_id=row.credential_id,
                        issued=row.issued_at, valid_until=row.valid_until, image_png=image,
                        verification_url=verification_url(services.settings.base_url, row.public_id),
-                       eidas_identifier=eidas_identifier)
+                       eidas_identifier=eidas_identifier, parts=_edc_parts(session, row),
+                       part_of=pathways.pathway_refs(session, services, row.definition_id))
+
+
+def _edc_parts(session, row) -> list[dict[str, Any]]:
+    """A pathway credential's parts, each with its awarding body's profile (empty otherwise)."""
+    from plugin.issuance import pathways
+    from plugin.storage.models import Issuer, IssuedCredential
+    out = []
+    for part in pathways.parts_of(session, row):
+        found = session.query(IssuedCredential).filter_by(public_id=part.get("credential")).first()
+        issuer = session.get(Issuer, found.issuer_id) if found else None
+        out.append({**part, "profile": IssuerProfile.from_json(issuer.profile) if issuer else None})
+    return out
 
 
 def export(session, services, row, *, eidas_identifier: str | None = None) -> dict[str, Any]:

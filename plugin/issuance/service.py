@@ -235,13 +235,15 @@ def badge_image_url(credential_id: str) -> str:
 
 def award(session: Session, services, *, definition_id: int, learner_id: int, evidence_id: int | None = None,
           display_name: str | None = None, actor: str = "system", replaces: IssuedCredential | None = None,
-          now: datetime | None = None) -> tuple[IssuedCredential, bool]:
+          now: datetime | None = None, parts: list[dict[str, Any]] | None = None) -> tuple[IssuedCredential, bool]:
     """Issue the learner's credential for a definition, or return the current one.
 
     Composes the OB 3.0 credential, allocates its status entry, signs it (Data Integrity
     and VC-JWT) and stores it. ``display_name`` puts the learner's name in the credential
-    (only with their consent). Returns ``(credential, created)``. Creating it resolves the
-    learner's pending issuance, if an earlier try failed (:mod:`plugin.issuance.pending`).
+    (only with their consent). ``parts``: the credentials a pathway credential is awarded for
+    (:mod:`plugin.issuance.pathways`), cited as its evidence. Returns ``(credential, created)``.
+    Creating it resolves the learner's pending issuance, if an earlier try failed
+    (:mod:`plugin.issuance.pending`), and awards every pathway it completes.
     """
     existing = current_credential(session, definition_id, learner_id)
     if existing is not None:
@@ -291,7 +293,8 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
         entry = status.entry(services.settings.base_url, status.allocate(session, row))
         unsigned = compose_for(session, services, definition=definition, version=version, issuer=issuer,
                                learner=learner, evidence=evidence, display_name=display_name,
-                               credential_id=row.credential_id, issued_at=issued_at, status_entry=entry)
+                               credential_id=row.credential_id, issued_at=issued_at, status_entry=entry,
+                               parts=parts)
         row.document = issuer_keys.sign_data_integrity(session, services, issuer, unsigned, row=ed_row)
         row.jwt = issuer_keys.sign_jwt(session, services, issuer, unsigned, row=rsa_row)
         if unsigned.get("validUntil"):
@@ -313,11 +316,13 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
     resolve_open(session, definition.id, learner.id, resolution="issued", credential_id=row.id)
     from plugin.issuance.edc_sealing import after_issue
     after_issue(session, services, row)  # its European Digital Credential is sealed by a job
+    from plugin.issuance import pathways
+    pathways.after_issue(session, services, row)  # the pathways it completes are awarded now
     return row, True
 
 
 def compose_for(session: Session, services, *, definition, version, issuer, learner, evidence, display_name,
-                credential_id, issued_at, status_entry) -> dict[str, Any]:
+                credential_id, issued_at, status_entry, parts=None) -> dict[str, Any]:
     from plugin.composition.credential import EvidenceData, LearnerIdentity, compose
     identity = LearnerIdentity(key=learner.public_id, email=learner.email, lti_issuer=learner.platform_issuer,
                                lti_sub=learner.sub, name=display_name or None)
@@ -331,7 +336,7 @@ def compose_for(session: Session, services, *, definition, version, issuer, lear
     return compose(IssuerProfile.from_json(issuer.profile), issuer_keys.issuer_identifier(services, issuer),
                    DefinitionData.from_json(version.data), identity, ev, credential_id, issued_at,
                    status_entries=[status_entry], base_url=services.settings.base_url,
-                   image=badge_image_url(credential_id),
+                   image=badge_image_url(credential_id), parts=parts,
                    **met_labels(session, services, definition, DefinitionData.from_json(version.data),
                                 issuer_keys.issuer_identifier(services, issuer), issued_at))
 
@@ -399,7 +404,11 @@ def revoke(session: Session, credential: IssuedCredential, reason: str, actor: s
     """Revoke for good (the learner may then be awarded a new credential)."""
     if not (reason or "").strip():
         raise IssuanceError("say why the credential is revoked (the reason is kept in the audit log)")
-    return _change(session, credential, "revoked", reason.strip(), actor, "credential.revoke")
+    changed = _change(session, credential, "revoked", reason.strip(), actor, "credential.revoke")
+    if changed:  # a pathway credential citing it waits for an admin's decision (never silently)
+        from plugin.issuance.pathways import after_revoke
+        after_revoke(session, credential, actor=actor, reason=reason.strip())
+    return changed
 
 
 def suspend(session: Session, credential: IssuedCredential, reason: str, actor: str) -> bool:

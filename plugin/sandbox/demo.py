@@ -32,6 +32,7 @@ class DemoHandle:
     services: object
     _servers: list
     _threads: list
+    prepared: dict | None = None
 
     def stop(self) -> None:
         for server in self._servers:
@@ -86,8 +87,10 @@ def prepare_demo(services, platform: SandboxPlatform) -> dict:
             version = issuance.save_definition(s, course, demo_definition(), "instructor:demo", issuer,
                                                definition=definition, policy=dict(DEMO_POLICY))
             definition = version.definition
+        from plugin.sandbox.pathway_demo import prepare_pathway
+        pathway = prepare_pathway(s, services, platform, row, issuer, definition)  # None when it cannot be set up
         return {"platform_id": row.id, "issuer_slug": issuer.slug, "course_id": course.id,
-                "definition_id": definition.id, "definition_public_id": definition.public_id}
+                "definition_id": definition.id, "definition_public_id": definition.public_id, "pathway": pathway}
 
 
 class PortInUse(RuntimeError):
@@ -160,10 +163,11 @@ def start_demo(settings_for: Callable[[str], object], port: int = 5000, platform
             issuer=reg["issuer"], client_id=reg["client_id"], deployment_ids=[reg["deployment_id"]],
             auth_login_url=reg["auth_login_url"], auth_token_url=reg["auth_token_url"],
             key_set_url=reg["key_set_url"], name=reg["name"], product="sandbox"))
-    prepare_demo(services, platform)
+    prepared = prepare_demo(services, platform)
     threads = []
     for server, name in ((tool_server, "microcred-tool"), (platform_server, "microcred-sandbox")):
         thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
         thread.start()
         threads.append(thread)
-    return DemoHandle(tool_url, platform_url, platform, services, [tool_server, platform_server], threads)
+    return DemoHandle(tool_url, platform_url, platform, services, [tool_server, platform_server], threads,
+                      prepared)

@@ -234,6 +234,15 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     first = lti_launch(learner, lms, LEARNER, link)
     step("learner opens the link from the course", first.url)
 
+    # 3b. The learner links her account on the second sandbox platform (her own action).
+    pathway_info = (getattr(handle, "prepared", None) or {}).get("pathway")
+    if pathway_info:
+        from plugin.sandbox.pathway_demo import PATHWAY_NAME, link_accounts
+        linked = link_accounts(services, learner, tool, lti_launch, lms, link, pathway_info)
+        step(f"learner links her account on the second sandbox platform ({linked}): the pathway "
+             f"\"{PATHWAY_NAME}\" now counts the credential she earned there, and one from another sandbox course",
+             f"{tool}/pathways/{pathway_info['pathway_public_id']}")
+
     # 4. The learner passes: the platform sends the signed course-passing webhook; the tool issues.
     passed = _ok(learner.post(f"{lms}/pass", data={"user": LEARNER}, headers={"Accept": "application/json"},
                               timeout=60), "the platform marks the learner as passing")
@@ -254,6 +263,17 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
         raise StoryError(f"the pass webhook issued {len(issued)} credentials")
     step("learner passes (82 %): the platform sends the signed course-passing webhook and the tool issues "
          "the credential automatically", f"{lms}/")
+    pathway_row = None
+    if pathway_info:
+        from plugin.issuance import pathways as pathway_engine
+        with services.session() as s:
+            learner_row = s.scalars(select(IssuedCredential.learner_id).where(
+                IssuedCredential.definition_id == definition_id)).one()
+            pathway_row = issuance.current_credential(s, pathway_info["pathway_definition_id"],
+                                                      pathway_engine.primary_of(s, learner_row))
+            if pathway_row is None:
+                raise StoryError("the third part was issued but the pathway credential was not awarded")
+            pathway_public_id = pathway_row.public_id
 
     # 5. The learner claims: confirms the name to appear, consents.
     page = _ok(learner.get(first.url, timeout=60), "learner status page")
@@ -273,6 +293,11 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
         files = [str(p) for p in write_credential_files(out, [row], documents_for(s, services, [row.document]))]
         from plugin.issuance.edc import write_edc_files
         files += [str(p) for p in write_edc_files(s, services, out, [row])]
+    if pathway_row is not None:
+        with services.session() as s:
+            prow = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == pathway_public_id)).one()
+            files += [str(p) for p in write_credential_files(out / "pathway", [prow],
+                                                             documents_for(s, services, [prow.document]))]
     step(f"the credential's files in {out} (JSON, VC-JWT, baked PNG and SVG; documents.json: the issuer's "
          "DID document and status list, to verify offline; the European Digital Credential, bare and sealed, "
          "and the demo seal's trust anchor)")
@@ -295,5 +320,9 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     if picture.headers.get("Content-Type") != "image/png" or not picture.content.startswith(b"\x89PNG"):
         raise StoryError(f"the badge picture at {picture_url} is not a PNG image")
     step("a wallet shows the badge picture the credential names (achievement.image)", picture_url)
-    summary.update(credential=public_id, files=files, verification=body["status"], link=link)
+    if pathway_row is not None:
+        step(f"the third part completed the pathway: the tool awarded its credential at the same moment, citing the "
+             f"three parts (ids and SHA-256 digests); its files in {out / 'pathway'}", f"{tool}/verify/{pathway_public_id}")
+    summary.update(credential=public_id, files=files, verification=body["status"], link=link,
+                   pathway_credential=pathway_row and pathway_public_id)
     return summary

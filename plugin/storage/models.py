@@ -641,3 +641,89 @@ class WalletCredential(Base):
     issued_id: Mapped[str] = mapped_column(String(512))
     digest: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --------------------------------------------------------------------------- pathways and the learner record
+class Pathway(Base):
+    """A larger credential earned by stacking smaller ones (:mod:`plugin.domain.pathways`).
+
+    ``target_definition_id``: the pathway's own credential (a full Annex I definition, issued
+    by the engine like any other; its course row is the pathway's, with no platform). The
+    requirements live in immutable :class:`PathwayVersion` rows; :class:`PathwayPart` indexes
+    the current version's parts so an issuance finds the pathways it may complete."""
+    __tablename__ = "pathway"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuer.id", ondelete="RESTRICT"), index=True)
+    target_definition_id: Mapped[int] = mapped_column(ForeignKey("credential_definition.id", ondelete="RESTRICT"),
+                                                      unique=True)
+    current_version: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    issuer: Mapped[Issuer] = relationship()
+    target: Mapped[CredentialDefinition] = relationship()
+
+
+class PathwayVersion(Base):
+    """One immutable version of a pathway's rules (:class:`plugin.domain.pathways.PathwayRules`)."""
+    __tablename__ = "pathway_version"
+    __table_args__ = (UniqueConstraint("pathway_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PathwayPart(Base):
+    """A credential definition named by a pathway's current version."""
+    __tablename__ = "pathway_part"
+    __table_args__ = (UniqueConstraint("pathway_id", "definition_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id", ondelete="CASCADE"))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("credential_definition.id", ondelete="CASCADE"), index=True)
+
+
+class PathwayAward(Base):
+    """A pathway credential and the parts it was awarded for (their ids and SHA-256 digests).
+
+    ``review``: ``none``; ``needed`` once a part was revoked (an admin decides); ``kept`` or
+    ``revoked`` after the decision. The credential is unique here, and the engine's partial
+    unique index keeps one current pathway credential per learner."""
+    __tablename__ = "pathway_award"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id", ondelete="RESTRICT"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="RESTRICT"), index=True)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credential.id", ondelete="RESTRICT"), unique=True)
+    parts: Mapped[list[Any]] = mapped_column(default=list)
+    review: Mapped[str] = mapped_column(String(16), default="none", index=True)  # none, needed, kept, revoked
+    review_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the part was revoked
+    review_part: Mapped[str | None] = mapped_column(String(36), nullable=True)  # the revoked part's public id
+    reviewed_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    pathway: Mapped[Pathway] = relationship()
+    credential: Mapped[IssuedCredential] = relationship()
+
+
+class LearnerLink(Base):
+    """Identities one person linked (their own action): ``learner_id`` is the same person as
+    ``primary_id``. A learner with no row is its own primary; pathways see the credentials of
+    every identity of the person and award to the primary."""
+    __tablename__ = "learner_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="CASCADE"), unique=True)
+    primary_id: Mapped[int] = mapped_column(ForeignKey("learner.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # launch, email
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -329,14 +329,41 @@ def _verify(data, resolver, *, now, schema) -> VerificationReport:
     elif schema is None:
         add(Check("schema", None, "skipped: turned off by the caller"))
     else:
-        from plugin.verification.schema import schema_problems
-        problems = schema_problems(credential, schema)
-        errors = [f"{where}: {what}" for where, what in problems]
-        add(Check("schema", not errors, N_("valid against the OB 3.0 JSON Schema") if not errors
-                  else "does not match the OB 3.0 JSON Schema: " + "; ".join(errors), problems=problems))
+        from plugin.composition.clr import is_clr
+        if is_clr(credential):
+            add(_check_record(credential, schema, resolver, now))
+        else:
+            from plugin.verification.schema import schema_problems
+            problems = schema_problems(credential, schema)
+            errors = [f"{where}: {what}" for where, what in problems]
+            add(Check("schema", not errors, N_("valid against the OB 3.0 JSON Schema") if not errors
+                      else "does not match the OB 3.0 JSON Schema: " + "; ".join(errors), problems=problems))
 
     _set_status(report)
     return report
+
+
+def _check_record(record: dict, schema, resolver, now) -> Check:
+    """A CLR 2.0 learner record: every credential in it is checked like a credential on its own
+    (its proof, dates, status and the OB 3.0 JSON Schema); the record's proof covers the whole."""
+    from plugin.verification.schema import schema_errors
+    subject = record.get("credentialSubject") if isinstance(record.get("credentialSubject"), dict) else {}
+    inner = subject.get("verifiableCredential")
+    if not isinstance(inner, list) or not inner:
+        return Check("schema", False, N_("the learner record holds no credential"))
+    problems = []
+    for i, cred in enumerate(inner):
+        errors = schema_errors(cred, schema) if isinstance(cred, dict) else ["not a JSON object"]
+        if errors:
+            problems.append(f"credential {i + 1}: " + "; ".join(errors))
+            continue
+        sub = _verify(cred, resolver, now=now, schema=None)
+        if sub.status != "valid":
+            problems.append(f"credential {i + 1} ({cred.get('id')}): {sub.status}")
+    if problems:
+        return Check("schema", False, "the learner record holds credentials that are not valid: " + "; ".join(problems))
+    return Check("schema", True, N_("a CLR 2.0 learner record of %(n)s credentials, each valid (proof, dates, status) "
+                                    "and valid against the OB 3.0 JSON Schema", n=len(inner)))
 
 
 def _check_proof(report, credential, token, issuer, public_key, resolver, store) -> Check:

@@ -31,6 +31,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.oid4vci",
     "plugin.web.label_pages",
     "plugin.web.definition_alignments",
+    "plugin.web.pathways",
 ]
 
 

@@ -43,7 +43,18 @@ def test_headless_demo_tells_the_story_over_http_and_every_file_verifies(setting
     credential_id = re.search(r"verify/([0-9a-f-]{36})", text).group(1)
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted([f"{credential_id}.{ext}" for ext in ("json", "jwt", "png", "svg", "edc.json", "edc.jades.json")]
-                           + ["documents.json", "edc-trust-anchors.pem"])
+                           + ["documents.json", "edc-trust-anchors.pem", "pathway"])
+    # The demo pathway: the third part (this course) completed it, and its credential cites the three parts.
+    assert "completed the pathway" in text
+    pathway_id = re.search(r"completed the pathway.*\n\s+\S+/verify/([0-9a-f-]{36})", text).group(1)
+    assert sorted(p.name for p in (out / "pathway").iterdir()) == sorted(
+        [f"{pathway_id}.{ext}" for ext in ("json", "jwt", "png", "svg")] + ["documents.json"])
+    pathway_doc = json.loads((out / "pathway" / f"{pathway_id}.json").read_text())
+    cited = [e for e in pathway_doc["evidence"] if e.get("genre") == "Part credential"]
+    assert len(cited) == 3 and all(e["digestSRI"].startswith("sha256-") for e in cited)
+    checked = CliRunner().invoke(cli, ["verify", str(out / "pathway" / f"{pathway_id}.json"),
+                                       "--documents", str(out / "pathway" / "documents.json")])
+    assert checked.exit_code == 0 and "result: valid" in checked.output, checked.output
     # The European Digital Credential: it passes the EDC shapes, and its demo seal verifies offline
     # against the demo's trust anchor (a test CA, not a trust service).
     from plugin.verification.shacl import validate_edc
@@ -123,7 +134,7 @@ def test_interactive_demo_prints_where_to_open_things_and_stops_on_ctrl_c(tmp_pa
 def test_repeated_headless_demos_keep_one_sandbox_registration(settings, services, tmp_path):
     from sqlalchemy import select
 
-    from plugin.storage.models import Course, IssuedCredential, Platform
+    from plugin.storage.models import Course, CredentialDefinition, IssuedCredential, Platform
     runs = []
     for n in (1, 2):
         result = CliRunner().invoke(cli, ["demo", "--headless", "--out", str(tmp_path / f"out{n}")])
@@ -133,8 +144,11 @@ def test_repeated_headless_demos_keep_one_sandbox_registration(settings, service
         (platform,) = s.scalars(select(Platform).where(Platform.product == "sandbox"))
         assert platform.auth_login_url.startswith(re.search(r"sandbox platform\s+(\S+)", result.output).group(1))
         courses = s.scalars(select(Course).where(Course.platform_issuer == platform.issuer)).all()
-        assert len(courses) == 2  # each run tells the story in a course of its own
-        active = set(s.scalars(select(IssuedCredential.public_id).where(IssuedCredential.status == "active")))
+        demo_courses = [c.id for c in courses if c.context_id.startswith("sandbox-course-")]
+        assert len(demo_courses) == 2  # each run tells the story in a course of its own
+        active = set(s.scalars(select(IssuedCredential.public_id).join(
+            CredentialDefinition, CredentialDefinition.id == IssuedCredential.definition_id).where(
+            IssuedCredential.status == "active", CredentialDefinition.course_id.in_(demo_courses))))
         assert active == set(runs)  # the first run's credential is untouched
     check = CliRunner().invoke(cli, ["verify", str(tmp_path / "out1" / f"{runs[0]}.json")])
     assert check.exit_code == 0 and "result: valid" in check.output, check.output

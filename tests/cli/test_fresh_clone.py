@@ -61,7 +61,7 @@ def test_headless_demo_in_a_lonely_clone_without_settings_issues_verifiable_file
     assert (clone / "instance" / "microcred.sqlite3").is_file()  # the embedded default, in the copy
 
     edc = sorted(p for p in out.iterdir() if p.name.endswith((".edc.json", ".edc.jades.json", ".pem")))
-    written = sorted(p for p in out.iterdir() if p.name != "documents.json" and p not in edc)
+    written = sorted(p for p in out.iterdir() if p.name != "documents.json" and p not in edc and p.is_file())
     assert {p.suffix for p in written} >= {".json", ".jwt", ".png", ".svg"}
     # The European Digital Credential: bare (labelled unsealed, passes the shapes) and sealed with
     # the demo's test seal (valid against the demo's trust anchor), from the copy alone.
@@ -81,6 +81,13 @@ def test_headless_demo_in_a_lonely_clone_without_settings_issues_verifiable_file
         assert check.returncode == 0 and report["ok"] is True, (path.name, check.stdout, check.stderr)
         schema = next(c for c in report["checks"] if c["name"] == "schema")
         assert schema["ok"] is True, schema  # the bundled schema: never skipped
+
+    # The demo pathway's credential (the third part completed it) verifies from the copy too.
+    pathway = next(p for p in (out / "pathway").glob("*.json") if p.name != "documents.json")
+    check = subprocess.run([sys.executable, "-m", "plugin", "verify", str(pathway), "--documents",
+                            str(out / "pathway" / "documents.json"), "--json"], cwd=clone, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert json.loads(check.stdout)["ok"] is True, check.stdout
 
     from tests.js_verifiers import js_available
     if js_available() is None:
