@@ -64,7 +64,9 @@ def bench_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
     env.update(MICROCRED_ENV="development", DATABASE_URL=database_url, MICROCRED_BASE_URL=f"http://127.0.0.1:{port}",
                MICROCRED_SECRET_KEY="b" * 48, MICROCRED_KEK=generate_kek(), MICROCRED_INSTANCE_DIR=instance,
                MICROCRED_LOG_LEVEL="WARNING", MICROCRED_CONTEXTS_FETCH="false", MICROCRED_MAIL_BACKEND="file",
-               MICROCRED_RATELIMIT_VERIFY="10000000 per minute", MICROCRED_RATELIMIT_WEBHOOK="10000000 per minute")
+               MICROCRED_RATELIMIT_VERIFY="10000000 per minute", MICROCRED_RATELIMIT_WEBHOOK="10000000 per minute",
+               # As in production: jobs run in `microcred worker`, not in a thread of each web process.
+               MICROCRED_EMBEDDED_WORKER="false")
     env.update(extra)
     return env
 
@@ -169,32 +171,38 @@ def summarise(latencies: list[float], errors: int, seconds: float) -> dict:
             "max_ms": round(latencies[-1] * 1000, 1) if latencies else 0.0}
 
 
-def _client_process(port: int, paths: list[str], headers: dict, threads: int, seconds: float, start_at: float,
-                    out) -> None:
+def get_action(paths: list[str], headers: dict):
+    """The default unit of work: one keep-alive GET of the next path, 200 expected."""
+    def action(conn: http.client.HTTPConnection, i: int) -> int:
+        conn.request("GET", paths[i % len(paths)], headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        return 1 if resp.status == 200 else -1
+    return action
+
+
+def _client_process(port: int, action, threads: int, seconds: float, start_at: float, offset: int, out) -> None:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
 
     def client(k: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine, bad, i = [], 0, k
+        mine, bad, i = [], 0, offset + k
         while time.time() < start_at:
             time.sleep(0.001)
         stop = start_at + seconds
         while time.time() < stop:
-            path = paths[i % len(paths)]
-            i += threads
+            i += threads * 1000
             t0 = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
-                resp = conn.getresponse()
-                resp.read()
-                if resp.status != 200:
-                    bad += 1
+                ok = action(conn, i)
             except (OSError, http.client.HTTPException):
-                bad += 1
+                ok = -1
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            if ok < 0:
+                bad += 1
                 continue
             mine.append(time.perf_counter() - t0)
         with lock:
@@ -210,11 +218,14 @@ def _client_process(port: int, paths: list[str], headers: dict, threads: int, se
     out.close()
 
 
-def drive(port: int, paths: list[str] | str, headers: dict, clients: int, seconds: float,
-          processes: int = 2) -> dict:
-    """``clients`` concurrent keep-alive GET clients (each loops over ``paths``), spread over
-    ``processes`` client processes, for ``seconds``; returns req/s and latency percentiles."""
-    paths = [paths] if isinstance(paths, str) else list(paths)
+def drive(port: int, paths: list[str] | str | None, headers: dict | None, clients: int, seconds: float,
+          processes: int = 2, action=None) -> dict:
+    """``clients`` concurrent keep-alive clients spread over ``processes`` client processes, each
+    repeating ``action(conn, i)`` (default: GET the next of ``paths``; it returns 1, or -1 for an
+    error) for ``seconds``; returns units of work per second and latency percentiles."""
+    if action is None:
+        paths = [paths] if isinstance(paths, str) else list(paths)
+        action = get_action(paths, headers or {})
     processes = max(1, min(processes, clients))
     ctx = multiprocessing.get_context("fork")
     start_at = time.time() + 0.5
@@ -222,8 +233,7 @@ def drive(port: int, paths: list[str] | str, headers: dict, clients: int, second
     for n in range(processes):
         threads = clients // processes + (1 if n < clients % processes else 0)
         recv, send = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_client_process, args=(port, paths[n::processes] or paths, headers, threads,
-                                                      seconds, start_at, send))
+        p = ctx.Process(target=_client_process, args=(port, action, threads, seconds, start_at, n * 100, send))
         p.start()
         procs.append(p)
         pipes.append(recv)
@@ -236,6 +246,35 @@ def drive(port: int, paths: list[str] | str, headers: dict, clients: int, second
     for p in procs:
         p.join()
     return summarise(latencies, errors, seconds)
+
+
+class InProcess:
+    """The same app in this process on a werkzeug thread, its SQL statements counted: what one
+    unit of work costs the database (``statements_per(action, n)``)."""
+
+    def __init__(self, services):
+        from werkzeug.serving import make_server
+
+        from plugin.app import create_app
+        import logging
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.app = create_app(services=services)
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.port = self.server.server_port
+        self.counter = count_statements(services.engine)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def statements_per(self, action, n: int = 5, warm: int = 2) -> float:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        for i in range(warm):
+            assert action(conn, 10_000_000 + i) == 1
+        self.counter[0] = 0
+        for i in range(n):
+            assert action(conn, 20_000_000 + i) == 1
+        return self.counter[0] / n
+
+    def stop(self) -> None:
+        self.server.shutdown()
 
 
 def count_statements(engine) -> list[int]:

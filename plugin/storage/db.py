@@ -43,9 +43,22 @@ def make_engine(url: str, **kwargs) -> Engine:
         def _sqlite_begin(conn):  # pragma: no cover - trivial
             # IMMEDIATE takes the write lock at BEGIN: two transactions that read then write
             # wait for each other (busy_timeout) instead of failing with "database is locked".
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Sent on the driver's connection: transaction control, like psycopg's implicit BEGIN
+            # on PostgreSQL, is not one of the statements SQLAlchemy's events count.
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def upsert_insert(session_or_conn, target):
+    """``INSERT`` of the session's dialect with ``ON CONFLICT`` support (PostgreSQL or SQLite):
+    ``upsert_insert(s, Model).values(...).on_conflict_do_nothing()``."""
+    bind = session_or_conn.get_bind() if hasattr(session_or_conn, "get_bind") else session_or_conn
+    if bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(target)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
