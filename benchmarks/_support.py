@@ -177,18 +177,18 @@ def get_action(paths: list[str], headers: dict):
         conn.request("GET", paths[i % len(paths)], headers=headers)
         resp = conn.getresponse()
         resp.read()
-        return 1 if resp.status == 200 else -1
+        return 1 if resp.status == 200 else -resp.status
     return action
 
 
 def _client_process(port: int, action, threads: int, seconds: float, start_at: float, offset: int, out) -> None:
     latencies: list[float] = []
-    errors = [0]
+    errors: dict[str, int] = {}
     lock = threading.Lock()
 
     def client(k: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine, bad, i = [], 0, offset + k
+        mine, bad, i = [], {}, offset + k
         while time.time() < start_at:
             time.sleep(0.001)
         stop = start_at + seconds
@@ -197,24 +197,26 @@ def _client_process(port: int, action, threads: int, seconds: float, start_at: f
             t0 = time.perf_counter()
             try:
                 ok = action(conn, i)
-            except (OSError, http.client.HTTPException):
-                ok = -1
+            except (OSError, http.client.HTTPException) as exc:
+                ok = type(exc).__name__
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            if ok < 0:
-                bad += 1
+            if ok != 1:
+                what = str(-ok) if isinstance(ok, int) else ok
+                bad[what] = bad.get(what, 0) + 1
                 continue
             mine.append(time.perf_counter() - t0)
         with lock:
             latencies.extend(mine)
-            errors[0] += bad
+            for what, n in bad.items():
+                errors[what] = errors.get(what, 0) + n
 
     ts = [threading.Thread(target=client, args=(k,)) for k in range(threads)]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
-    out.send((latencies, errors[0]))
+    out.send((latencies, errors))
     out.close()
 
 
@@ -238,14 +240,17 @@ def drive(port: int, paths: list[str] | str | None, headers: dict | None, client
         procs.append(p)
         pipes.append(recv)
     latencies: list[float] = []
-    errors = 0
+    errors: dict[str, int] = {}
     for recv in pipes:
         got, bad = recv.recv()
         latencies += got
-        errors += bad
+        for what, n in bad.items():
+            errors[what] = errors.get(what, 0) + n
     for p in procs:
         p.join()
-    return summarise(latencies, errors, seconds)
+    result = summarise(latencies, sum(errors.values()), seconds)
+    result["error_kinds"] = errors  # HTTP status (or exception) -> count
+    return result
 
 
 class InProcess:

@@ -48,7 +48,7 @@ def launch_action(platform, tool_url: str, learners: int):
         r = conn.getresponse()
         r.read()
         if r.status != 302:
-            return -1
+            return -r.status
         auth = {k: v[0] for k, v in parse_qs(urlsplit(r.getheader("Location")).query).items()}
         now = int(time.time())
         token = platform.sign({
@@ -63,12 +63,12 @@ def launch_action(platform, tool_url: str, learners: int):
         r = conn.getresponse()
         r.read()
         if r.status != 303:
-            return -1
+            return -r.status
         page = urlsplit(r.getheader("Location"))
         conn.request("GET", page.path + "?" + page.query)
         r = conn.getresponse()
         r.read()
-        return 1 if r.status == 200 else -1
+        return 1 if r.status == 200 else -r.status
     return action
 
 
@@ -143,7 +143,7 @@ def main() -> None:
     print(f"microcred serve: {args.workers} workers x {args.threads} threads, PostgreSQL; {args.clients} clients "
           f"on loopback; {results['machine_before']} before, {results['machine_after']} after")
     print(f"launches (login + launch + status page): {r['rps']}/s ({r['rps'] * 3:.0f} requests/s), "
-          f"p50 {r['p50_ms']} ms, p90 {r['p90_ms']} ms, p99 {r['p99_ms']} ms, errors {r['errors']}")
+          f"p50 {r['p50_ms']} ms, p90 {r['p90_ms']} ms, p99 {r['p99_ms']} ms, errors {r['errors']} {r['error_kinds'] or ''}")
     print(f"server CPU per launch: {results['server_cpu_ms_per_launch']} ms; "
           f"SQL statements per launch: {results['statements_per_launch']:.1f}")
     write_json(args.json_out, results)
