@@ -128,7 +128,12 @@ def revive(session: Session, snap: tuple[type, dict[str, t.Any]] | None) -> t.An
     if snap is None:
         return None
     model, values = snap
-    row = inspect(model).class_manager.new_instance()  # instrumented, __init__ not run
+    mapper = inspect(model)
+    key = mapper.identity_key_from_primary_key([values[c.key] for c in mapper.primary_key])
+    held = session.identity_map.get(key)
+    if held is not None:  # the session's own copy wins (it may hold changes not yet flushed)
+        return held
+    row = mapper.class_manager.new_instance()  # instrumented, __init__ not run
     for key, value in values.items():
         setattr(row, key, copy.deepcopy(value))
     make_transient_to_detached(row)

@@ -74,7 +74,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         event.listen(engine, "commit", lambda conn: _release(conn.info))
         event.listen(engine, "rollback", lambda conn: _release(conn.info))
         # A connection that goes back to the pool (or is closed) mid-transaction lets go too.
-        event.listen(engine.pool, "reset", lambda dbapi_conn, record, *a: _release(record.info))
+        event.listen(engine.pool, "reset", lambda dbapi_conn, record, reset_state: _release(record.info))
         event.listen(engine.pool, "checkin", lambda dbapi_conn, record: _release(record.info))
         event.listen(engine.pool, "invalidate", lambda dbapi_conn, record, exc: _release(record.info))
         return engine

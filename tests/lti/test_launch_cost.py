@@ -32,6 +32,11 @@ def _course_with_credential(services, platform_id, policy):
 
 
 def _count(services):
+    """Count from now on. The cache's look for other processes' changes (one small read at most
+    every MICROCRED_CONFIG_CACHE_SECONDS per process) is left out: on a loaded machine it
+    would fall inside a launch at random."""
+    from plugin.storage import config_cache
+    config_cache.configure(services.engine, 3600)
     statements: list[str] = []
     event.listen(services.engine, "before_cursor_execute",
                  lambda conn, cursor, statement, *rest: statements.append(statement))
