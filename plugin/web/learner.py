@@ -191,17 +191,20 @@ def credential_state(definition: CredentialDefinition, learner: Learner) -> dict
     return {"state": "not_passed", "credential": None, "reason": reason}
 
 
-# The status page asks the pull sources about a learner at most this often (per process); the
-# claim always asks, and the scheduled catch-up (plugin.evidence.sync_schedule) covers the rest.
-PAGE_REFRESH_EVERY = 600.0
+# When MICROCRED_PAGE_REFRESH_SECONDS > 0, the status page asks the pull sources about a
+# learner at most that often (per process); the claim always asks, and the scheduled
+# catch-up (plugin.evidence.sync_schedule) covers the rest.
 _page_refreshed: dict[tuple, float] = {}
 
 
 def _refresh_due_for_page(definition_id: int, learner_id: int) -> bool:
     import time
+    every = services().settings.page_refresh_seconds
+    if every <= 0:
+        return True
     now = time.monotonic()
     key = (id(services().engine), definition_id, learner_id)
-    if now - _page_refreshed.get(key, float("-inf")) < PAGE_REFRESH_EVERY:
+    if now - _page_refreshed.get(key, float("-inf")) < every:
         return False
     if len(_page_refreshed) > 50_000:  # forget the oldest half rather than grow without bound
         for old in sorted(_page_refreshed, key=_page_refreshed.get)[:25_000]:
@@ -228,10 +231,9 @@ def refresh_from_sources(definitions: list[CredentialDefinition], learner: Learn
                          page_view: bool = False, platform_issuer: str | None = None) -> None:
     """Ask each pull source (AGS, Open edX grades API, Moodle) about this learner now.
 
-    ``page_view``: for the status page, at most once per :data:`PAGE_REFRESH_EVERY` seconds
-    per learner and credential in this process (a launch storm must not become a storm of
-    calls to the platform, nor of transactions here), and only for sources the launch's
-    platform (``platform_issuer``) has settings for.
+    ``page_view``: for the status page, only for sources the launch's platform
+    (``platform_issuer``) has settings for, and with ``MICROCRED_PAGE_REFRESH_SECONDS`` at
+    most that often per learner and credential in this process.
 
     The request's transaction is ended first: the remote reads happen outside any open
     transaction (the AGS client keeps its token cache in the database, and on SQLite an

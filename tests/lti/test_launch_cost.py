@@ -68,7 +68,8 @@ def test_a_learner_launch_runs_at_most_ten_statements(client, services, sandbox,
     assert len(statements) <= BUDGET, "\n".join(statements)
 
 
-def test_the_status_page_asks_a_pull_source_at_most_once_in_ten_minutes(client, services, sandbox, registered):
+def test_with_a_page_refresh_period_the_status_page_asks_a_pull_source_once(client, services, sandbox, registered):
+    services.settings.page_refresh_seconds = 600  # MICROCRED_PAGE_REFRESH_SECONDS=600
     _course_with_credential(services, registered, {"source": "ags", "rule": "course_grade", "threshold": 50,
                                                    "issuance": "on_claim"})
     learner_launch(client, sandbox, "learner-ags")  # first view: the claim-time check may run
