@@ -210,7 +210,4 @@ def begin_login(session: Session, box: SecretBox, base_url: str, params: t.Mappi
     except OIDCException as exc:
         raise LoginError(str(exc)) from None
     state = next(v for name, v, _ in cookies.to_set if name.startswith("lti1p3-state-"))
-    # pylti1p3's state cookie would be named after the (long, signed) state; the launch reads
-    # no cookie, so it is not set.
-    kept = [c for c in cookies.to_set if not c[0].startswith("lti1p3-state-")]
-    return LoginResult(redirect_url=url, state=state, platform_id=platform.id, cookies=kept)
+    return LoginResult(redirect_url=url, state=state, platform_id=platform.id, cookies=cookies.to_set)
