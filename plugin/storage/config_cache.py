@@ -11,8 +11,8 @@ key) again; now each process keeps them, per database engine, until they change:
 * **in other processes** (other gunicorn workers, the CLI, another machine): the same
   flush writes a new random value to the ``key_value`` row :data:`GENERATION_KEY`, in the
   same transaction; each process reads that row at most every ``check_seconds``
-  (``MICROCRED_CONFIG_CACHE_SECONDS``, default 2; 0 reads it before every use) and drops
-  its cache when the value moved.
+  (``MICROCRED_CONFIG_CACHE_SECONDS``, default 2; 0 reads it once per database session,
+  i.e. per request) and drops its cache when the value moved.
 
 While a session holds uncommitted changes to these tables it neither reads nor fills the
 cache (it must see its own changes, and nobody else may see them before the commit).
@@ -43,6 +43,7 @@ GENERATION_KEY = "config:generation"
 DEFAULT_CHECK_SECONDS = 2.0
 _FAR_FUTURE_DAYS = 36500
 _DIRTY = "microcred_config_dirty"
+_CHECKED = "microcred_config_checked"  # with check_seconds 0: read once per session
 
 
 class _EngineCache:
@@ -95,8 +96,9 @@ def cached(session: Session, key: t.Any, compute: t.Callable[[], t.Any]) -> t.An
         return compute()
     cache = _cache_of(_engine(session))
     now = time.monotonic()
-    if now - cache.checked_at >= cache.check_seconds:
+    if now - cache.checked_at >= cache.check_seconds and not (cache.check_seconds <= 0 and session.info.get(_CHECKED)):
         generation = session.scalar(select(KeyValue.value).where(KeyValue.key == GENERATION_KEY))
+        session.info[_CHECKED] = True
         with cache.lock:
             if generation != cache.generation:
                 cache.values.clear()

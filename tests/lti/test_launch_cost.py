@@ -100,7 +100,7 @@ def other_process(settings):
 
 def test_a_platform_removed_by_another_process_is_refused(client, services, sandbox, registered, other_process):
     from plugin.storage import config_cache
-    config_cache.configure(services.engine, 0)  # look for other processes' changes before every use
+    config_cache.configure(services.engine, 0)  # look for other processes' changes in every request
     do_login(client, sandbox)  # this process has the registration cached
     with other_process.session() as s:
         platform = s.get(Platform, registered)
