@@ -42,7 +42,7 @@ def main() -> int:
 
     from plugin.app import create_app
     from plugin.issuance.service import create_issuer, save_definition, set_enabled
-    from plugin.domain.definition import DefinitionData, LearningOutcome
+    from plugin.issuance.demo_data import demo_definition, demo_profile
     from plugin.services import build_services
     from plugin.settings import Settings
     from plugin.storage.models import (Course, CredentialDefinition, DefinitionVersion, IssuedCredential,
@@ -56,18 +56,12 @@ def main() -> int:
                      key_set_url=iss + "/k", bridge_settings={})
         s.add(p)
         s.flush()
-        issuer = create_issuer(s, services, "bench", {"legal_name": "Bench University", "url": "https://b.example",
-                                                      "country_code": "FR", "quality_assurance": "QA",
-                                                      # what its European Digital Credential needs to be enabled
-                                                      "legal_identifiers": [{"scheme": "SIREN", "value": "130 029 747"}],
-                                                      "qa_type": "institutional-qa"})
+        issuer = create_issuer(s, services, "bench", demo_profile())
         s.add(IssuerPlatform(issuer_id=issuer.id, platform_id=p.id))
         course = Course(platform_issuer=iss, context_id="c1", title="Course", platform_id=p.id)
         s.add(course)
         s.flush()
-        data = DefinitionData(title="Bench", learning_outcomes=[LearningOutcome(text="x")], workload_hours=10,
-                              eqf_level=5, assessment_type="exam", participation="online", quality_assurance="QA")
-        version = save_definition(s, course, data, "bench", issuer)
+        version = save_definition(s, course, demo_definition(), "bench", issuer)
         set_enabled(s, version.definition, True, actor="bench")
         launch = store_launch(s, Actor(kind="lti", roles=["instructor"], platform_id=p.id, platform_issuer=iss,
                                        sub="prof", course_id=course.id, locale="en"))

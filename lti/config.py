@@ -10,11 +10,10 @@ import typing as t
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lti.keys import ToolSigningKey, active_key, jwks
-from lti.platforms import find_deployment, find_platform
+from lti.platforms import find_deployment, find_platform, platforms_of_issuer
 from plugin.storage.models import Platform
 from plugin.storage.secrets import SecretBox
 
@@ -52,7 +51,7 @@ class DBToolConfig(ToolConfAbstract):
         return self._key
 
     def issuer_known(self, iss: str) -> bool:
-        return self._db.scalars(select(Platform.id).where(Platform.issuer == iss).limit(1)).first() is not None
+        return bool(platforms_of_issuer(self._db, iss))
 
     def platform(self, iss: str, client_id: str | None) -> Platform | None:
         if not iss or not client_id:

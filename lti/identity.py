@@ -9,10 +9,10 @@ from __future__ import annotations
 import typing as t
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti import CLAIM_CONTEXT, CLAIM_CUSTOM, CLAIM_LIS, CLAIM_LTI1P1
+from plugin.storage.db import upsert_insert
 from plugin.storage.models import Course, CredentialDefinition, Learner
 
 
@@ -45,16 +45,25 @@ def external_ids(claims: dict, product: str) -> dict:
     return ids
 
 
-def _upsert(session: Session, model, where: dict, make: t.Callable[[], t.Any]):
-    row = session.scalars(select(model).filter_by(**where)).first()
+def _find(session: Session, model, where: dict):
+    return session.scalars(select(model).filter_by(**where)).first()
+
+
+def _upsert(session: Session, model, where: dict, values: dict, found, *, on_insert: dict | None = None):
+    """The row matching ``where`` with ``values`` set: one SELECT (and an UPDATE only when a
+    value changed) for a known row; for a new one an ``INSERT ... ON CONFLICT DO NOTHING
+    RETURNING`` with every value (a concurrent launch that created it first wins, and its
+    row is read and updated)."""
+    row = found
     if row is None:
-        try:
-            with session.begin_nested():
-                row = make()
-                session.add(row)
-                session.flush()
-        except IntegrityError:  # a concurrent launch created it
-            row = session.scalars(select(model).filter_by(**where)).one()
+        stmt = upsert_insert(session, model).values(**where, **values, **(on_insert or {})).on_conflict_do_nothing()
+        row = session.scalars(stmt.returning(model)).first()
+        if row is not None:
+            return row
+        row = session.scalars(select(model).filter_by(**where)).one()  # a concurrent launch created it
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
     return row
 
 
@@ -71,20 +80,25 @@ def launch_locale(claims: dict) -> str | None:
 
 def upsert_learner(session: Session, issuer: str, claims: dict, product: str = "generic") -> Learner:
     sub = claims["sub"]
-    learner = _upsert(session, Learner, {"platform_issuer": issuer, "sub": sub},
-                      lambda: Learner(platform_issuer=issuer, sub=sub, external_ids={}))
+    where = {"platform_issuer": issuer, "sub": sub}
+    known = _find(session, Learner, where)
+    values: dict[str, t.Any] = {}
     for field, limit in (("name", 255), ("given_name", 255), ("family_name", 255), ("email", 320), ("locale", 32)):
         value = clean(claims.get(field), limit)
         if field == "locale" and not value:
             value = clean(launch_locale(claims), limit)
         if value:
-            setattr(learner, field, value)
-    if not learner.name and (learner.given_name or learner.family_name):
-        learner.name = " ".join(p for p in (learner.given_name, learner.family_name) if p)[:255]
-    ids = dict(learner.external_ids or {})
+            values[field] = value
+    name = values.get("name") or (known.name if known is not None else None)
+    if not name:
+        given = values.get("given_name") or (known.given_name if known is not None else None)
+        family = values.get("family_name") or (known.family_name if known is not None else None)
+        if given or family:
+            values["name"] = " ".join(p for p in (given, family) if p)[:255]
+    ids = dict((known.external_ids if known is not None else None) or {})
     ids.update(external_ids(claims, product))
-    if ids != (learner.external_ids or {}):
-        learner.external_ids = ids
+    values["external_ids"] = ids
+    learner = _upsert(session, Learner, where, values, known)
     session.flush()
     return learner
 
@@ -94,14 +108,16 @@ def upsert_course(session: Session, issuer: str, platform_id: int, claims: dict)
     if not isinstance(context, dict) or not isinstance(context.get("id"), str):
         return None
     context_id = context["id"]
-    course = _upsert(session, Course, {"platform_issuer": issuer, "context_id": context_id},
-                     lambda: Course(platform_issuer=issuer, context_id=context_id, platform_id=platform_id))
+    values: dict[str, t.Any] = {}
     title = clean(context.get("title"), 512)
     label = clean(context.get("label"), 255)
     if title:
-        course.title = title
+        values["title"] = title
     if label:
-        course.label = label
+        values["label"] = label
+    where = {"platform_issuer": issuer, "context_id": context_id}
+    course = _upsert(session, Course, where, values, _find(session, Course, where),
+                     on_insert={"platform_id": platform_id})
     if course.platform_id is None:
         course.platform_id = platform_id
     session.flush()

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from plugin.storage import config_cache
 from plugin.storage.models import ToolKey
 from plugin.storage.secrets import SecretBox, tool_key_context
 
@@ -49,7 +50,13 @@ def generate_tool_key(session: Session, box: SecretBox) -> ToolKey:
 
 
 def active_key(session: Session, box: SecretBox) -> ToolSigningKey:
-    """The current signing key, created (and committed by the caller's transaction) on first use."""
+    """The current signing key, created (and committed by the caller's transaction) on first use.
+
+    Kept, opened, in this process's cache (:mod:`plugin.storage.config_cache`) until the keys change."""
+    return config_cache.cached(session, "tool_key", lambda: _active_key(session, box))
+
+
+def _active_key(session: Session, box: SecretBox) -> ToolSigningKey:
     row = session.scalars(select(ToolKey).where(ToolKey.active.is_(True)).order_by(ToolKey.id.desc())).first()
     if row is None:
         with _lock:
@@ -74,8 +81,10 @@ def ensure_key(services) -> ToolSigningKey:
 
 def jwks(session: Session) -> dict:
     """The public JWKS: every stored key (active first)."""
-    rows = session.scalars(select(ToolKey).order_by(ToolKey.active.desc(), ToolKey.id.desc())).all()
-    return {"keys": [dict(r.public_jwk) for r in rows]}
+    def compute() -> tuple[dict, ...]:
+        rows = session.scalars(select(ToolKey).order_by(ToolKey.active.desc(), ToolKey.id.desc())).all()
+        return tuple(dict(r.public_jwk) for r in rows)
+    return {"keys": [dict(k) for k in config_cache.cached(session, "tool_jwks", compute)]}
 
 
 def previous_keys(session: Session) -> list[ToolKey]:

@@ -4,8 +4,9 @@ pylti1p3's :class:`~pylti1p3.message_launch.MessageLaunch` does the decoding and
 message validators; this subclass closes the gaps measured against the 1EdTech
 certification cases (brief §5):
 
-* the ``state`` must be one our login issued, for the same issuer and client id, and
-  the id_token's ``nonce`` must be the one issued with it;
+* the ``state`` must be one our login issued (signed, at most 10 minutes old:
+  :func:`lti.login.read_state`), for the same issuer and client id, and the id_token's
+  ``nonce`` must be the one issued with it;
 * the nonce is accepted **once** (``one_time_token``): a replayed id_token is refused;
 * ``aud`` may be a list only with an ``azp`` naming one of its members; ``azp`` must be
   our client id;
@@ -34,8 +35,6 @@ from jwcrypto.jwk import JWK
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.session import SessionService
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti import (CLAIM_CONTEXT, CLAIM_DEPLOYMENT_ID, CLAIM_DL_SETTINGS, CLAIM_MESSAGE_TYPE,
@@ -43,13 +42,14 @@ from lti import (CLAIM_CONTEXT, CLAIM_DEPLOYMENT_ID, CLAIM_DL_SETTINGS, CLAIM_ME
                  MESSAGE_DEEP_LINKING, MESSAGE_RESOURCE_LINK, SUPPORTED_MESSAGES)
 from lti.config import DBRegistration, DBToolConfig
 from lti.errors import LaunchError, LtiError, UnknownPlatform
-from lti.login import STATE_PREFIX, CollectingCookies, DictRequest, same_endpoint
+from lti.login import CollectingCookies, DictRequest, read_state, same_endpoint
 from lti.platforms import launch_targets
 from lti.storage import DBLaunchDataStorage, kv_get
 from plugin.net import OutboundPolicy, outbound_session
 from plugin.net.http import SMALL
 from plugin.net.jwks import KeySetError, KeySets
 from plugin.ratelimit import Limits, RateLimited
+from plugin.storage.db import upsert_insert
 from plugin.storage.models import OneTimeToken, Platform
 from plugin.storage.secrets import SecretBox
 
@@ -94,7 +94,7 @@ class LaunchResult:
 
 class HardenedLaunch(MessageLaunch):
     def __init__(self, request: DictRequest, tool_config: DBToolConfig, *, session: Session, base_url: str,
-                 http: requests.Session | None = None, clock_skew: int = CLOCK_SKEW,
+                 state_secret: str, http: requests.Session | None = None, clock_skew: int = CLOCK_SKEW,
                  limits: Limits | None = None, jwks_refetch: str = JWKS_REFETCH):
         # No session given: the strictest one (public addresses only), never a plain requests.Session.
         http = http or outbound_session(OutboundPolicy(), max_bytes=SMALL)
@@ -106,6 +106,7 @@ class HardenedLaunch(MessageLaunch):
                          cookie_service=CollectingCookies(request), requests_session=http)
         self._db = session
         self._base_url = base_url
+        self._state_secret = state_secret
         self._clock_skew = clock_skew
         self._state_record: dict | None = None
         self._platform: Platform | None = None
@@ -162,7 +163,7 @@ class HardenedLaunch(MessageLaunch):
         state = self._get_request_param("state")
         if not state:
             raise LaunchError("the launch has no state: start it again from the platform")
-        record = kv_get(self._db, STATE_PREFIX + state) if len(state) < 200 and "\x00" not in state else None
+        record = read_state(self._state_secret, state)
         if not isinstance(record, dict):
             raise LaunchError("the launch state is unknown or expired (more than 10 minutes since the login): "
                               "start it again from the platform")
@@ -277,14 +278,9 @@ class HardenedLaunch(MessageLaunch):
                 until = max(until, datetime.fromtimestamp(exp, timezone.utc) + timedelta(seconds=self._clock_skew))
             except (OverflowError, OSError, ValueError):
                 pass
-        try:
-            with self._db.begin_nested():
-                self._db.add(OneTimeToken(kind="lti-nonce", value=nonce, expires_at=until))
-                self._db.flush()
-        except IntegrityError:
+        if not use_once(self._db, "lti-nonce", nonce, until):
             raise LaunchError("this launch was already used (replayed id_token): "
-                              "open the tool again from the platform", code="replayed_launch") from None
-        self._db.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < datetime.now(timezone.utc)))
+                              "open the tool again from the platform", code="replayed_launch")
         return self
 
     def validate_deployment(self) -> "HardenedLaunch":
@@ -354,8 +350,7 @@ class HardenedLaunch(MessageLaunch):
         return super().validate_message()
 
     def save_launch_data(self) -> "HardenedLaunch":
-        self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
-        return self
+        return self  # kept by validate_launch (or its caller): keep_launch_claims
 
     def result(self) -> LaunchResult:
         body = self._jwt["body"]
@@ -363,6 +358,17 @@ class HardenedLaunch(MessageLaunch):
                             issuer=self._platform.issuer, client_id=self._client_id,
                             deployment_id=body[CLAIM_DEPLOYMENT_ID], message_type=body[CLAIM_MESSAGE_TYPE],
                             product=self._platform.product)
+
+
+def use_once(session: Session, kind: str, value: str, expires_at: datetime) -> bool:
+    """Record ``(kind, value)`` in ``one_time_token``; ``False`` when it was recorded before.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite): no savepoint, and the
+    transaction stays usable after a replay. Expired tokens are purged by the worker's
+    maintenance (:mod:`plugin.jobs.maintenance`)."""
+    stmt = upsert_insert(session, OneTimeToken.__table__).values(kind=kind, value=value, expires_at=expires_at)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["kind", "value"]).returning(OneTimeToken.__table__.c.id)
+    return session.execute(stmt).first() is not None
 
 
 def _default_limits() -> Limits:
@@ -373,18 +379,32 @@ def _default_limits() -> Limits:
 
 
 def validate_launch(session: Session, box: SecretBox, base_url: str, params: t.Mapping[str, t.Any], *,
-                    cookies: t.Mapping[str, str] | None = None, secure: bool = False,
+                    state_secret: str, cookies: t.Mapping[str, str] | None = None, secure: bool = False,
                     http: requests.Session | None = None, clock_skew: int = CLOCK_SKEW,
-                    limits: Limits | None = None, jwks_refetch: str = JWKS_REFETCH) -> LaunchResult:
-    """Validate the platform's form post (``id_token``, ``state``) and return the launch; raises LtiError."""
+                    limits: Limits | None = None, jwks_refetch: str = JWKS_REFETCH,
+                    keep_claims: bool = True) -> LaunchResult:
+    """Validate the platform's form post (``id_token``, ``state``) and return the launch; raises LtiError.
+
+    ``keep_claims=False``: the caller keeps them with :func:`keep_launch_claims` (so that the
+    row is inserted in one statement with its own)."""
     for name in ("id_token", "state"):
         if params.get(name) is not None and not isinstance(params.get(name), str):
             raise LaunchError(f"the launch parameter {name} must be a string")
     request = DictRequest(params, secure=secure, cookies=cookies)
     launch = HardenedLaunch(request, DBToolConfig(session, box), session=session, base_url=base_url,
+                            state_secret=state_secret,
                             http=http, clock_skew=clock_skew, limits=limits, jwks_refetch=jwks_refetch)
     launch.validate()
-    return launch.result()
+    result = launch.result()
+    if keep_claims:
+        keep_launch_claims(session, result.launch_id, result.claims)
+    return result
+
+
+def keep_launch_claims(session: Session, launch_id: str, claims: dict) -> None:
+    """Keep the validated id_token body server-side (read by :func:`stored_launch_claims`). The
+    launch id is fresh and random: one INSERT with the session's next flush, nothing read first."""
+    DBLaunchDataStorage(session).add_value(launch_id, claims, LAUNCH_DATA_TTL)
 
 
 def restore_registration(session: Session, box: SecretBox, platform_id: int) -> DBRegistration | None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lti import TOOL_SCOPES
 from lti.errors import LtiError
+from plugin.storage import config_cache
 from plugin.storage.models import Deployment, Platform
 
 PRODUCTS = ("openedx", "moodle", "sandbox", "generic")
@@ -86,13 +87,24 @@ class PlatformInput:
 
 
 def find_platform(session: Session, issuer: str, client_id: str) -> Platform | None:
-    return session.scalars(select(Platform).options(selectinload(Platform.deployments))
-                           .where(Platform.issuer == issuer, Platform.client_id == client_id)).first()
+    """The registration of (issuer, client id), from this process's cache (:mod:`plugin.storage.config_cache`)."""
+    snap = config_cache.cached(session, ("platform", issuer, client_id), lambda: config_cache.snapshot(
+        session.scalars(select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)).first()))
+    return config_cache.revive(session, snap)
+
+
+def platforms_of_issuer(session: Session, issuer: str) -> list[Platform]:
+    """Every registration of a platform issuer (one per client id), cached like :func:`find_platform`."""
+    snaps = config_cache.cached(session, ("platforms", issuer), lambda: [config_cache.snapshot(p) for p in session.scalars(
+        select(Platform).where(Platform.issuer == issuer).order_by(Platform.id))])
+    return [config_cache.revive(session, snap) for snap in snaps]
 
 
 def find_deployment(session: Session, platform: Platform, deployment_id: str) -> Deployment | None:
-    return session.scalars(select(Deployment).where(Deployment.platform_id == platform.id,
-                                                    Deployment.deployment_id == deployment_id)).first()
+    snap = config_cache.cached(session, ("deployment", platform.id, deployment_id), lambda: config_cache.snapshot(
+        session.scalars(select(Deployment).where(Deployment.platform_id == platform.id,
+                                                 Deployment.deployment_id == deployment_id)).first()))
+    return config_cache.revive(session, snap)
 
 
 def register_platform(session: Session, data: PlatformInput) -> tuple[Platform, bool]:
@@ -149,13 +161,15 @@ def list_platforms(session: Session) -> list[Platform]:
 
 def platform_origins(session: Session) -> list[str]:
     """Origins allowed to frame the tool: every registered platform's issuer and login URL."""
-    seen: set[str] = set()
-    for issuer, login in session.execute(select(Platform.issuer, Platform.auth_login_url)):
-        for url in (issuer, login):
-            o = origin(url or "")
-            if o:
-                seen.add(o)
-    return sorted(seen)
+    def compute() -> tuple[str, ...]:
+        seen: set[str] = set()
+        for issuer, login in session.execute(select(Platform.issuer, Platform.auth_login_url)):
+            for url in (issuer, login):
+                o = origin(url or "")
+                if o:
+                    seen.add(o)
+        return tuple(sorted(seen))
+    return list(config_cache.cached(session, "platform_origins", compute))
 
 
 # --------------------------------------------------------------------------- the tool's own URLs

@@ -2,7 +2,7 @@
 
 Nothing here depends on a browser cookie: platform iframes often drop third-party
 cookies, so state, nonces and launch data are keyed by values the requests carry
-(the OIDC ``state``, the launch id). Expired rows are purged as new ones are written.
+(the OIDC ``state``, the launch id). Expired rows are purged by the worker's maintenance.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typing as t
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from sqlalchemy.orm import Session
 
-from plugin.storage.kv import DEFAULT_TTL, KEY_MAX, kv_delete, kv_get, kv_purge, kv_set  # noqa: F401
+from plugin.storage.kv import DEFAULT_TTL, KEY_MAX, kv_add, kv_delete, kv_get, kv_purge, kv_set  # noqa: F401
 
 
 class DBLaunchDataStorage(LaunchDataStorage[t.Any]):
@@ -41,6 +41,10 @@ class DBLaunchDataStorage(LaunchDataStorage[t.Any]):
 
     def set_value(self, key: str, value: t.Any, exp: t.Optional[int] = None) -> None:
         kv_set(self._db, self._key(key), value, exp)
+
+    def add_value(self, key: str, value: t.Any, exp: t.Optional[int] = None) -> None:
+        """A key nobody wrote before (a fresh launch id): one INSERT at the next flush."""
+        kv_add(self._db, self._key(key), value, exp)
 
     def check_value(self, key: str) -> bool:
         return self.get_value(key) is not None

@@ -80,6 +80,8 @@ def build_services(settings: Settings, *, migrate_schema: bool | None = None, ch
         raise SettingsError(f"cannot use the database {engine.url.render_as_string(hide_password=True)}: "
                             f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
     services = Services(settings=settings, engine=engine, sessions=make_session_factory(engine), secrets=box)
+    from plugin.storage import config_cache
+    config_cache.configure(engine, settings.config_cache_seconds)
     if check_schema or migrate_schema:
         check_kek(services)
     for what in settings.generated:

@@ -103,6 +103,8 @@ class Settings:
     embedded_worker: bool = False  # run the embedded job worker in a thread of the web app
     rq_queue: str = "microcred"  # the RQ queue name (several instances may share one Redis)
     job_lease_seconds: int = 30  # a running job's lease; a worker that stops renewing it loses the job
+    page_refresh_seconds: int = 0  # the status page asks pull sources at most this often per learner (0: every view)
+    config_cache_seconds: float = 2.0  # how often a process looks for platform/tool-key changes made elsewhere
     sync_every: int = 3600  # default period of the scheduled catch-up of each course (0: off)
     mail_backend: str = "file"
     mail_from: str = "microcred@localhost"
@@ -168,6 +170,17 @@ class Settings:
                                    s.job_lease_seconds)
         if not 3 <= s.job_lease_seconds <= 3600:
             raise SettingsError(f"MICROCRED_JOB_LEASE_SECONDS must be between 3 and 3600, got {s.job_lease_seconds}")
+        raw = (e.get("MICROCRED_CONFIG_CACHE_SECONDS") or "").strip()
+        try:
+            s.config_cache_seconds = float(raw) if raw else s.config_cache_seconds
+        except ValueError:
+            raise SettingsError(f"MICROCRED_CONFIG_CACHE_SECONDS must be a number of seconds, got {raw!r}") from None
+        if not 0 <= s.config_cache_seconds <= 300:
+            raise SettingsError(f"MICROCRED_CONFIG_CACHE_SECONDS must be between 0 and 300, got {raw!r}")
+        s.page_refresh_seconds = _int("MICROCRED_PAGE_REFRESH_SECONDS", e.get("MICROCRED_PAGE_REFRESH_SECONDS"), 0)
+        if not 0 <= s.page_refresh_seconds <= 86400:
+            raise SettingsError(f"MICROCRED_PAGE_REFRESH_SECONDS must be between 0 and 86400, "
+                                f"got {s.page_refresh_seconds}")
         s.sync_every = _duration("MICROCRED_SYNC_EVERY", e.get("MICROCRED_SYNC_EVERY"), s.sync_every)
         s.mail_backend = (e.get("MICROCRED_MAIL_BACKEND") or ("smtp" if env == "production" else "file")).lower()
         if s.mail_backend not in ("console", "file", "smtp"):

@@ -96,6 +96,9 @@ def settings(tmp_path, database_url, monkeypatch):
         "MICROCRED_RATELIMIT_REGISTRATION": "100000 per minute",
         "MICROCRED_RATELIMIT_VERIFY": "100000 per minute",
         "MICROCRED_RATELIMIT_WEBHOOK": "100000 per minute",
+        # The CLI, the app and helper services of a test share one database and expect each
+        # other's changes to platforms and keys at once (production: within 2 s).
+        "MICROCRED_CONFIG_CACHE_SECONDS": "0",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -43,11 +43,13 @@ def evidence_from_launch(session: Session, services, actor: Any) -> list[Outcome
         return []
     if not getattr(actor, "course_id", None) or not getattr(actor, "learner_id", None):
         return []
-    learner = session.get(Learner, actor.learner_id)
     targets = definitions_for_course(session, actor.course_id, "gated_launch")
     wanted = getattr(actor, "definition_public_id", None)
     if wanted:  # the link was deep-linked to one definition: only that one is gated by it
         targets = [(d, p) for d, p in targets if d.public_id == wanted]
+    if not targets:
+        return []
+    learner = session.get(Learner, actor.learner_id)
     outcomes = []
     for definition, policy in targets:
         obs = observation_for_launch(platform_issuer=actor.platform_issuer, context_id=actor.context_id,

@@ -30,6 +30,35 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 log = logging.getLogger("microcred.evidence.launch")
 
 
+def has_work(session: Session, actor: Any, claims: dict[str, Any] | None = None) -> bool:
+    """Whether :func:`on_launch` would do anything for this launch, from the sources of the
+    course's definitions (kept by :mod:`plugin.storage.config_cache`), so that most launches
+    skip the bridges (and their savepoint) altogether."""
+    claims = claims or {}
+    username = claims.get("preferred_username")
+    learner_id = getattr(actor, "learner_id", None)
+    if learner_id and isinstance(username, str) and username:
+        learner = session.get(Learner, learner_id)
+        if learner is None or (learner.external_ids or {}).get("openedx_username") != username:
+            return True
+    course_id = getattr(actor, "course_id", None)
+    if not course_id:
+        return False
+    lineitem = (claims.get(AGS_CLAIM) or {}).get("lineitem") if isinstance(claims.get(AGS_CLAIM), dict) else None
+    roles = list(getattr(actor, "roles", None) or [])
+    gated = "learner" in roles and "instructor" not in roles and "admin" not in roles and learner_id
+    from plugin.storage import config_cache
+    sources = config_cache.cached(session, ("course_sources", course_id), lambda: tuple(
+        (definition.enabled, policy.source) for definition, policy in
+        definitions_for_course(session, course_id, enabled_only=False)))
+    for enabled, source in sources:
+        if lineitem and source == "ags":
+            return True
+        if gated and enabled and source == "gated_launch":
+            return True
+    return False
+
+
 def on_launch(session: Session, services, actor: Any, claims: dict[str, Any] | None = None) -> list[Outcome]:
     claims = claims or {}
     roles = list(getattr(actor, "roles", None) or [])

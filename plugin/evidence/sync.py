@@ -225,6 +225,18 @@ def refresh_learner(services, definition, learner, *, issue: bool = True) -> Out
                                    learner=s.get(Learner, _id(learner)), observation=obs, policy=policy, issue=issue)
 
 
+def pull_configured(platforms: list[Platform], policy) -> bool:
+    """Whether a registration of the course's platform (``platforms``: all of its issuer's)
+    can answer for ``policy`` (:func:`pull_source_for` would not say ``not_configured``
+    for want of bridge settings); AGS is asked through the launch's own registration."""
+    needs = {"openedx_webhook": ("openedx", "api_url"), "openedx_grades": ("openedx", "api_url"),
+             "moodle": ("moodle", "url")}.get(policy.source)
+    if needs is None:
+        return policy.source == "ags"
+    bridge, key = needs
+    return any((p.bridge_settings or {}).get(bridge, {}).get(key) for p in platforms)
+
+
 def refresh_is_possible(definition: CredentialDefinition) -> bool:
     """Whether the definition's policy has a source that can be asked about one learner."""
     from plugin.domain.policy import parse_policy

@@ -51,10 +51,17 @@ class StatusExplanation:
         return data
 
 
-def explain_status(session: Session, definition: CredentialDefinition, learner: Learner) -> StatusExplanation:
-    current = session.scalar(select(IssuedCredential).where(
-        IssuedCredential.definition_id == definition.id, IssuedCredential.learner_id == learner.id,
-        IssuedCredential.status.in_(CURRENT_STATUSES)).order_by(IssuedCredential.id.desc()).limit(1))
+_UNKNOWN = object()
+
+
+def explain_status(session: Session, definition: CredentialDefinition, learner: Learner,
+                   *, current: IssuedCredential | None | object = _UNKNOWN) -> StatusExplanation:
+    """``current``: the learner's current (active or suspended) credential when the caller has
+    just read it (``None``: none), so it is not read again."""
+    if current is _UNKNOWN:
+        current = session.scalar(select(IssuedCredential).where(
+            IssuedCredential.definition_id == definition.id, IssuedCredential.learner_id == learner.id,
+            IssuedCredential.status.in_(CURRENT_STATUSES)).order_by(IssuedCredential.id.desc()).limit(1))
     if current is not None:
         if current.status == "suspended":
             return StatusExplanation(state="suspended", credential_id=current.id, credential_public_id=current.public_id,

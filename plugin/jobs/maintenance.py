@@ -4,6 +4,9 @@
    (:func:`plugin.jobs.lease.take_over_expired`); with RQ they are dispatched again.
 2. **Scheduled catch-up**: courses whose next catch-up is due get a ``sync_course`` job
    (:func:`plugin.evidence.sync_schedule.start_due_syncs`).
+3. **Housekeeping**, at most once a minute: expired rows of ``key_value`` (login states,
+   launches, caches) and ``one_time_token`` (LTI nonces, webhook ``jti``) are deleted
+   (:func:`purge_expired`). Requests never delete them: expired rows already read as missing.
 
 The embedded worker calls :meth:`Maintenance.run_if_due` from its loop, the RQ worker from its
 main thread between two looks at the queue (RQ knows nothing of leases or schedules; no
@@ -20,6 +23,22 @@ from plugin.jobs.lease import lease_seconds, take_over_expired
 log = logging.getLogger("microcred.jobs")
 
 
+PURGE_EVERY = 60.0  # seconds between two purges of expired short-lived rows
+
+
+def purge_expired(services) -> int:
+    """Delete expired ``key_value`` and ``one_time_token`` rows; returns how many went."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import delete
+
+    from plugin.storage.models import KeyValue, OneTimeToken
+    now = datetime.now(timezone.utc)
+    with services.session() as s:
+        return (s.execute(delete(KeyValue).where(KeyValue.expires_at < now)).rowcount
+                + s.execute(delete(OneTimeToken).where(OneTimeToken.expires_at < now)).rowcount)
+
+
 def maintenance_interval(services) -> float:
     """Seconds between two rounds: a third of the lease, at most 10 s (a dead worker's job is
     back in the queue at most lease + this after its last heartbeat)."""
@@ -33,11 +52,15 @@ class Maintenance:
         self.queue = queue if queue is not None else get_queue(services)
         self.interval = interval if interval is not None else maintenance_interval(services)
         self._last = float("-inf")
+        self._last_purge = float("-inf")
 
     def run_once(self) -> dict[str, int]:
-        """One round; returns what it did (``taken_over``, ``syncs_started``)."""
+        """One round; returns what it did (``taken_over``, ``syncs_started``, ``purged``)."""
         self._last = time.monotonic()
-        done = {"taken_over": 0, "syncs_started": 0}
+        done = {"taken_over": 0, "syncs_started": 0, "purged": 0}
+        if self._last - self._last_purge >= PURGE_EVERY:
+            done["purged"] = purge_expired(self.services)
+            self._last_purge = self._last
         for job_id in take_over_expired(self.services):
             self.queue.retry_later(job_id, 0)  # RQ: dispatch again; embedded: the row is due already
             done["taken_over"] += 1

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,12 +83,34 @@ class KeySets:
         """The key set at ``url``, from the cache when it has ``kid``; fetched again when it does not.
 
         Raises :class:`KeySetError` or :class:`~plugin.ratelimit.RateLimited` (refetch limit)."""
+        memory = _memory_of(self.session)
+        held = memory.get(url)
+        if held is not None and held[1] > time.monotonic() and _has_kid(held[0], kid):
+            return held[0]  # this process read it from the shared cache (or fetched it) lately
         cached = kv_get(self.session, self.cache_key(url))
         if isinstance(cached, dict) and isinstance(cached.get("keys"), list):
             if _has_kid(cached, kid):
+                memory[url] = (cached, time.monotonic() + min(self.ttl, MEMORY_TTL))
                 return cached
             # Unknown kid: a rotation, or somebody naming made-up kids. Counted per platform.
             self.limits.hit(self.refetch_rate, "refetches of a platform's key set", "jwks-refetch", scope)
         key_set = fetch_key_set(self.http, url)
         kv_set(self.session, self.cache_key(url), key_set, self.ttl)
+        memory[url] = (key_set, time.monotonic() + min(self.ttl, MEMORY_TTL))
         return key_set
+
+
+# Each process also keeps the key sets it read, per database, for at most MEMORY_TTL seconds
+# (the shared cache in ``key_value`` keeps them for ``ttl``): a launch need not read them
+# from the database. A kid it does not hold still goes to the shared cache, then the platform.
+MEMORY_TTL = 300
+_MEMORY: "weakref.WeakKeyDictionary[Any, dict[str, tuple[dict, float]]]" = weakref.WeakKeyDictionary()
+
+
+def _memory_of(session: Session) -> dict[str, tuple[dict, float]]:
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    memory = _MEMORY.get(engine)
+    if memory is None:
+        memory = _MEMORY.setdefault(engine, {})
+    return memory

@@ -1,7 +1,7 @@
 """Short-lived values in the ``key_value`` table (JSON, with an expiry): caches, states, nonces.
 
 Usable from every layer (no Flask); expired rows read as missing and are purged by
-:func:`kv_purge` as new ones are written.
+:func:`kv_purge`, which the worker's maintenance round runs (:mod:`plugin.jobs.maintenance`).
 """
 from __future__ import annotations
 
@@ -38,6 +38,14 @@ def kv_set(session: Session, key: str, value: t.Any, ttl: int | float | None = N
         raise ValueError("key too long")
     session.merge(KeyValue(key=key, value=_wrap(value), expires_at=_now() + timedelta(seconds=ttl or DEFAULT_TTL)))
     session.flush()
+
+
+def kv_add(session: Session, key: str, value: t.Any, ttl: int | float | None = None) -> None:
+    """Like :func:`kv_set` for a key nobody used before (a fresh random one): one INSERT, no read
+    first, sent with the session's next flush."""
+    if len(key) > KEY_MAX:
+        raise ValueError("key too long")
+    session.add(KeyValue(key=key, value=_wrap(value), expires_at=_now() + timedelta(seconds=ttl or DEFAULT_TTL)))
 
 
 def kv_delete(session: Session, key: str) -> None:

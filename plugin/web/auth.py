@@ -22,7 +22,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import abort, g, request, session, url_for
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -76,9 +75,11 @@ def store_launch(db: Session, actor: Actor) -> str:
     """Keep a validated launch on the server; returns the launch id pages carry."""
     launch_id = actor.launch_id or secrets.token_urlsafe(32)
     actor.launch_id = launch_id
-    db.merge(KeyValue(key=f"launch:{launch_id}", value=asdict(actor),
-                      expires_at=datetime.now(timezone.utc) + LAUNCH_TTL))
-    db.execute(delete(KeyValue).where(KeyValue.expires_at < datetime.now(timezone.utc)))
+    # Launch ids are fresh random values: one INSERT with the session's next flush (batched
+    # with the launch's claims), nothing read first. Expired launches are purged by the
+    # worker's maintenance (plugin.jobs.maintenance).
+    db.add(KeyValue(key=f"launch:{launch_id}", value=asdict(actor),
+                    expires_at=datetime.now(timezone.utc) + LAUNCH_TTL))
     return launch_id
 
 

@@ -42,11 +42,11 @@ class IssuingUnavailable(RuntimeError):
     pass
 
 
-def explain(session, definition, learner):
+def explain(session, definition, learner, **known):
     """``(passed, reason)``: the bridges' explanation under the current pass policy."""
     from plugin.issuance.explain import explain_status
     try:
-        status = explain_status(session, definition, learner)
+        status = explain_status(session, definition, learner, **known)
     except ValueError:  # a policy or evidence the bridges cannot read: say so, not the parser's words
         current_app.logger.warning("cannot explain the status of learner %s for definition %s",
                                    learner.public_id, definition.public_id, exc_info=True)
@@ -136,15 +136,32 @@ def _helpers():
 
 
 # ------------------------------------------------------------------------ status in the iframe
-def _definitions(actor) -> list[CredentialDefinition]:
-    q = select(CredentialDefinition).where(CredentialDefinition.enabled.is_(True))
+def _definitions(actor, *, with_versions: bool = False) -> list:
+    """The enabled credentials this launch shows; ``with_versions``: pairs (definition, its
+    current version's data), read in the same query."""
+    if with_versions:
+        from plugin.storage.models import DefinitionVersion
+        q = select(CredentialDefinition, DefinitionVersion.data).outerjoin(DefinitionVersion, (
+            DefinitionVersion.definition_id == CredentialDefinition.id)
+            & (DefinitionVersion.version == CredentialDefinition.current_version))
+    else:
+        q = select(CredentialDefinition)
+    q = q.where(CredentialDefinition.enabled.is_(True))
     if actor.definition_public_id:
         q = q.where(CredentialDefinition.public_id == actor.definition_public_id)
     elif actor.course_id is not None:
         q = q.where(CredentialDefinition.course_id == actor.course_id)
     else:
         return []
-    return list(db().scalars(q.order_by(CredentialDefinition.id)))
+    q = q.order_by(CredentialDefinition.id)
+    if with_versions:  # the status page: from this process's cache until a definition changes
+        from plugin.storage import config_cache
+        session = db()
+        key = ("learner_definitions", actor.definition_public_id, actor.course_id)
+        found = config_cache.cached(session, key, lambda: [(config_cache.snapshot(d), data or {})
+                                                           for d, data in session.execute(q)])
+        return [(config_cache.revive(session, snap), data) for snap, data in found]
+    return list(db().scalars(q))
 
 
 def _latest(definition_id: int, learner_id: int) -> IssuedCredential | None:
@@ -164,7 +181,9 @@ def credential_state(definition: CredentialDefinition, learner: Learner) -> dict
         return {"state": "claimed" if row.claimed_at else "ready", "credential": row, "reason": ""}
     if (pending := pending_state(db(), definition, learner)) is not None:  # issuing failed: retried, staff told
         return pending
-    passed, reason = explain(db(), definition, learner)
+    # The newest credential is not current, so none is: a current one is always the newest
+    # (one current per learner and definition, and a revoked one never comes back).
+    passed, reason = explain(db(), definition, learner, current=None)
     if row is not None and row.status == "revoked" and not passed:
         return {"state": "revoked", "credential": row, "reason": row.status_reason or ""}
     if passed:
@@ -172,8 +191,49 @@ def credential_state(definition: CredentialDefinition, learner: Learner) -> dict
     return {"state": "not_passed", "credential": None, "reason": reason}
 
 
-def refresh_from_sources(definitions: list[CredentialDefinition], learner: Learner) -> None:
+# When MICROCRED_PAGE_REFRESH_SECONDS > 0, the status page asks the pull sources about a
+# learner at most that often (per process); the claim always asks, and the scheduled
+# catch-up (plugin.evidence.sync_schedule) covers the rest.
+_page_refreshed: dict[tuple, float] = {}
+
+
+def _refresh_due_for_page(definition_id: int, learner_id: int) -> bool:
+    import time
+    every = services().settings.page_refresh_seconds
+    if every <= 0:
+        return True
+    now = time.monotonic()
+    key = (id(services().engine), definition_id, learner_id)
+    if now - _page_refreshed.get(key, float("-inf")) < every:
+        return False
+    if len(_page_refreshed) > 50_000:  # forget the oldest half rather than grow without bound
+        for old in sorted(_page_refreshed, key=_page_refreshed.get)[:25_000]:
+            _page_refreshed.pop(old, None)
+    _page_refreshed[key] = now
+    return True
+
+
+def _pull_configured(definition: CredentialDefinition, platform_issuer: str | None) -> bool:
+    """The status page skips sources the platform has no settings for (from the cached registrations)."""
+    if not platform_issuer:
+        return True
+    from lti.platforms import platforms_of_issuer
+    from plugin.domain.policy import parse_policy
+    from plugin.evidence.sync import pull_configured
+    try:
+        policy = parse_policy(definition.policy)
+    except ValueError:
+        return False
+    return policy is not None and pull_configured(platforms_of_issuer(db(), platform_issuer), policy)
+
+
+def refresh_from_sources(definitions: list[CredentialDefinition], learner: Learner, *,
+                         page_view: bool = False, platform_issuer: str | None = None) -> None:
     """Ask each pull source (AGS, Open edX grades API, Moodle) about this learner now.
+
+    ``page_view``: for the status page, only for sources the launch's platform
+    (``platform_issuer``) has settings for, and with ``MICROCRED_PAGE_REFRESH_SECONDS`` at
+    most that often per learner and credential in this process.
 
     The request's transaction is ended first: the remote reads happen outside any open
     transaction (the AGS client keeps its token cache in the database, and on SQLite an
@@ -184,8 +244,9 @@ def refresh_from_sources(definitions: list[CredentialDefinition], learner: Learn
     from plugin.evidence.base import BridgeError
     from plugin.evidence.sync import refresh_is_possible, refresh_learner
     due = [d.id for d in definitions
-           if d.enabled and refresh_is_possible(d) and (
-               (row := _latest(d.id, learner.id)) is None or row.status not in ("active", "suspended"))]
+           if d.enabled and refresh_is_possible(d)
+           and (not page_view or (_pull_configured(d, platform_issuer) and _refresh_due_for_page(d.id, learner.id)))
+           and ((row := _latest(d.id, learner.id)) is None or row.status not in ("active", "suspended"))]
     if not due:
         return
     db().commit()
@@ -227,9 +288,9 @@ def home():
     if learner is None:
         abort(403, description=_("Your platform did not tell us who you are; ask your instructor."))
     items = []
-    definitions = _definitions(actor)
-    refresh_from_sources(definitions, learner)
-    for definition in definitions:
+    pairs = _definitions(actor, with_versions=True)
+    refresh_from_sources([d for d, _ in pairs], learner, page_view=True, platform_issuer=actor.platform_issuer)
+    for definition, version in pairs:
         state = credential_state(definition, learner)
         form = None
         if state["state"] == "ready":
@@ -237,7 +298,6 @@ def home():
                              display_name=(state["credential"].display_name if state["credential"]
                                            else None) or _default_name(learner))
             form.identify.choices = identify_choices(learner)
-        version = definition.versions[-1].data if definition.versions else {}
         items.append({"definition": definition, "title": version.get("title") or definition.course.title,
                       "form": form, **state})
     access = make_access_token(_secret(), learner.public_id)

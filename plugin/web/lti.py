@@ -20,7 +20,7 @@ from lti.deep_linking import (CUSTOM_DEFINITION, accepts_line_item, autosubmit_f
 from lti.errors import LaunchError, LtiError
 from lti.identity import clean, definition_for_course, upsert_course, upsert_learner
 from lti.keys import active_key, jwks
-from lti.launch import restore_registration, stored_launch_claims, validate_launch
+from lti.launch import keep_launch_claims, restore_registration, stored_launch_claims, validate_launch
 from lti.login import begin_login
 from lti.platforms import tool_configuration, tool_urls
 from lti.roles import home_role, map_roles
@@ -68,7 +68,8 @@ def _refuse(exc: LtiError):
 @csrf.exempt
 def login():
     try:
-        result = begin_login(db(), services().secrets, _base_url(), _params(), secure=_secure())
+        result = begin_login(db(), services().secrets, _base_url(), _params(), secure=_secure(),
+                             state_secret=services().settings.secret_key)
         db().commit()
     except LtiError as exc:
         return _refuse(exc)
@@ -92,10 +93,12 @@ def launch():
     try:
         svc = services()
         result = validate_launch(db(), svc.secrets, _base_url(), request.form.to_dict(),
-                                 cookies=request.cookies, secure=_secure(), http=svc.http(max_bytes=SMALL),
-                                 limits=svc.limits, jwks_refetch=svc.settings.ratelimit_jwks_refetch)
+                                 state_secret=svc.settings.secret_key, cookies=request.cookies, secure=_secure(), http=svc.http(max_bytes=SMALL),
+                                 limits=svc.limits, jwks_refetch=svc.settings.ratelimit_jwks_refetch,
+                                 keep_claims=False)
         actor = actor_for_launch(result)
-        store_launch(db(), actor)
+        keep_launch_claims(db(), result.launch_id, result.claims)
+        store_launch(db(), actor)  # both rows in one INSERT at the next flush
         bridge_launch(actor, result.claims)
         db().commit()
     except LtiError as exc:
@@ -112,9 +115,11 @@ def bridge_launch(actor: Actor, claims: dict) -> None:
     launch is there when the learner's page opens; if the bridges fail, the launch still
     goes through (the failure is logged and a catch-up sync issues later).
     """
-    from plugin.evidence.launch import on_launch
+    from plugin.evidence.launch import has_work, on_launch
     s = db()
     try:
+        if not has_work(s, actor, claims):
+            return
         with s.begin_nested():
             on_launch(s, services(), actor, claims)
     except Exception as exc:  # noqa: BLE001 - the learner still gets their page

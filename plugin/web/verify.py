@@ -185,9 +185,9 @@ def _render_report(report: dict, *, public_url: str | None = None, credential_ro
                            public_url=public_url, row=row, verdict=shown, issuer_page=issuer_page, **ctx)
 
 
-def public_report(row: IssuedCredential) -> dict:
-    """The (cached) verification report of one of our credentials."""
-    key = verify_cache.fingerprint(db(), row)
+def public_report(row: IssuedCredential, key: tuple | None = None) -> dict:
+    """The (cached) verification report of one of our credentials (``key``: its fingerprint, if read)."""
+    key = key or verify_cache.fingerprint(db(), row)
     cached = verify_cache.get(row.public_id, key)
     if cached is not None:
         return cached
@@ -221,13 +221,37 @@ def public(public_id: str):
     if row is None:
         abort(404, description=_("No credential has this verification address."))
     count_visit(row.id, "verifications" if _wants_json() else "page_views")
-    report = with_replacement(public_report(row), row)
+    key = verify_cache.fingerprint(db(), row)
+    wants_json = _wants_json()
+    page_key = None
+    if not wants_json and _page_is_anonymous():
+        # The rendered page depends on the report (the fingerprint), the language, the address
+        # and the holder's choice to show their name; nothing else for an anonymous visitor.
+        from flask_babel import get_locale
+        page_key = (row.public_id, key, row.public_name, str(get_locale()), request.full_path)
+        html = verify_cache.get_page(page_key)
+        if html is not None:
+            return _page_response(html)
+    report = with_replacement(public_report(row, key), row)
     if not row.public_name:  # the holder chose not to show their name on the public page
         from plugin.web.credential_page import without_name
         report = without_name(report)
-    if _wants_json():
+    if wants_json:
         return jsonify({**report, "verification_url": public_url("verify.public", public_id=public_id)})
-    resp = Response(_render_report(report, public_url=public_url("verify.public", public_id=public_id), credential_row=row))
+    html = _render_report(report, public_url=public_url("verify.public", public_id=public_id), credential_row=row)
+    if page_key is not None:
+        verify_cache.put_page(page_key, html)
+    return _page_response(html)
+
+
+def _page_is_anonymous() -> bool:
+    """No launch, no signed-in admin, no message waiting: the page is the same for everybody."""
+    from flask import session
+    return not request.args.get("launch") and not session.get("admin_username") and not session.get("_flashes")
+
+
+def _page_response(html: str) -> Response:
+    resp = Response(html)
     resp.headers["Vary"] = "Accept, Accept-Language"
     return resp
 

@@ -53,6 +53,32 @@ def put(public_id: str, key: tuple, report: dict) -> None:
             _entries.popitem(last=False)
 
 
+# Rendered public pages (HTML) of cached reports: key = (public id, fingerprint, what else the
+# page depends on: locale, path and query, whether the name is shown); same bounds.
+_pages: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+
+
+def get_page(key: tuple) -> str | None:
+    with _lock:
+        entry = _pages.get(key)
+        if entry is None:
+            return None
+        if time.monotonic() - entry[0] > TTL_SECONDS:
+            _pages.pop(key, None)
+            return None
+        _pages.move_to_end(key)
+        return entry[1]
+
+
+def put_page(key: tuple, html: str) -> None:
+    with _lock:
+        _pages[key] = (time.monotonic(), html)
+        _pages.move_to_end(key)
+        while len(_pages) > MAX_ENTRIES:
+            _pages.popitem(last=False)
+
+
 def clear() -> None:
     with _lock:
         _entries.clear()
+        _pages.clear()
