@@ -24,6 +24,7 @@ PG = pytest.mark.postgres
 RUNS: dict[str, tuple[list[str], list[str], list]] = {
     "bench_credentials.py": (["--seconds", "0.05", "--cores", "1", "--no-js"], ["per CPU-s"], []),
     "bench_edc.py": (["--repeat", "1"], ["JAdES verify"], []),
+    "bench_oid4vci.py": (["--n", "1"], ["dc+sd-jwt", "per credential"], [SLOW]),
     "bench_issued_list.py": (["--rows", "60", "--repeat", "1"], ["CSV export"], []),
     "bench_status_alloc.py": (["--calls", "3", "--batch", "5"], ["statements for the batch"], []),
     "bench_launch_load.py": (["--clients", "2", "--seconds", "1", "--workers", "1", "--threads", "2",
