@@ -109,12 +109,13 @@ def test_issue_command_writes_files(run, demo, tmp_path, services):
     from sqlalchemy import select
 
     from plugin.storage.models import CredentialDefinition, IssuedCredential, Learner
+    _out, cred_id = demo
     with services.session() as s:
-        definition = s.scalars(select(CredentialDefinition)).one().public_id
-        # the demo's learner (the sandbox instructor is a known person too)
-        learner = s.scalars(select(Learner).join(IssuedCredential, IssuedCredential.learner_id == Learner.id)
-                            .where(IssuedCredential.status == "active")
-                            ).one().public_id
+        # the demo's course credential and its learner (the demo also has pathway parts and a
+        # pathway credential: the course credential is the one the headless demo wrote at the top)
+        row = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == cred_id)).one()
+        definition = s.get(CredentialDefinition, row.definition_id).public_id
+        learner = s.get(Learner, row.learner_id).public_id
     result = run("issue", "--definition", definition, "--learner", learner, "--out", tmp_path / "issued")
     assert result.exit_code == 0 and "already held" in result.output
     assert len(list((tmp_path / "issued").glob("*.png"))) == 1
