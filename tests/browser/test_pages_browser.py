@@ -42,6 +42,8 @@ def _english_msgids() -> list[re.Pattern]:
             if not msgid or not any(strings) or msgid in strings or len(msgid) < 4:
                 continue
             parts = re.split(r"%\(\w+\)[sd]", msgid)
+            if not re.search(r"[^\W\d_]{2}", "".join(parts)):
+                continue  # placeholders and punctuation only ("%(field)s: %(problem)s"): any text matches
             # The spaces around a placeholder stay word boundaries: "%(name)s (%(sub)s on %(host)s)"
             # must not match any French text with "on" inside a word ("mon nom").
             patterns.append(re.compile(r"\s*" + r".+?".join(r"\s+".join(map(re.escape, p.split(" "))) for p in parts)
