@@ -61,20 +61,27 @@ def _named_issuer() -> str | None:
 
 
 def launching_origins() -> list[str]:
-    """The origins of the platform this request's launch came from (issuer and login URL)."""
-    from lti.platforms import origin
-    from plugin.storage.models import Platform
+    """The origins of the platform this request's launch came from (issuer and login URL).
+
+    Read through the per-process configuration cache (:mod:`plugin.storage.config_cache`): every
+    LTI response asks, and a launch must stay within its statement budget."""
+    from plugin.storage import config_cache
     from plugin.web.auth import current_actor
     actor = current_actor()
-    platforms = []
+    session = db()
     if actor is not None and actor.kind == "lti" and actor.platform_id is not None:
-        platform = db().get(Platform, actor.platform_id)
-        platforms = [platform] if platform is not None else []
-    else:
-        issuer = _named_issuer()
-        if issuer and len(issuer) <= 512:
-            from plugin.evidence.base import platforms_for_issuer
-            platforms = platforms_for_issuer(db(), issuer)
+        platform_id = actor.platform_id
+        return config_cache.cached(session, ("frame-origins", "platform", platform_id),
+                                   lambda: _origins_of_platform_id(session, platform_id))
+    issuer = _named_issuer()
+    if issuer and len(issuer) <= 512:
+        return config_cache.cached(session, ("frame-origins", "issuer", issuer),
+                                   lambda: _origins_of_issuer(session, issuer))
+    return []
+
+
+def _origins(platforms) -> list[str]:
+    from lti.platforms import origin
     origins: set[str] = set()
     for platform in platforms:
         for url in (platform.issuer, platform.auth_login_url):
@@ -82,6 +89,17 @@ def launching_origins() -> list[str]:
             if o:
                 origins.add(o)
     return sorted(origins)
+
+
+def _origins_of_platform_id(session, platform_id: int) -> list[str]:
+    from plugin.storage.models import Platform
+    platform = session.get(Platform, platform_id)
+    return _origins([platform] if platform is not None else [])
+
+
+def _origins_of_issuer(session, issuer: str) -> list[str]:
+    from plugin.evidence.base import platforms_for_issuer
+    return _origins(platforms_for_issuer(session, issuer))
 
 
 def frame_ancestors() -> str:

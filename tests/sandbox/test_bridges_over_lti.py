@@ -39,7 +39,8 @@ def test_gated_launch_policy_issues_on_the_learners_launch(live):
     json_report, jwt_report = issued.verify(credential)
     assert json_report.ok and jwt_report.ok, json_report.summary()
     assert credential["document"]["evidence"][0]["assessmentSource"].startswith("the launch itself")
-    assert credential["display_name"] is None  # the name appears only when the learner claims it
+    # it carries the name the platform gave (claiming under that name delivers this credential)
+    assert credential["display_name"] == "Grace Hopper"
 
     live.browser().launch(live.platform, LEARNER)  # launching again issues nothing more
     assert len(issued.all()) == 1
