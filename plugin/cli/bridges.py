@@ -68,6 +68,10 @@ def set_(ctx, issuer, client_id, openedx_webhook_jwks_url, openedx_webhook_key_f
                 moodle_webhook_jwks_url, moodle_key_text, sync_every is not None]):
         raise click.ClickException("nothing to set: give an --openedx-…, --moodle-… or --sync-every option")
     services = ctx.services()
+    from plugin.cli.lti import refuse_private_urls
+    refuse_private_urls(services, {"--openedx-webhook-jwks-url": openedx_webhook_jwks_url,
+                                   "--openedx-api-url": openedx_api_url, "--moodle-url": moodle_url,
+                                   "--moodle-webhook-jwks-url": moodle_webhook_jwks_url})
     try:
         with services.session() as s:
             platforms = _registrations(s, issuer, client_id)

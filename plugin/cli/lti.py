@@ -104,6 +104,8 @@ def platform_add(ctx, issuer, client_id, deployment_ids, auth_login_url, auth_to
     except LtiError as exc:
         raise click.ClickException(exc.message) from None
     services = ctx.services()
+    # the URLs the tool itself calls (the login URL is where browsers are sent, not a server-side call)
+    refuse_private_urls(services, {"--auth-token-url": auth_token_url, "--key-set-url": key_set_url})
     with services.session() as s:
         row, created = register_platform(s, data)
         s.add(AuditLog(actor="cli", action="platform.add" if created else "platform.update",
@@ -133,3 +135,13 @@ def platform_list(ctx, as_json):
     widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
     for row in (headers, *table):
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def refuse_private_urls(services, urls: dict[str, str | None]) -> None:
+    """Refuse, when it is stored, a URL the tool would not call (a local or private address that
+    MICROCRED_OUTBOUND_ALLOW does not list), as the admin pages do: said in one line, nothing saved."""
+    for option, url in urls.items():
+        refused = services.outbound.refusal_for_url(url) if url else None
+        if refused is not None:
+            raise click.ClickException(f"{option} {url}: the address is local or private ({refused.address}); "
+                                       "the tool calls it only if MICROCRED_OUTBOUND_ALLOW lists it")

@@ -83,3 +83,26 @@ def test_rotate_key_prints_the_new_kid_and_keeps_the_old_key_published(app, serv
     again = run("lti", "rotate-key", "--retire-old")
     assert again.exit_code == 0
     assert [k["kid"] for k in client.get("/lti/jwks").get_json()["keys"]] == [again.stdout.strip()]
+
+
+def test_platform_add_and_bridge_set_refuse_private_addresses_unless_allowed(services, monkeypatch):
+    """As on the admin pages: a URL the tool would refuse to call is refused when it is stored,
+    in one line naming the option and MICROCRED_OUTBOUND_ALLOW, and nothing is saved."""
+    for target in ("https://169.254.169.254/latest/keys", "https://10.0.0.5/jwks"):
+        args = list(ARGS)
+        args[args.index("--key-set-url") + 1] = target
+        result = run(*args)
+        assert result.exit_code == 1 and result.stdout == ""
+        line = result.stderr.strip()
+        assert "--key-set-url" in line and "local or private" in line and "MICROCRED_OUTBOUND_ALLOW" in line
+        assert "\n" not in line
+    assert json.loads(run("platform", "list", "--json").stdout) == []
+    assert run(*ARGS).exit_code == 0
+    refused = run("bridge", "set", "--issuer", "https://lms.example.org", "--moodle-url", "https://10.0.0.5/moodle",
+                  "--moodle-token", "t")
+    assert refused.exit_code == 1 and "--moodle-url" in refused.stderr and "MICROCRED_OUTBOUND_ALLOW" in refused.stderr
+    # a Moodle on the campus network, once the deployment allows it
+    monkeypatch.setenv("MICROCRED_OUTBOUND_ALLOW", "127.0.0.0/8,10.0.0.0/8")
+    allowed = run("bridge", "set", "--issuer", "https://lms.example.org", "--moodle-url", "https://10.0.0.5/moodle",
+                  "--moodle-token", "t")
+    assert allowed.exit_code == 0, allowed.output

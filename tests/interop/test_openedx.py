@@ -97,7 +97,9 @@ def register_components(tool, lms: dict) -> None:
     from plugin.cli import main
     env = {"DATABASE_URL": tool.settings.database_url, "MICROCRED_KEK": ",".join(tool.settings.kek),
            "MICROCRED_BASE_URL": tool.base_url, "MICROCRED_ENV": "test",
-           "MICROCRED_INSTANCE_DIR": str(tool.settings.instance_dir)}
+           "MICROCRED_INSTANCE_DIR": str(tool.settings.instance_dir),
+           # the admin's shell has the tool's settings, its allow-list included (the LMS is on loopback)
+           "MICROCRED_OUTBOUND_ALLOW": ",".join(tool.settings.outbound_allow)}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
