@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from plugin.domain.definition import DefinitionData
 from plugin.storage.models import Issuer
 from plugin.web.auth import current_actor, require_roles
-from plugin.web.context import db
 from plugin.web.instructor import _locale, _preview_document, bp, definition_form
 
 

@@ -415,7 +415,6 @@ def _filename(row: IssuedCredential, ext: str) -> str:
 
 def download_bytes(row: IssuedCredential, kind: str) -> tuple[bytes, str]:
     import json
-    summary = _summary(row)
     if kind == "json":
         return json.dumps(row.document, ensure_ascii=False, indent=2).encode("utf-8"), "application/ld+json"
     if kind == "jwt":
