@@ -37,6 +37,8 @@ from sqlalchemy.orm import Session
 from plugin.issuance import keys as issuer_keys
 from plugin.signing import keys as keylib
 from plugin.status import service as status
+from plugin.storage.arrays import in_values as _in
+from plugin.storage.arrays import insert_unnest
 from plugin.storage.models import (CURRENT_STATUSES, OPEN_ISSUANCE_STATES, AuditLog, Course, CredentialDefinition,
                                    IssuedCredential, Issuer, IssuerSeal, Learner, PassEvidence, PendingIssuance)
 
@@ -93,6 +95,12 @@ def _insert_credentials(session: Session, rows: list[dict[str, Any]]) -> dict[st
                                "ON CONFLICT DO NOTHING RETURNING id, public_id")).all()
     session.execute(text("DROP TABLE bulk_credential_in"))
     return {pid: cid for cid, pid in got}
+
+
+# What the pipeline reads of learners and evidence (rows, not ORM objects: nothing is changed through them).
+_LEARNER_COLUMNS = (Learner.id, Learner.public_id, Learner.email, Learner.sub)
+_EVIDENCE_COLUMNS = (PassEvidence.id, PassEvidence.dedup_key, PassEvidence.source, PassEvidence.details,
+                     PassEvidence.observed_at, PassEvidence.passed)
 
 
 @dataclass
@@ -175,15 +183,26 @@ class BatchIssuer:
             for r in rows:
                 if r["sub"] in missing and r["sub"] not in first:
                     first[r["sub"]] = r
-            session.execute(insert_ignoring_conflicts(session, Learner), [
-                {"platform_issuer": self.platform_issuer, "sub": sub, "email": first[sub]["email"] or None,
-                 "name": first[sub]["name"] or None} for sub in sorted(missing)])
+            new = sorted(missing)
+            if _postgres(session):
+                now = datetime.now(timezone.utc)
+                insert_unnest(session, "learner", {
+                    "public_id": ("text", [str(uuid.uuid4()) for _ in new]), "sub": ("text", new),
+                    "email": ("text", [first[sub]["email"] or None for sub in new]),
+                    "name": ("text", [first[sub]["name"] or None for sub in new])},
+                    {"platform_issuer": ("text", self.platform_issuer), "external_ids": ("json", "{}"),
+                     "created_at": ("timestamptz", now), "updated_at": ("timestamptz", now)},
+                    suffix="ON CONFLICT DO NOTHING")
+            else:
+                session.execute(insert_ignoring_conflicts(session, Learner), [
+                    {"platform_issuer": self.platform_issuer, "sub": sub, "email": first[sub]["email"] or None,
+                     "name": first[sub]["name"] or None} for sub in new])
             by_sub.update(self._learners_by_sub(session, missing))
         emails = {r["email"].lower() for r in rows if not r["sub"] and r["email"] and "@" in r["email"]}
         by_email: dict[str, list[Learner]] = {}
         if emails:
-            for learner in session.scalars(select(Learner).where(Learner.platform_issuer == self.platform_issuer,
-                                                                 func.lower(Learner.email).in_(emails))):
+            for learner in session.execute(select(*_LEARNER_COLUMNS).where(
+                    Learner.platform_issuer == self.platform_issuer, func.lower(Learner.email).in_(emails))):
                 by_email.setdefault(learner.email.lower(), []).append(learner)
         for r in rows:
             if r["sub"]:
@@ -203,20 +222,30 @@ class BatchIssuer:
     def _learners_by_sub(self, session: Session, subs: set[str]) -> dict[str, Learner]:
         if not subs:
             return {}
-        return {lr.sub: lr for lr in session.scalars(select(Learner).where(
-            Learner.platform_issuer == self.platform_issuer, Learner.sub.in_(subs)))}
+        return {lr.sub: lr for lr in session.execute(select(*_LEARNER_COLUMNS).where(
+            Learner.platform_issuer == self.platform_issuer, _in(session, Learner.sub, subs)))}
 
     # ------------------------------------------------------------------ evidence
     def _evidence(self, session: Session, learner_ids: list[int]) -> dict[int, PassEvidence]:
         keys = {f"bulk:{self.definition_id}:{lid}": lid for lid in learner_ids}
 
         def load(wanted):
-            return {keys[ev.dedup_key]: ev for ev in session.scalars(select(PassEvidence).where(
-                PassEvidence.source == BULK_SOURCE, PassEvidence.dedup_key.in_(wanted)))}
+            return {keys[ev.dedup_key]: ev for ev in session.execute(select(*_EVIDENCE_COLUMNS).where(
+                PassEvidence.source == BULK_SOURCE, _in(session, PassEvidence.dedup_key, wanted)))}
         have = load(list(keys))
         missing = [k for k, lid in keys.items() if lid not in have]
         if missing:
             now = datetime.now(timezone.utc)
+            if _postgres(session):
+                import json
+                insert_unnest(session, "pass_evidence", {
+                    "learner_id": ("bigint", [keys[k] for k in missing]), "dedup_key": ("text", missing)},
+                    {"definition_id": ("bigint", self.definition_id), "source": ("text", BULK_SOURCE),
+                     "passed": ("boolean", True), "details": ("json", json.dumps(self.evidence_details)),
+                     "observed_at": ("timestamptz", now), "recorded_at": ("timestamptz", now)},
+                    suffix="ON CONFLICT DO NOTHING")
+                have.update(load(missing))
+                return have
             session.execute(insert_ignoring_conflicts(session, PassEvidence), [
                 {"definition_id": self.definition_id, "learner_id": keys[k], "source": BULK_SOURCE, "dedup_key": k,
                  "passed": True, "details": self.evidence_details, "observed_at": now, "recorded_at": now}
@@ -236,7 +265,7 @@ class BatchIssuer:
         if ids:
             for lid, st, at in session.execute(select(IssuedCredential.learner_id, IssuedCredential.status,
                                                       IssuedCredential.issued_at).where(
-                    IssuedCredential.definition_id == self.definition_id, IssuedCredential.learner_id.in_(ids),
+                    IssuedCredential.definition_id == self.definition_id, _in(session, IssuedCredential.learner_id, ids),
                     IssuedCredential.status.in_(CURRENT_STATUSES))):
                 holders[lid] = (st, at)
         todo: dict[int, Any] = {}
@@ -315,7 +344,7 @@ class BatchIssuer:
         from plugin.jobs.queue import enqueue_many
         learner_ids = [i.learner_id for i in issued]
         open_rows = set(session.scalars(select(PendingIssuance.learner_id).where(
-            PendingIssuance.definition_id == self.definition_id, PendingIssuance.learner_id.in_(learner_ids),
+            PendingIssuance.definition_id == self.definition_id, _in(session, PendingIssuance.learner_id, learner_ids),
             PendingIssuance.state.in_(OPEN_ISSUANCE_STATES))))
         if open_rows:
             from plugin.issuance.pending import resolve_open
