@@ -86,6 +86,11 @@ def _insert_credentials(session: Session, rows: list[dict[str, Any]]) -> dict[st
                                                                               IssuedCredential.public_id)
         return {pid: cid for cid, pid in session.execute(stmt, rows).all()}
     import json
+    # The documents and VC-JWTs (~17 KB a row) are compressed by TOAST: lz4 costs the server a
+    # fraction of the default pglz's CPU (measured: the backend's CPU per batch almost halved).
+    # Only in this transaction, and only where the server was built with lz4 (PostgreSQL >= 14).
+    session.execute(text("SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings "
+                         "WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"))
     cols = ", ".join(CREDENTIAL_COLUMNS)
     session.execute(text(f"CREATE TEMPORARY TABLE bulk_credential_in ON COMMIT DROP AS "
                          f"SELECT {cols} FROM issued_credential WITH NO DATA"))
