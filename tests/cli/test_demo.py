@@ -134,6 +134,10 @@ def test_interactive_demo_prints_where_to_open_things_and_stops_on_ctrl_c(tmp_pa
         second_home = requests.get(second + "/", timeout=10)
         assert second_home.status_code == 200 and "Second sandbox LMS" in second_home.text
         assert "Open Data Foundations" in second_home.text
+        # its course credential is enabled (demo data) and its webhook key registered: Grace's pass there issues
+        there = requests.post(second + "/pass", data={"user": "grace-on-second-sandbox"},
+                              headers={"Accept": "application/json"}, timeout=60).json()
+        assert there["status"] == 200 and [r["action"] for r in there["response"]["results"]] == ["issued"], there
 
         home = requests.get(lms + "/", timeout=10)
         assert home.status_code == 200 and "Grace Hopper passes the course" in home.text
