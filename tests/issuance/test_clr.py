@@ -135,3 +135,11 @@ def test_the_schema_check_catches_a_broken_record(services):
         lambda r: r["credentialSubject"]["association"][0].update(associationType="partOf"))
     assert "credentialSubject/achievement/0" in broken(lambda r: r["credentialSubject"]["achievement"][0].pop("criteria"))
     assert "type" in broken(lambda r: r.update(type=["VerifiableCredential", "LearnerRecord"]))
+
+
+def test_the_schema_copy_accepts_1edtechs_own_sample_record():
+    """A control on the fixture itself: 1EdTech's sample CLR 2.0 (from its validator's tests) meets it."""
+    from pathlib import Path
+    sample = json.loads((Path(__file__).parents[1] / "fixtures" / "clr" / "1edtech-validator-clr20-simple.json").read_text())
+    assert "ClrCredential" in sample["type"]
+    assert_valid_clr(sample)
