@@ -27,6 +27,8 @@ def test_demo_serves_tool_and_registered_sandbox(settings):
     again = start_demo(lambda base: Settings.from_env(base_url=base), 0, 0)
     try:
         assert again.platform.kid == handle.platform.kid
+        assert again.second_platform.kid == handle.second_platform.kid != handle.platform.kid
+        assert Browser(requests.Session()).launch(again.second_platform, "grace-on-second-sandbox").status_code == 200
         assert Browser(requests.Session()).launch(again.platform, "sandbox-instructor").status_code == 200
     finally:
         again.stop()
