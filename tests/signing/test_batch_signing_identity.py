@@ -1,7 +1,7 @@
 """A credential signed by the bulk signer (shape template, per-batch memos, one JSON serialisation
 shared by the document and the VC-JWT) is byte for byte the one the single path signs."""
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 
