@@ -314,7 +314,7 @@ _SCALARS = (int, float, bool, type(None))
 def _shape_key(node: Any, values: list[str], key: list, top: bool = True) -> None:
     """Collect the string values of ``node`` (in :func:`_skeleton`'s order) and a key that
     identifies its skeleton: a dict adds the tuple of its member names, a list its length, a
-    string ``None``, a number/boolean/null ``(its type, its value)``, an ``@context`` or
+    string ``None``, a number/boolean/null ``(its type, its repr)``, an ``@context`` or
     ``type`` value ``(_CTX, repr)``. Each token kind has a distinct Python type, and ``repr``
     is injective on JSON values, so two documents share a key only if they share a skeleton
     (the skeleton itself, a JSON dump of a copy, is built only for a new key)."""
@@ -338,7 +338,7 @@ def _shape_key(node: Any, values: list[str], key: list, top: bool = True) -> Non
         for x in node:
             _shape_key(x, values, key, False)
     elif t in _SCALARS:
-        key.append((t, node))
+        key.append((t, repr(node)))  # repr: 0.0 == -0.0 in Python, not in N-Quads
     else:
         raise NotTemplatable("not a JSON value")  # json.dumps would refuse it: the plain path
 
