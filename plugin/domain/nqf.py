@@ -27,6 +27,11 @@ class Level:
     labels: dict
     concept: str | None  # EU concept in NQF_SCHEME, or None
     concept_label: str | None
+    hints: dict
+
+    def hint(self, locale: str = "en") -> str:
+        """Plain words for the level ("e.g. licence, BUT"), '' when none."""
+        return self.hints.get(locale) or self.hints.get((locale or "en")[:2]) or self.hints.get("en", "")
 
     def label(self, locale: str = "en") -> str:
         return self.labels.get(locale) or self.labels.get((locale or "en")[:2]) or self.labels["en"]
@@ -54,7 +59,8 @@ def frameworks() -> dict[str, Framework]:
     data = json.loads(FRAMEWORKS_FILE.read_text(encoding="utf-8"))["frameworks"]
     out = {}
     for key, f in data.items():
-        levels = {int(n): Level(int(n), lv.get("eqf"), dict(lv["labels"]), lv.get("concept"), lv.get("concept_label"))
+        levels = {int(n): Level(int(n), lv.get("eqf"), dict(lv["labels"]), lv.get("concept"), lv.get("concept_label"),
+                        dict(lv.get("hints") or {}))
                   for n, lv in f["levels"].items()}
         out[key] = Framework(key, f["country"], dict(f["names"]), dict(f.get("short") or f["names"]),
                              f.get("concept"), f.get("concept_label"), dict(sorted(levels.items())))
