@@ -208,10 +208,11 @@ class DefinitionForm(FlaskForm):
                             description=_l("The European Qualifications Framework level: 5 is short-cycle higher education, 6 Bachelor, 7 Master."))
     qf_ehea_cycle = SelectField(_l("QF-EHEA cycle (higher education only)"),
                                 choices=[("", _l("Not applicable"))] + CYCLES)
-    nqf_framework = SelectField(_l("National qualifications framework (optional)"), choices=[],
+    # default "": a client that does not send them (older scripts, a page without them) means "none"
+    nqf_framework = SelectField(_l("National qualifications framework (optional)"), choices=[], default="",
                                 description=_l("Only if the credential has a level in your country's framework, "
                                                "e.g. a certification registered in France's RNCP."))
-    nqf_level = SelectField(_l("Level in the national framework"), choices=[],
+    nqf_level = SelectField(_l("Level in the national framework"), choices=[], default="",
                             description=_l("The level the certification is registered at; each level matches the EQF level of the same number."))
     field_of_study = SelectField(_l("Field of study (ISCED-F)"), choices=[])
     languages = SelectMultipleField(_l("Language(s) of the course and assessment"), choices=[],
@@ -282,8 +283,9 @@ class DefinitionForm(FlaskForm):
         # one, or a definition that already gives one
         self.nqf_applies = bool(countries & {f.country for f in nqf.frameworks().values()}) or \
             bool(stored is not None and stored.nqf_framework)
-        if stored is not None:
-            kind, _details = split_assessment(stored.assessment_type)
+        # an earlier choice stays: the stored one, or one a client still posts (the form's keys are a contract)
+        kinds = [split_assessment(stored.assessment_type)[0] if stored is not None else "", self.assessment_kind.data]
+        for kind in kinds:
             if kind in ASSESSMENT_TYPES:
                 keep_stored_choice(self.assessment_kind, kind, ASSESSMENT_TYPES[kind][1])
         # each source names the rules it can decide (the page disables the others)
