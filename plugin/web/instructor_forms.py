@@ -26,9 +26,9 @@ from plugin.domain.definition import DefinitionData
 from plugin.paths import DATA_DIR
 
 # Type of assessment: the EU's "Assessment type" list (plugin.domain.assessment_methods; the select's
-# value is the concept URI, the definition stores its English label, which the credential shows), plus
-# optional details. ASSESSMENT_TYPES are microcred's earlier choices: no longer offered, but a definition
-# that has one keeps it (selectable, stored as the same wording).
+# value is the concept URI, the definition stores its English label, which the credential shows), then
+# microcred's own choices (ASSESSMENT_TYPES, stored as their English wording), which say what the EU
+# list does not: whether the assessment is summative (labels such as GRADEO require it), plus details.
 ASSESSMENT_TYPES = {
     "summative-proctored-exam": ("Summative: proctored final exam", _l("Summative: proctored final exam")),
     "summative-online-exam": ("Summative: online final exam", _l("Summative: online final exam")),
@@ -220,8 +220,9 @@ class DefinitionForm(FlaskForm):
                                     description=_l("Choose one or more languages (Ctrl or Cmd + click to choose several)."))
     # -- assessment
     assessment_kind = SelectField(_l("Type of assessment"), choices=[],
-                                  description=_l("The European Union's list of assessment types (Europass). "
-                                                 "Say more in the details below, e.g. whether it is proctored."))
+                                  description=_l("First the European Union's list of assessment types (Europass), then ours, "
+                                                 "which say whether the assessment is summative (it counts towards the result) "
+                                                 "or formative. Say more in the details below, e.g. whether it is proctored."))
     assessment_details = StringField(_l("Assessment details (optional)"), validators=[Optional(), MaxLength(1000)],
                                      description=_l("e.g. “2-hour exam, 40 multiple-choice questions”."))
     participation = SelectField(_l("Form of participation"), choices=[("", _l("Choose"))] + PARTICIPATION)
@@ -283,11 +284,6 @@ class DefinitionForm(FlaskForm):
         # one, or a definition that already gives one
         self.nqf_applies = bool(countries & {f.country for f in nqf.frameworks().values()}) or \
             bool(stored is not None and stored.nqf_framework)
-        # an earlier choice stays: the stored one, or one a client still posts (the form's keys are a contract)
-        kinds = [split_assessment(stored.assessment_type)[0] if stored is not None else "", self.assessment_kind.data]
-        for kind in kinds:
-            if kind in ASSESSMENT_TYPES:
-                keep_stored_choice(self.assessment_kind, kind, ASSESSMENT_TYPES[kind][1])
         # each source names the rules it can decide (the page disables the others)
         self.policy_source.choices = [(key, label, {"data-rules": " ".join(pol.SOURCE_RULES[key])}) for key, label in SOURCES]
         self._stored_languages = list(stored.languages) if stored is not None else []
@@ -532,10 +528,12 @@ def assessment_shown(text: str) -> str:
 
 
 def assessment_choices(locale: str) -> list:
-    """The EU's assessment types in the reader's language (alphabetical), then "other"."""
+    """The EU's assessment types in the reader's language (alphabetical), then microcred's summative
+    and formative ones, then "other"."""
     eu = sorted(((uri, assessment_methods.label(uri, locale)) for uri in assessment_methods.methods()),
                 key=lambda c: c[1].casefold())
-    return [("", _l("Choose a type"))] + eu + [(OTHER_ASSESSMENT, _l("Other: described in the details below"))]
+    ours = [(k, v[1]) for k, v in ASSESSMENT_TYPES.items()]
+    return [("", _l("Choose a type"))] + eu + ours + [(OTHER_ASSESSMENT, _l("Other: described in the details below"))]
 
 
 def nqf_level_choices(locale: str) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ TEXT = {
            "gradeo_ok": "every rule is met", "enable": "Enable this credential", "enabled": "Enabled",
            "revoke": "Revoke", "revoked": "revoked", "learner_view": "What the learner sees",
            "verifier_view": "What a verifier sees", "decimal": "4.5", "missing": "Still missing",
-           "shown": ["Written examination — 2-hour exam", "Supervised online, with identity verification",
+           "shown": ["Summative: proctored final exam — 2-hour exam", "Supervised online, with identity verification",
                      "4.5 ECTS credits", "France",
                      "Level 6 of the French national framework of professional certifications"]},
     "fr": {"describe": "Décrire la certification", "add": "Ajouter un acquis", "save_preview": "Enregistrer et voir l'aperçu",
@@ -26,7 +26,7 @@ TEXT = {
            "enabled": "Activée", "revoke": "Révoquer", "revoked": "révoquée",
            "learner_view": "Ce que voit l'apprenant", "verifier_view": "Ce que voit un vérificateur", "decimal": "4,5",
            "missing": "Manque encore",
-           "shown": ["Examen écrit — 2-hour exam", "Surveillée en ligne, avec vérification d'identité",
+           "shown": ["Sommative : examen final surveillé — 2-hour exam", "Surveillée en ligne, avec vérification d'identité",
                      "4,5 crédits ECTS", "France",
                      "Niveau 6 du cadre national des certifications professionnelles"]},
 }
@@ -89,7 +89,7 @@ def test_instructor_from_first_launch_to_enabled_gradeo_credential(browser, live
     browser.find_element(By.CSS_SELECTOR, "#field_of_study-options input[data-value='0613']").click()
     for code in ("en", "fr"):  # the searchable picker over the languages' multiple select
         browser.find_element(By.CSS_SELECTOR, f"#languages-options input[data-value={code}]").click()
-    _choose(browser, "assessment_kind", "http://data.europa.eu/snb/assessment/6e6cb2cc78")  # EU list: written examination
+    _choose(browser, "assessment_kind", "summative-proctored-exam")
     _type(browser, "assessment_details", "2-hour exam")
     _choose(browser, "participation", "online")
     _choose(browser, "supervision", "supervised-online-id")

@@ -168,16 +168,19 @@ def test_the_french_page_offers_the_national_levels_and_the_eu_assessment_types_
     kinds = {o.get("value"): o.text_content() for o in doc.get_element_by_id("assessment_kind").iter("option")}
     assert kinds["http://data.europa.eu/snb/assessment/6e6cb2cc78"] == "Examen écrit"
     assert kinds["http://data.europa.eu/snb/assessment/d30284d7df"] == "Examen oral"
-    assert "summative-online-exam" not in kinds  # the earlier choices are no longer offered…
+    values = list(kinds)  # the EU's first, then ours (which say "summative"), then "other"
+    assert values.index("http://data.europa.eu/snb/assessment/6e6cb2cc78") < values.index("summative-online-exam") \
+        < values.index("other")
+    assert kinds["summative-online-exam"] == "Sommative : examen final en ligne"
 
 
-def test_an_earlier_assessment_choice_stays_selected_and_saves_unchanged(client, services, setup):
+def test_one_of_our_assessment_choices_stays_selected_and_saves_unchanged(client, services, setup):
     lid, issuer_id = setup
     english = ASSESSMENT_TYPES["summative-peer"][0]
     stored = _store(services, issuer_id, demo_definition().model_copy(update={"assessment_type": english}))
     doc = lxml_html.fromstring(client.get(f"/instructor/definition?launch={lid}").get_data(as_text=True))
     chosen = [o.get("value") for o in doc.get_element_by_id("assessment_kind").iter("option") if o.get("selected") is not None]
-    assert chosen == ["summative-peer"]  # …but one a definition already has is kept
+    assert chosen == ["summative-peer"]
     version, saved = _round_trip(client, services, lid)
     assert (version, saved["assessment_type"]) == (stored, english)
 
