@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
@@ -23,6 +22,7 @@ from wtforms import (BooleanField, HiddenField, PasswordField, SelectField,
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, URL, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from plugin.paths import DATA_DIR
 from plugin.storage.models import (AdminUser, AuditLog, Course, Deployment, Issuer, IssuerCourse, IssuerKey,
                                    IssuerPlatform, Platform)
 from plugin.web.audit import record
@@ -779,6 +779,6 @@ def labels():
         error = None
     except LabelError as exc:  # a hand-edited file is broken: say which, keep the page usable
         profiles, error = load_profiles(), str(exc)
-    shipped = {p.stem for p in (Path(__file__).resolve().parent.parent / "data" / "labels").glob("*.json")}
+    shipped = {p.stem for p in (DATA_DIR / "labels").glob("*.json")}
     return render_template("admin/labels.html", profiles=profiles.values(), locale=str(get_locale() or "en"),
                            form=form, folder=folder, error=error, shipped=shipped), status

@@ -293,6 +293,7 @@ def test_label_profiles_listed_and_an_admin_adds_one(admin_client, services):
     import json
     html = admin_client.get("/admin/labels").get_data(as_text=True)
     assert "GRADEO" in html and "study-hours" in html and "between 100 and 150 hours" in html
+    assert "shipped with the tool" in html  # the profiles under plugin/data/labels are marked as shipped
     bad = json.dumps({"id": "x", "name": {"en": "X"}, "rules": [{"id": "r", "any_of": [[{"field": "nope", "min": 1}]],
                                                                    "message": {"en": "m"}}]})
     resp = admin_client.post("/admin/labels", data={"csrf_token": _csrf(html), "file": (io.BytesIO(bad.encode()), "x.json")},
@@ -307,6 +308,7 @@ def test_label_profiles_listed_and_an_admin_adds_one(admin_client, services):
     assert (services.settings.instance_dir / "labels" / "short-course.json").is_file()
     html = admin_client.get("/admin/labels").get_data(as_text=True)
     assert "Short course" in html and "At most 30 hours." in html
+    assert html.count("shipped with the tool") == 1  # the uploaded one is not
     # instructors can now claim it
     from plugin.domain.labels import load_profiles
     assert "short-course" in load_profiles([services.settings.instance_dir / "labels"])
