@@ -17,7 +17,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.instructor.issuance",
     "plugin.web.instructor.issued_actions",
     "plugin.web.instructor.dashboard",
-    "plugin.web.admin.routes",
+    "plugin.web.admin",
     "plugin.web.admin.issuance",
     "plugin.web.admin.audit_log",
     "plugin.web.admin.catch_up",

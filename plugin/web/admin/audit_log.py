@@ -85,7 +85,7 @@ def audit_query(scope: int | None, f: dict[str, Any] | None = None):
     q = select(AuditLog)
     if scope is not None:
         # An LTI administrator sees the events of their platform's issuers and of the platform itself.
-        from plugin.web.admin.routes import _issuers_query
+        from plugin.web.admin.issuers import _issuers_query
         issuer_ids = [i.slug for i in _issuers_query(scope)]
         q = q.where(((AuditLog.target_type == "platform") & (AuditLog.target_id == str(scope)))
                     | ((AuditLog.target_type == "issuer") & AuditLog.target_id.in_(issuer_ids)))
@@ -211,14 +211,14 @@ def readable(rows: list[AuditLog]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- routes
 @bp.before_request
 def _guard():
-    from plugin.web.admin.routes import _guard as admin_guard  # the check every admin page makes
+    from plugin.web.admin import _guard as admin_guard  # the check every admin page makes
     return admin_guard()
 
 
 @bp.get("/audit")
 @require_roles("admin")
 def audit():
-    from plugin.web.admin.routes import platform_scope
+    from plugin.web.admin import platform_scope
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     f = filters_from(request.args)
     query = audit_query(platform_scope(), f)
@@ -233,7 +233,7 @@ def audit():
 @bp.get("/audit.csv")
 @require_roles("admin")
 def audit_csv():
-    from plugin.web.admin.routes import platform_scope
+    from plugin.web.admin import platform_scope
     f = filters_from(request.args)
     query = audit_query(platform_scope(), f).order_by(AuditLog.at.desc(), AuditLog.id.desc())
     rows = db().scalars(query.limit(100_000)).all()

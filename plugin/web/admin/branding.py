@@ -39,7 +39,7 @@ SAMPLE_TITLE = _l("Introduction to data science for public policy")
 
 
 def _guard():
-    from plugin.web.admin.routes import _guard as admin_guard  # the admin area's own check, every view
+    from plugin.web.admin import _guard as admin_guard  # the admin area's own check, every view
     return admin_guard()
 
 
@@ -47,7 +47,7 @@ bp.before_request(_guard)
 
 
 def _issuer(issuer_id: int) -> Issuer:
-    from plugin.web.admin.routes import _get_issuer  # the admin area's platform scope
+    from plugin.web.admin.issuers import _get_issuer  # the admin area's platform scope
     return _get_issuer(issuer_id)
 
 

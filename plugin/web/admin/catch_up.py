@@ -162,7 +162,7 @@ def platform_catch_up(platform: Platform) -> dict[str, Any]:
 @require_roles("admin")
 def platform_period(platform_id: int):
     """Set how often the worker catches up the platform's courses (or the tool's default, or off)."""
-    from plugin.web.admin.routes import platform_scope
+    from plugin.web.admin import platform_scope
     platform = db().get(Platform, platform_id)
     scope = platform_scope()
     if platform is None or (scope is not None and platform.id != scope):

@@ -1,6 +1,6 @@
 """Admins: issuance failures across courses (``/admin/issuance``), and their Retry button.
 
-The admin overview (:mod:`plugin.web.admin.routes`) shows how many there are and the newest
+The admin overview (:mod:`plugin.web.admin.home`) shows how many there are and the newest
 reasons (:func:`overview`), each linking to this list filtered on its course. A local
 admin sees every course; an LTI administrator the courses of their platform. No page
 here names a learner beyond what the course's own issued list shows its instructors.
@@ -25,7 +25,7 @@ NEWEST = 5
 
 @bp.before_request
 def _guard():
-    from plugin.web.admin.routes import _guard as admin_guard  # the check every admin page makes
+    from plugin.web.admin import _guard as admin_guard  # the check every admin page makes
     return admin_guard()
 
 
@@ -50,7 +50,7 @@ def overview(scope: int | None) -> dict:
 @bp.get("/")
 @require_roles("admin")
 def home():
-    from plugin.web.admin.routes import platform_scope
+    from plugin.web.admin import platform_scope
     from plugin.web.instructor.routes import ActionForm
     courses = course_scope(platform_scope())
     course_id = request.args.get("course", type=int)
@@ -66,7 +66,7 @@ def home():
 @bp.post("/<int:pending_id>/retry")
 @require_roles("admin")
 def retry(pending_id: int):
-    from plugin.web.admin.routes import platform_scope
+    from plugin.web.admin import platform_scope
     from plugin.web.instructor.routes import ActionForm
     if not ActionForm().validate():
         abort(400, description=_("The form expired; reload the page and try again."))

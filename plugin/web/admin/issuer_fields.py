@@ -1,4 +1,4 @@
-"""Fields of the admin's issuer form that live outside ``plugin/web/admin/routes.py`` (which another
+"""Fields of the admin's issuer form that live outside ``plugin/web/admin/issuers.py`` (which another
 change splits per audience): the awarding body's LinkedIn organisation id."""
 from __future__ import annotations
 

@@ -149,7 +149,7 @@ def _edc_helpers():
 
 # ------------------------------------------------------------------------ admin
 def _admin_issuer(issuer_id: int) -> Issuer:
-    from plugin.web.admin.routes import _get_issuer
+    from plugin.web.admin.issuers import _get_issuer
     return _get_issuer(issuer_id)
 
 
@@ -247,7 +247,7 @@ def _certificate_info(cfg) -> dict | None:
 
 def _render_issuer(issuer: Issuer, qa_form: QaForm, seal_form: SealForm, status: int = 200):
     from plugin.issuance import edc_sealing
-    from plugin.web.admin.routes import _country_choices
+    from plugin.web.admin.issuers import _country_choices
     qa_form.qa_agency_country.choices = _country_choices()
     cfg = edc_sealing.config(db(), issuer)
     seals = db().scalars(select(EdcSeal).join(IssuedCredential, IssuedCredential.id == EdcSeal.credential_id)
@@ -279,7 +279,7 @@ def admin_quality(issuer_id: int):
 
     from plugin.domain.issuer import IssuerProfile
     from plugin.issuance.service import update_issuer_profile
-    from plugin.web.admin.routes import _country_choices
+    from plugin.web.admin.issuers import _country_choices
     issuer = _admin_issuer(issuer_id)
     qa_form = QaForm()
     qa_form.qa_agency_country.choices = _country_choices()
@@ -372,7 +372,8 @@ class ActionForm(FlaskForm):
 
 
 def _visible_issuer_ids() -> set[int]:
-    from plugin.web.admin.routes import _issuers_query, platform_scope
+    from plugin.web.admin.issuers import _issuers_query
+    from plugin.web.admin import platform_scope
     return {i.id for i in _issuers_query(platform_scope())}
 
 

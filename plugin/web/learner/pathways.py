@@ -22,7 +22,7 @@ from plugin.domain.pathways import PathwayError, leaves, parse_rules, target_fro
 from plugin.issuance import pathways as engine
 from plugin.storage.models import (CredentialDefinition, IssuedCredential, Issuer, Learner, Pathway, PathwayAward,
                                    Platform)
-from plugin.web.admin.routes import MultiCheckboxField
+from plugin.web.admin.issuers import MultiCheckboxField
 from plugin.web.auth import current_actor, launch_url, require_roles
 from plugin.web.context import db, services
 from plugin.web.extensions import tr
@@ -31,7 +31,8 @@ bp = Blueprint("pathways", __name__)
 
 
 def _admin_issuers() -> list[Issuer]:
-    from plugin.web.admin.routes import _issuers_query, platform_scope
+    from plugin.web.admin.issuers import _issuers_query
+    from plugin.web.admin import platform_scope
     return list(_issuers_query(platform_scope()))
 
 
