@@ -13,7 +13,7 @@ BLUEPRINT_MODULES = [
     "plugin.web.lti.registration",
     "plugin.web.api.webhooks",
     "plugin.web.api.bridges",
-    "plugin.web.instructor.routes",
+    "plugin.web.instructor",
     "plugin.web.instructor.issuance",
     "plugin.web.instructor.issued_actions",
     "plugin.web.instructor.dashboard",

@@ -51,7 +51,7 @@ def overview(scope: int | None) -> dict:
 @require_roles("admin")
 def home():
     from plugin.web.admin import platform_scope
-    from plugin.web.instructor.routes import ActionForm
+    from plugin.web.instructor import ActionForm
     courses = course_scope(platform_scope())
     course_id = request.args.get("course", type=int)
     if course_id is not None and courses is not None and course_id not in courses:
@@ -67,7 +67,7 @@ def home():
 @require_roles("admin")
 def retry(pending_id: int):
     from plugin.web.admin import platform_scope
-    from plugin.web.instructor.routes import ActionForm
+    from plugin.web.instructor import ActionForm
     if not ActionForm().validate():
         abort(400, description=_("The form expired; reload the page and try again."))
     row = db().get(PendingIssuance, pending_id)

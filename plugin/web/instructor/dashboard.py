@@ -31,7 +31,7 @@ ROSTER_TTL = 15 * 60  # seconds
 
 @bp.before_request
 def _guard():
-    from plugin.web.instructor.routes import _guard as instructor_guard  # the check every instructor page makes
+    from plugin.web.instructor import _guard as instructor_guard  # the check every instructor page makes
     return instructor_guard()
 
 
@@ -66,7 +66,7 @@ def roster(course_id: int, *, refresh: bool = False) -> tuple[list[dict] | None,
 
 
 def _stats() -> tuple[object, object, CourseStats, str | None]:
-    from plugin.web.instructor.routes import _definition_or_404
+    from plugin.web.instructor import _definition_or_404
     course, definition = _definition_or_404()
     members, problem = roster(course.id, refresh=request.args.get("refresh") == "1")
     return course, definition, course_stats(db(), definition, members), problem
@@ -75,7 +75,7 @@ def _stats() -> tuple[object, object, CourseStats, str | None]:
 @bp.get("/dashboard")
 @require_roles("instructor")
 def dashboard():
-    from plugin.web.instructor.routes import ActionForm
+    from plugin.web.instructor import ActionForm
     course, definition, stats, problem = _stats()
     return render_template("instructor/dashboard.html", course=course, definition=definition, stats=stats,
                            counts=stats.counts, problem=problem, form=ActionForm(launch=current_actor().launch_id))
@@ -105,7 +105,7 @@ def dashboard_csv():
 def remind():
     from plugin.jobs.queue import enqueue
     from plugin.web.audit import record
-    from plugin.web.instructor.routes import ActionForm
+    from plugin.web.instructor import ActionForm
     if not ActionForm().validate():
         abort(400, description=_("The form expired; reload the page and try again."))
     _course, definition, stats, _problem = _stats()

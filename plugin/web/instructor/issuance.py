@@ -1,6 +1,6 @@
 """Instructors: credentials owed to learners whose issuance failed, and the Retry button.
 
-The issued list (:mod:`plugin.web.instructor.routes`) shows them above the credentials with the
+The issued list (:mod:`plugin.web.instructor.issued`) shows them above the credentials with the
 reason in plain words (:func:`problems_for`); the overview counts them (:func:`counts_for`).
 ``POST /instructor/issuance/<id>/retry`` tries again now, in the request (CSRF-protected,
 audited as ``credential.issue_retry``): the credential is issued, or the reason is updated
@@ -27,7 +27,7 @@ install_helpers(bp)
 
 @bp.before_request
 def _guard():
-    from plugin.web.instructor.routes import _guard as instructor_guard  # the check every instructor page makes
+    from plugin.web.instructor import _guard as instructor_guard  # the check every instructor page makes
     return instructor_guard()
 
 
@@ -68,7 +68,7 @@ def retry_and_report(row: PendingIssuance) -> None:
 @bp.post("/<int:pending_id>/retry")
 @require_roles("instructor")
 def retry(pending_id: int):
-    from plugin.web.instructor.routes import ActionForm, _definition_or_404
+    from plugin.web.instructor import ActionForm, _definition_or_404
     _course, definition = _definition_or_404()
     if not ActionForm().validate():
         abort(400, description=_("The form expired; reload the page and try again."))

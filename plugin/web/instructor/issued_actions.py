@@ -27,7 +27,7 @@ MAX_SELECTION = 500
 
 @bp.before_request
 def _guard():
-    from plugin.web.instructor.routes import _guard as instructor_guard  # the check every instructor page makes
+    from plugin.web.instructor import _guard as instructor_guard  # the check every instructor page makes
     return instructor_guard()
 
 
@@ -66,7 +66,7 @@ def describe(action: str) -> tuple[str, str]:
 @bp.get("/confirm")
 @require_roles("instructor")
 def confirm():
-    from plugin.web.instructor.routes import ActionForm, _definition_or_404
+    from plugin.web.instructor import ActionForm, _definition_or_404
     _course, definition = _definition_or_404()
     action = _action()
     rows = _selected(definition.id)
@@ -80,7 +80,7 @@ def confirm():
 @require_roles("instructor")
 def apply():
     from plugin.issuance import service as engine
-    from plugin.web.instructor.routes import ActionForm, _definition_or_404
+    from plugin.web.instructor import ActionForm, _definition_or_404
     _course, definition = _definition_or_404()
     form = ActionForm()
     if not form.validate():

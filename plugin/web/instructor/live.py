@@ -16,7 +16,9 @@ from flask_babel import gettext as _
 from plugin.domain.definition import DefinitionData
 from plugin.storage.models import Issuer
 from plugin.web.auth import current_actor, require_roles
-from plugin.web.instructor.routes import _locale, _preview_document, bp, definition_form
+from plugin.web.instructor import _locale, bp
+from plugin.web.instructor.definition import definition_form
+from plugin.web.instructor.preview import _preview_document
 
 
 def shown_values(data: DefinitionData, issuer: Issuer | None, locale: str) -> dict:
