@@ -199,8 +199,8 @@ def test_admin_adds_a_trust_anchor_and_verification_uses_it(admin_client, client
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_verify_page_shows_an_edc_report(client, lang):
-    from pathlib import Path
-    sample = (Path(__file__).resolve().parent.parent / "fixtures" / "elm" / "Sample-MC-Annex1-signed.jsonld").read_bytes()
+    from tests.conftest import FIXTURES
+    sample = (FIXTURES / "elm" / "Sample-MC-Annex1-signed.jsonld").read_bytes()
     form = client.get(f"/verify?lang={lang}")
     page = client.post(f"/verify?lang={lang}", data={"csrf_token": csrf_token(form.text),
                                                       "file": (io.BytesIO(sample), "sample.jsonld")},
