@@ -72,13 +72,14 @@ def credential_url(settings: Settings, credential) -> str:
     return f"{settings.base_url}/credentials/{credential.public_id}"
 
 
-def _title(credential) -> str:
+def _title(credential, locale: str | None = None) -> str:
     version = getattr(credential, "version", None)
     data = getattr(version, "data", None) or {}
+    language = ((locale or "en").replace("-", "_").split("_")[0] or "en").lower()
     for key in ("title", "name"):
         value = data.get(key)
-        if isinstance(value, dict):  # a language map
-            value = value.get("en") or next(iter(value.values()), None)
+        if isinstance(value, dict):  # a language map: the learner's language, else English, else any
+            value = value.get(language) or value.get("en") or next(iter(value.values()), None)
         if value:
             return str(value)
     course = getattr(getattr(credential, "definition", None), "course", None)
@@ -86,13 +87,21 @@ def _title(credential) -> str:
 
 
 def credential_ready_message(settings: Settings, credential, learner) -> EmailMessage:
-    title = _title(credential)
-    url = credential_url(settings, credential)
-    greeting = f"Hello {learner.given_name or learner.name}," if (learner.given_name or learner.name) else "Hello,"
-    text = (f"{greeting}\n\nYour micro-credential \u201c{title}\u201d is ready.\n\n"
-            f"Open it to download it, add it to a wallet or share it:\n{url}\n\n"
-            "You can also open the credential tool from your course.\n")
-    return build_message(settings, to=learner.email, subject=f"Your micro-credential is ready: {title}", text=text)
+    """The e-mail that a credential is ready, in the learner's language when the platform told it
+    (``learner.locale``, from the launch), else in English."""
+    from plugin.domain.i18n import N_, gettext_for
+    locale = getattr(learner, "locale", None)
+    tr = gettext_for(locale)
+    title = _title(credential, locale)
+    name = learner.given_name or learner.name
+    greeting = (N_("Hello %(name)s,", name=name) if name else N_("Hello,")).translate(tr)
+    text = (f"{greeting}\n\n"
+            + N_("Your micro-credential \u201c%(title)s\u201d is ready.", title=title).translate(tr) + "\n\n"
+            + N_("Open it to download it, add it to a wallet or share it:").translate(tr)
+            + f"\n{credential_url(settings, credential)}\n\n"
+            + N_("You can also open the credential tool from your course.").translate(tr) + "\n")
+    subject = N_("Your micro-credential is ready: %(title)s", title=title).translate(tr)
+    return build_message(settings, to=learner.email, subject=subject, text=text)
 
 
 def run_notify_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
