@@ -414,7 +414,7 @@ class KnownOutcome:
 
 
 def issue_known(services, definition_id: int, entries: list[dict[str, Any]], *, actor: str,
-                batch_size: int = BATCH_SIZE, on_write=None, progress=None) -> dict[Any, KnownOutcome]:
+                batch_size: int | None = None, on_write=None, progress=None) -> dict[Any, KnownOutcome]:
     """Issue one definition's credential to learners already in the database (the catch-up
     sync's passes, a pathway's backlog) through the batched pipeline: per batch one short
     transaction to reserve, signing outside any transaction, one short transaction to write.
@@ -435,7 +435,7 @@ def issue_known(services, definition_id: int, entries: list[dict[str, Any]], *, 
     issuer = BatchIssuer(services, definition_id, actor=actor, evidence_details={})
     if not issuer.enabled:
         return {e["tag"]: KnownOutcome("not_enabled") for e in entries}
-    done = 0
+    done, batch_size = 0, batch_size or BATCH_SIZE
     with BatchSigner(issuer.signer_spec(), store=get_store(services)) as signer:
         for start in range(0, len(entries), batch_size):
             batch = entries[start:start + batch_size]
