@@ -90,13 +90,14 @@ def test_a_write_waits_for_the_writer_and_then_sees_its_commit(sqlite_only):
     services = sqlite_only
     world = make_world(services)
     first = services.sessions()
-    second_done = threading.Event()
+    read_done, second_done = threading.Event(), threading.Event()
     seen = []
 
     def second():
         with services.session() as s:
             before = s.scalar(select(func.count()).select_from(IssuedCredential))  # a read: no waiting
             seen.append(("read", before))
+            read_done.set()
             cred, created = issuance.award(s, services, definition_id=world.definition_id,
                                            learner_id=world.learner_id, evidence_id=world.evidence_id)
             seen.append(("award", created))
@@ -108,10 +109,12 @@ def test_a_write_waits_for_the_writer_and_then_sees_its_commit(sqlite_only):
         assert created
         thread = threading.Thread(target=second)
         thread.start()
-        # The second reads at once, and its award (which signs a credential of its own first)
-        # then queues for the lock: it cannot finish while the first holds it.
-        assert not second_done.wait(1.0)
-        assert ("read", 0) in seen
+        # The second reads while the first holds the lock (the first only commits after this
+        # wait), and its award (which signs a credential of its own first) then queues for the
+        # lock: it cannot finish while the first holds it.
+        assert read_done.wait(30)
+        assert seen == [("read", 0)]
+        assert not second_done.wait(0.5)
         first.commit()
     finally:
         first.close()
