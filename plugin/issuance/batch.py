@@ -137,6 +137,7 @@ class BatchIssuer:
 
     labels: dict[str, Any] | None = None
     has_pathways = False
+    notify = True  # queue the learner's e-mail, as award_credential does (a pathway's award does not)
 
     def __init__(self, services, definition_id: int, *, actor: str, evidence_details: dict[str, Any]):
         from plugin.issuance.service import IssuanceError, current_version
@@ -389,8 +390,9 @@ class BatchIssuer:
                 if i.learner_id in open_rows:
                     resolve_open(session, self.definition_id, i.learner_id, resolution="issued",
                                  credential_id=ids[i.public_id])
-        enqueue_many(self.services, "notify_credential_ready",
-                     [{"credential_id": ids[i.public_id]} for i in issued if i.email], session=session)
+        if self.notify:
+            enqueue_many(self.services, "notify_credential_ready",
+                         [{"credential_id": ids[i.public_id]} for i in issued if i.email], session=session)
         if self.has_pathways:  # award the pathways these credentials complete, as award() does
             from plugin.issuance import pathways
             for i in issued:
@@ -414,7 +416,8 @@ class KnownOutcome:
 
 
 def issue_known(services, definition_id: int, entries: list[dict[str, Any]], *, actor: str,
-                batch_size: int | None = None, on_write=None, progress=None) -> dict[Any, KnownOutcome]:
+                batch_size: int | None = None, on_write=None, progress=None,
+                notify: bool = True) -> dict[Any, KnownOutcome]:
     """Issue one definition's credential to learners already in the database (the catch-up
     sync's passes, a pathway's backlog) through the batched pipeline: per batch one short
     transaction to reserve, signing outside any transaction, one short transaction to write.
@@ -425,7 +428,8 @@ def issue_known(services, definition_id: int, entries: list[dict[str, Any]], *, 
     one by one through its own path, which records why each failed. Every batch commits on
     its own, so an interrupted run leaves whole batches done and a new run picks up the rest
     (those already issued are then ``already_issued``). ``on_write(session, issued_items)``
-    runs in each writing transaction; ``progress(done, total)`` after each batch.
+    runs in each writing transaction; ``progress(done, total)`` after each batch; ``notify``:
+    queue the learners' e-mails.
     """
     from plugin.issuance.batch_signing import BatchSigner
     from plugin.signing.contexts import get_store
@@ -433,6 +437,7 @@ def issue_known(services, definition_id: int, entries: list[dict[str, Any]], *, 
     if not entries:
         return outcomes
     issuer = BatchIssuer(services, definition_id, actor=actor, evidence_details={})
+    issuer.notify = notify
     if not issuer.enabled:
         return {e["tag"]: KnownOutcome("not_enabled") for e in entries}
     done, batch_size = 0, batch_size or BATCH_SIZE

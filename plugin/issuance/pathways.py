@@ -402,8 +402,9 @@ def run_backlog_job(services, payload: dict, ctx) -> dict:
             _audit(session, "system", "pathway.award", row, credential=item.public_id,
                    parts=[c["credential"] for c in item.parts or []])
         session.flush()
+    # notify=False: as evaluate_and_award, which calls award() directly (no e-mail of its own)
     outcomes = issue_known(services, target, entries, actor=f"pathway:{public_id}", on_write=on_write,
-                           progress=lambda done, total: ctx.progress(done, total))
+                           progress=lambda done, total: ctx.progress(done, total), notify=False)
     counts = {"awarded": 0, "already": 0, "failed": 0}
     for entry in entries:
         got = outcomes[entry["tag"]]

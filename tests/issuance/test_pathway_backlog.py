@@ -80,6 +80,9 @@ def test_enabling_a_pathway_awards_everyone_who_already_meets_it_in_batches(serv
         assert [e["digestSRI"] for e in sorted(cited, key=lambda e: e["id"])] == [
             pathways.document_digest(p.document) for p in sorted(parts, key=lambda p: p.credential_id)]
         assert target.document["credentialSubject"]["creditsEarned"] == 15
+        # As when the last part awards it: no e-mail job for the pathway credential itself.
+        assert not any(j.payload.get("credential_id") in {a.credential_id for a in awards}
+                       for j in s.scalars(select(Job).where(Job.kind == "notify_credential_ready")))
         assert s.scalar(select(func.count()).select_from(IssuedCredential).where(
             IssuedCredential.definition_id == world.target_definition_id,
             IssuedCredential.learner_id.in_(partial))) == 0
