@@ -188,3 +188,32 @@ def click_and_wait(browser, element, timeout=15):
             return True
     WebDriverWait(browser, timeout).until(replaced)
     WebDriverWait(browser, timeout).until(lambda b: b.execute_script("return document.readyState") == "complete")
+
+
+WIDTHS = (390, 1280)
+
+
+def shoot_at(browser, name: str, width: int) -> None:
+    """A full-page screenshot ``name-width.png`` at ``width`` px; fails when the page scrolls
+    sideways, naming the first elements that stick out."""
+    browser.set_window_size(width, 900)
+    overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    height = browser.execute_script("return Math.max(document.body.scrollHeight, 800)")
+    browser.set_window_size(width, min(int(height) + 100, 8000))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / f"{name}-{width}.png"))
+    if overflow > 0:
+        wide = browser.execute_script(
+            "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > "
+            "window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)")
+        raise AssertionError(f"{name} overflows horizontally by {overflow}px at {width}px: {wide}")
+
+
+def each_view(browser, axe_check, url: str, name: str) -> None:
+    """The page at ``url`` in English and French: axe finds no serious violation, and it neither
+    overflows at 390 nor at 1280 px (screenshots ``name-<lang>-<width>.png``)."""
+    for lang in ("en", "fr"):
+        browser.get(url + ("&" if "?" in url else "?") + f"lang={lang}")
+        axe_check()
+        for width in WIDTHS:
+            shoot_at(browser, f"{name}-{lang}", width)

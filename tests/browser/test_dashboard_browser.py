@@ -89,7 +89,7 @@ def test_issued_list_and_dashboard_fit_a_phone_and_revoke_asks_first(browser, li
 def test_audit_log_reads_as_sentences_and_fits_a_phone(browser, live_server, services, request, axe_check, lang):
     """An LTI administrator's audit log after a revocation: the same count as the overview, no sideways scroll."""
     from plugin.issuance import service as issuance
-    lid = _course(services, lang)
+    _course(services, lang)
     with services.session() as s:
         cred = s.query(IssuedCredential).filter_by(status="active").first()
         issuance.revoke(s, cred, "fraude à l’examen", "admin:root")

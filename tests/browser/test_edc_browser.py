@@ -3,7 +3,6 @@ and French: no horizontal overflow, no serious accessibility violation; screensh
 ``test-artifacts/screenshots/``."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
@@ -17,35 +16,10 @@ from plugin.issuance import service as issuance
 from plugin.jobs import queue as jobs
 from plugin.jobs.worker import EmbeddedWorker
 from plugin.storage.models import EdcSeal, Issuer
-from tests.browser.conftest import SCREENSHOTS, click_and_wait
-from tests.edc_support import make_seal
+from tests.browser.conftest import WIDTHS, click_and_wait, each_view, shoot_at
 from tests.engine_helpers import add_learner, make_world
 
-WIDTHS = (390, 1280)
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "elm" / "Sample-MC-Annex1-signed.jsonld"
-
-
-def shoot(browser, name: str, width: int) -> None:
-    browser.set_window_size(width, 900)
-    overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
-    height = browser.execute_script("return Math.max(document.body.scrollHeight, 800)")
-    browser.set_window_size(width, min(int(height) + 100, 8000))
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SCREENSHOTS / f"edc-{name}-{width}.png"))
-    if overflow > 0:
-        wide = browser.execute_script(
-            "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > "
-            "window.innerWidth + 1).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)")
-        raise AssertionError(f"{name} overflows horizontally by {overflow}px at {width}px: {wide}")
-
-
-def each_view(browser, axe_check, url: str, name: str) -> None:
-    for lang in ("en", "fr"):
-        browser.get(url + ("&" if "?" in url else "?") + f"lang={lang}")
-        axe_check()
-        for width in WIDTHS:
-            shoot(browser, f"{name}-{lang}", width)
-
 
 @pytest.fixture
 def world(services, monkeypatch):
@@ -70,7 +44,7 @@ def world(services, monkeypatch):
 def test_learner_page_offers_the_edc_and_europass(browser, live_server, app, world, axe_check):
     _w, public_id, learner_public = world
     token = make_access_token(app.config["SECRET_KEY"], learner_public)
-    each_view(browser, axe_check, f"{live_server}/learner/credentials/{public_id}?access={token}", "learner")
+    each_view(browser, axe_check, f"{live_server}/learner/credentials/{public_id}?access={token}", "edc-learner")
     assert browser.find_element(By.ID, "dl-edc").is_displayed()
     assert browser.find_element(By.ID, "europass-form").is_displayed()
 
@@ -82,8 +56,8 @@ def test_admin_edc_pages(browser, live_server, services, world, axe_check):
     browser.find_element(By.NAME, "username").send_keys("root")
     browser.find_element(By.NAME, "password").send_keys("a very long password")
     click_and_wait(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Sign in']"))
-    each_view(browser, axe_check, f"{live_server}/admin/issuers/{w.issuer_id}/edc", "admin-issuer")
-    each_view(browser, axe_check, f"{live_server}/admin/edc", "admin-overview")
+    each_view(browser, axe_check, f"{live_server}/admin/issuers/{w.issuer_id}/edc", "edc-admin-issuer")
+    each_view(browser, axe_check, f"{live_server}/admin/edc", "edc-admin-overview")
     assert "did not answer" in browser.page_source  # the failure, in the words the admin reads
     assert len(browser.find_elements(By.CSS_SELECTOR, "tr[data-status='failed']")) == 2
 
@@ -96,4 +70,4 @@ def test_verify_report_of_a_sealed_edc(browser, live_server, axe_check):
         assert browser.find_element(By.ID, "verdict").get_attribute("data-status") == "unknown-authority"
         axe_check()
         for width in WIDTHS:
-            shoot(browser, f"verify-{lang}", width)
+            shoot_at(browser, f"edc-verify-{lang}", width)

@@ -9,29 +9,8 @@ from plugin.cli.admin import create_admin
 from plugin.delivery.access import make_access_token
 from plugin.issuance import service as issuance
 from plugin.storage.models import IssuedCredential, Learner
-from tests.browser.conftest import SCREENSHOTS, click_and_wait
+from tests.browser.conftest import click_and_wait, each_view
 from tests.pathway_helpers import award_part, make_pathway_world
-
-WIDTHS = (390, 1280)
-
-
-def shoot(browser, name: str, width: int) -> None:
-    browser.set_window_size(width, 900)
-    overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
-    height = browser.execute_script("return Math.max(document.body.scrollHeight, 800)")
-    browser.set_window_size(width, min(int(height) + 100, 8000))
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SCREENSHOTS / f"pathways-{name}-{width}.png"))
-    assert overflow <= 0, f"{name} overflows horizontally by {overflow}px at {width}px"
-
-
-def each_view(browser, axe_check, url: str, name: str) -> None:
-    for lang in ("en", "fr"):
-        browser.get(url + ("&" if "?" in url else "?") + f"lang={lang}")
-        axe_check()
-        for width in WIDTHS:
-            shoot(browser, f"{name}-{lang}", width)
-
 
 def test_learner_progress_on_the_credential_page(browser, live_server, app, services, axe_check):
     world = make_pathway_world(services)
@@ -40,7 +19,7 @@ def test_learner_progress_on_the_credential_page(browser, live_server, app, serv
     with services.session() as s:
         learner = s.get(Learner, world.learner_id).public_id
     token = make_access_token(app.config["SECRET_KEY"], learner)
-    each_view(browser, axe_check, f"{live_server}/learner/credentials/{public_id}?access={token}", "learner")
+    each_view(browser, axe_check, f"{live_server}/learner/credentials/{public_id}?access={token}", "pathways-learner")
     assert "2 sur 3 obtenus, 10 sur 15 ECTS" in browser.find_element(By.ID, "pathways").text
 
 
@@ -55,7 +34,7 @@ def test_admin_pathway_pages(browser, live_server, services, axe_check):
     browser.find_element(By.NAME, "username").send_keys("root")
     browser.find_element(By.NAME, "password").send_keys("a very long password")
     click_and_wait(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Sign in']"))
-    each_view(browser, axe_check, f"{live_server}/admin/pathways", "admin-list")
+    each_view(browser, axe_check, f"{live_server}/admin/pathways", "pathways-admin-list")
     assert browser.find_element(By.ID, "reviews").is_displayed()
-    each_view(browser, axe_check, f"{live_server}/admin/pathways/{world.pathway_public_id}/edit", "admin-form")
-    each_view(browser, axe_check, f"{live_server}/pathways/{world.pathway_public_id}", "public")
+    each_view(browser, axe_check, f"{live_server}/admin/pathways/{world.pathway_public_id}/edit", "pathways-admin-form")
+    each_view(browser, axe_check, f"{live_server}/pathways/{world.pathway_public_id}", "pathways-public")
