@@ -274,7 +274,7 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
     credential_id = credential_url(services, public_id)
     issued_at = (now or datetime.now(timezone.utc)).replace(microsecond=0)
 
-    def compose_and_sign(reservation: status.Reservation) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    def compose_and_sign(reservation: status.Reservation) -> tuple[dict[str, Any], dict[str, Any], str]:
         unsigned = compose_for(session, services, definition=definition, version=version, issuer=issuer,
                                learner=learner, evidence=evidence, display_name=display_name,
                                credential_id=credential_id, issued_at=issued_at,
