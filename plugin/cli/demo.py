@@ -12,12 +12,14 @@ from plugin.cli import pass_ctx
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port of the tool.")
 @click.option("--platform-port", default=5001, show_default=True, type=click.IntRange(1, 65535),
               help="Port of the sandbox platform.")
+@click.option("--second-platform-port", type=click.IntRange(1, 65535),
+              help="Port of the second sandbox platform (the demo pathway's third course). [default: --platform-port + 1]")
 @pass_ctx
-def demo(ctx, headless, out_dir, port, platform_port):
-    """Start the tool and a sandbox LTI 1.3 platform on loopback and show the whole story."""
+def demo(ctx, headless, out_dir, port, platform_port, second_platform_port):
+    """Start the tool and two sandbox LTI 1.3 platforms on loopback and show the whole story."""
     if headless:
         return _headless(ctx, out_dir)
-    return _interactive(ctx, port, platform_port)
+    return _interactive(ctx, port, platform_port, second_platform_port)
 
 
 def _headless(ctx, out_dir):
@@ -33,6 +35,7 @@ def _headless(ctx, out_dir):
     out = Path(out_dir) if out_dir else handle.services.settings.instance_dir / "demo"
     click.echo(f"microcred tool      {handle.services.settings.base_url} (listening on {handle.tool_url})")
     click.echo(f"sandbox platform    {handle.platform_url}")
+    click.echo(f"second sandbox      {handle.second_platform_url}")
     try:
         summary = run_story(handle, out, echo=click.echo)
     except StoryError as exc:
@@ -46,19 +49,26 @@ def _headless(ctx, out_dir):
                f"--documents {out / 'documents.json'}")
 
 
-def _interactive(ctx, port, platform_port):
-    """Serve the tool and the sandbox platform on 127.0.0.1 until Ctrl-C."""
+def _interactive(ctx, port, platform_port, second_platform_port=None):
+    """Serve the tool and both sandbox platforms on 127.0.0.1 until Ctrl-C."""
     import threading
 
     from plugin.sandbox.demo import PortInUse, start_demo
-    if port == platform_port:
-        raise click.ClickException("--port and --platform-port must differ")
+    if second_platform_port is None:
+        if platform_port == 65535:
+            raise click.ClickException("--platform-port 65535 leaves no port for the second sandbox platform; "
+                                       "choose one with --second-platform-port")
+        second_platform_port = platform_port + 1
+    if len({port, platform_port, second_platform_port}) < 3:
+        raise click.ClickException("--port, --platform-port and --second-platform-port must differ")
     try:
-        handle = start_demo(lambda base_url: ctx.settings(base_url=base_url), port, platform_port)
+        handle = start_demo(lambda base_url: ctx.settings(base_url=base_url), port, platform_port,
+                            second_platform_port=second_platform_port)
     except PortInUse as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        for line in story_lines(handle.tool_url, handle.platform_url, handle.platform):
+        for line in story_lines(handle.tool_url, handle.platform_url, handle.platform,
+                                handle.second_platform_url, handle.second_platform):
             click.echo(line)
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -67,15 +77,20 @@ def _interactive(ctx, port, platform_port):
         handle.stop()
 
 
-def story_lines(tool: str, lms: str, platform) -> list[str]:
+def story_lines(tool: str, lms: str, platform, second_lms: str | None = None, second=None) -> list[str]:
     """Where to open each step of the story (printed by the interactive demo)."""
     from plugin.issuance.demo_data import DEMO_SLUG
     start = f"{lms}/start?user="
     def row(label: str, url: str) -> str:
         return f"  {label:<60} {url}"
-    return [
+    lines = [
         f"microcred tool      {tool}  (LTI configuration: {tool}/lti/config)",
         f"sandbox platform    {lms}  (registered as {platform.issuer}, client id {platform.config.client_id})",
+    ]
+    if second is not None:
+        lines.append(f"second sandbox      {second_lms}  (registered as {second.issuer}, client id "
+                     f"{second.config.client_id})")
+    lines += [
         f"awarding body       {tool}/issuers/{DEMO_SLUG}/about  (demo data)",
         "",
         f"Open {lms}/ in a browser: it is the course, and launches open in its iframe. The story:",
@@ -85,11 +100,24 @@ def story_lines(tool: str, lms: str, platform) -> list[str]:
         "     preview; under Preview, presses \"Enable this credential\":",
         row("", f"{start}sandbox-instructor&link=sandbox-link-1"),
         row("3. learner opens the link (not passed yet):", f"{start}sandbox-learner-1&link=sandbox-link-1"),
+    ]
+    if second is not None:
+        from plugin.sandbox.pathway_demo import PATHWAY_NAME, SECOND_LEARNER
+        lines += [
+            f"  The pathway \"{PATHWAY_NAME}\": Grace also takes \"{second.course['title']}\" on the second platform:",
+            row("   a. she opens it there:", f"{second_lms}/start?user={SECOND_LEARNER}&link=sandbox-link-1"),
+            f"     b. on {second_lms}/ press \"Grace Hopper passes the course\": that platform's webhook, the tool issues;",
+            "     c. she opens the link there again, claims it, presses \"Link an account on another platform\" on",
+            "        its page, then opens the link of step 3 and confirms: her two accounts are linked",
+        ]
+    lines += [
         f"  4. learner passes: on {lms}/ press \"Grace Hopper passes the course\";",
-        "     the platform sends the signed course-passing webhook and the tool issues the credential",
+        "     the platform sends the signed course-passing webhook and the tool issues the credential"
+        + (" (and, as the third part, the pathway's)" if second is not None else ""),
         row("5. learner opens the link again and claims it:", f"{start}sandbox-learner-1&link=sandbox-link-1"),
         row("6. anyone verifies it (the link is on the learner's page):", f"{tool}/verify/<credential id>  ·  {tool}/verify"),
         "",
         "The same story without a browser: microcred demo --headless --out DIR",
         "Press Ctrl-C to stop.",
     ]
+    return lines

@@ -58,6 +58,8 @@ class SandboxConfig:
     issuer: str | None = None
     course_id: str = "sandbox-course-1"
     course_title: str = "Sandbox course: Data literacy"
+    # What the platform calls itself (its page title and its registration's name).
+    name: str = "microcred sandbox platform"
     users: dict = field(default_factory=lambda: {
         "sandbox-instructor": {"name": "Ada Lovelace", "given_name": "Ada", "family_name": "Lovelace",
                                "email": "ada@sandbox.invalid", "role": "instructor"},
@@ -158,7 +160,7 @@ class SandboxPlatform:
         return {"issuer": self.issuer, "client_id": self.config.client_id,
                 "deployment_id": self.config.deployment_id,
                 "auth_login_url": self.base + "/auth", "auth_token_url": self.base + "/token",
-                "key_set_url": self.base + "/jwks", "name": "microcred sandbox platform", "product": "sandbox"}
+                "key_set_url": self.base + "/jwks", "name": self.config.name, "product": "sandbox"}
 
     def sign(self, claims: dict, *, headers: dict | None = None, key_pem: bytes | None = None) -> str:
         """Sign claims as this platform (tests use it to craft id_tokens)."""
@@ -541,7 +543,7 @@ def create_sandbox_app(platform: SandboxPlatform) -> Flask:
                 f"{pass_block}"
                 "<iframe name=\"tool\" title=\"microcred tool\" src=\"about:blank\"></iframe>"
                 "<script>for(const a of document.querySelectorAll('a[href^=\"/start\"]'))a.target='tool';</script>")
-        return _page("microcred sandbox platform", body)
+        return _page(platform.config.name, body)
 
     @app.post("/pass")
     def mark_passing():

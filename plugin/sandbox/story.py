@@ -15,9 +15,9 @@ credential, the platform's webhook key) is :func:`plugin.sandbox.demo.prepare_de
 """
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable
@@ -144,15 +144,17 @@ def behind_public_url(handle) -> None:
     """Make the sandbox platform address the tool by its public URL (as a real LMS does), while
     its server-to-server calls (the tool's JWKS) still reach the port the demo listens on."""
     public, local = handle.services.settings.base_url.rstrip("/"), handle.tool_url.rstrip("/")
-    platform = handle.platform
     if public == local:
         return
-    with platform.lock:
-        platform.tool = public
-        platform.tool_local = local  # the tool's JWKS and the webhook: server to server
-        for link in platform.links.values():
-            if link.get("url", "").startswith(local):
-                link["url"] = public + link["url"][len(local):]
+    for platform in (handle.platform, getattr(handle, "second_platform", None)):
+        if platform is None:
+            continue
+        with platform.lock:
+            platform.tool = public
+            platform.tool_local = local  # the tool's JWKS and the webhook: server to server
+            for link in platform.links.values():
+                if link.get("url", "").startswith(local):
+                    link["url"] = public + link["url"][len(local):]
 
 
 def lti_launch(session: requests.Session, platform_url: str, user: str, link: str = LINK,
@@ -163,6 +165,35 @@ def lti_launch(session: requests.Session, platform_url: str, user: str, link: st
                f"{user} opens the link")
     form = find_form(resp, lambda f: f.attrs.get("id") == "f", f"{user}'s id_token form")
     return _ok(session.post(form.action, data=form.fields, timeout=60), f"{user}'s launch")
+
+
+def pass_course(session: requests.Session, platform_url: str, user: str, expected=("issued",)) -> list[dict]:
+    """The platform marks ``user`` as passing (its signed course-passing webhook); the tool's results."""
+    passed = _ok(session.post(f"{platform_url}/pass", data={"user": user}, headers={"Accept": "application/json"},
+                              timeout=60), "the platform marks the learner as passing")
+    event = passed.json()
+    response = event.get("response") or {}
+    results = response.get("results") or []
+    if event.get("status") != 200:
+        raise StoryError(f"the tool answered the pass webhook with HTTP {event.get('status')}: "
+                         f"{response.get('message') or response.get('error') or response}")
+    problems = [m for m in (not_issued_message(r, retries=False) for r in results) if m]
+    if problems:  # the cause, in one line (e.g. the credential could not be signed: JSON-LD context ...)
+        raise StoryError(problems[0])
+    if len(results) != 1 or results[0].get("action") not in expected:
+        raise StoryError(f"the pass webhook did not issue the credential: {response}")
+    return results
+
+
+def claim(session: requests.Session, status_url: str, name: str) -> requests.Response:
+    """On the status page, the learner claims under the name they confirm: the credential page."""
+    page = _ok(session.get(status_url, timeout=60), "learner status page")
+    form = find_form(page, lambda f: f.attrs.get("id") == "claim-form", "the claim form")
+    form.fields.update({"identify": "name", "display_name": name, "consent": "y"})
+    credential_page = _ok(session.post(form.action, data=form.fields, timeout=60), "learner claims")
+    if "/learner/credentials/" not in credential_page.url:
+        raise StoryError(f"the claim did not open the credential page ({credential_page.url})")
+    return credential_page
 
 
 def launch_id(resp: requests.Response) -> str:
@@ -234,29 +265,28 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     first = lti_launch(learner, lms, LEARNER, link)
     step("learner opens the link from the course", first.url)
 
-    # 3b. The learner links her account on the second sandbox platform (her own action).
+    # 3b. The pathway's course on the second sandbox platform (its own issuer, keys and port): the
+    # learner opens it there, passes (that platform's signed webhook: the tool issues the credential),
+    # claims it, and links that account to her account on the first platform (her own action).
     pathway_info = (getattr(handle, "prepared", None) or {}).get("pathway")
-    if pathway_info:
+    second_lms = getattr(handle, "second_platform_url", None)
+    if pathway_info and second_lms:
         from plugin.sandbox.pathway_demo import PATHWAY_NAME, link_accounts
-        linked = link_accounts(services, learner, tool, lti_launch, lms, link, pathway_info)
-        step(f"learner links her account on the second sandbox platform ({linked}): the pathway "
-             f"\"{PATHWAY_NAME}\" now counts the credential she earned there, and one from another sandbox course",
+        second_user = pathway_info["second_learner"]
+        elsewhere = lti_launch(learner, second_lms, second_user, "sandbox-link-1")
+        step(f"learner opens her course \"{handle.second_platform.course['title']}\" on the second sandbox platform "
+             f"(issuer {handle.second_platform.issuer})", f"{second_lms}/start?user={second_user}&link=sandbox-link-1")
+        pass_course(learner, second_lms, second_user, expected=("issued", "already_issued"))
+        step("learner passes there: the second platform sends its own signed course-passing webhook and the tool "
+             "issues that credential", f"{second_lms}/")
+        held_there = claim(learner, elsewhere.url, "Grace Hopper")
+        linked = link_accounts(services, learner, held_there, lti_launch, lms, link, pathway_info)
+        step(f"learner claims it, then links that account to her account on the first sandbox platform ({linked}): "
+             f"the pathway \"{PATHWAY_NAME}\" now counts it, and one from another sandbox course",
              f"{tool}/pathways/{pathway_info['pathway_public_id']}")
 
     # 4. The learner passes: the platform sends the signed course-passing webhook; the tool issues.
-    passed = _ok(learner.post(f"{lms}/pass", data={"user": LEARNER}, headers={"Accept": "application/json"},
-                              timeout=60), "the platform marks the learner as passing")
-    event = passed.json()
-    response = event.get("response") or {}
-    results = response.get("results") or []
-    if event.get("status") != 200:
-        raise StoryError(f"the tool answered the pass webhook with HTTP {event.get('status')}: "
-                         f"{response.get('message') or response.get('error') or response}")
-    problems = [m for m in (not_issued_message(r, retries=False) for r in results) if m]
-    if problems:  # the cause, in one line (e.g. the credential could not be signed: JSON-LD context ...)
-        raise StoryError(problems[0])
-    if [r.get("action") for r in results] != ["issued"]:
-        raise StoryError(f"the pass webhook did not issue the credential: {response}")
+    pass_course(learner, lms, LEARNER)
     with services.session() as s:
         issued = s.scalars(select(IssuedCredential).where(IssuedCredential.definition_id == definition_id)).all()
     if len(issued) != 1:
@@ -276,12 +306,7 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
             pathway_public_id = pathway_row.public_id
 
     # 5. The learner claims: confirms the name to appear, consents.
-    page = _ok(learner.get(first.url, timeout=60), "learner status page")
-    claim = find_form(page, lambda f: f.attrs.get("id") == "claim-form", "the claim form")
-    claim.fields.update({"identify": "name", "display_name": "Grace Hopper", "consent": "y"})
-    credential_page = _ok(learner.post(claim.action, data=claim.fields, timeout=60), "learner claims")
-    if "/learner/credentials/" not in credential_page.url:
-        raise StoryError(f"the claim did not open the credential page ({credential_page.url})")
+    credential_page = claim(learner, first.url, "Grace Hopper")
     public_id = urlsplit(credential_page.url).path.rsplit("/", 1)[-1]
     if public_id != issued[0].public_id:  # the platform's name was confirmed: nothing is re-issued
         raise StoryError("claiming under the platform's name issued a second credential")
@@ -294,10 +319,25 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
         from plugin.issuance.edc import write_edc_files
         files += [str(p) for p in write_edc_files(s, services, out, [row])]
     if pathway_row is not None:
+        # The learner downloads her learner record from her credential page (CLR 2.0: every
+        # credential of both accounts, the pathway's parts related to it, signed).
+        found = re.search(r'id="dl-clr" href="([^"]+)"', credential_page.text)
+        if not found:
+            raise StoryError("the credential page offers no learner record to download")
+        download = _ok(learner.get(urljoin(credential_page.url, html.unescape(found.group(1))), timeout=60),
+                       "learner downloads her learner record")
+        try:
+            record = download.json()
+        except ValueError:
+            raise StoryError("the learner record download is not JSON") from None
         with services.session() as s:
             prow = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == pathway_public_id)).one()
-            files += [str(p) for p in write_credential_files(out / "pathway", [prow],
-                                                             documents_for(s, services, [prow.document]))]
+            held = (record.get("credentialSubject") or {}).get("verifiableCredential") or []
+            documents = documents_for(s, services, [prow.document, record, *held])
+            files += [str(p) for p in write_credential_files(out / "pathway", [prow], documents)]
+        record_file = out / "pathway" / "learner-record.json"
+        record_file.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+        files.append(str(record_file))
     step(f"the credential's files in {out} (JSON, VC-JWT, baked PNG and SVG; documents.json: the issuer's "
          "DID document and status list, to verify offline; the European Digital Credential, bare and sealed, "
          "and the demo seal's trust anchor)")
@@ -322,7 +362,8 @@ def run_story(handle, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     step("a wallet shows the badge picture the credential names (achievement.image)", picture_url)
     if pathway_row is not None:
         step(f"the third part completed the pathway: the tool awarded its credential at the same moment, citing the "
-             f"three parts (ids and SHA-256 digests); its files in {out / 'pathway'}", f"{tool}/verify/{pathway_public_id}")
+             f"three parts (ids and SHA-256 digests); its files in {out / 'pathway'}, with the learner record "
+             "(CLR 2.0) she downloaded: learner-record.json", f"{tool}/verify/{pathway_public_id}")
     summary.update(credential=public_id, files=files, verification=body["status"], link=link,
                    pathway_credential=pathway_row and pathway_public_id)
     return summary

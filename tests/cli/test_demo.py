@@ -48,11 +48,32 @@ def test_headless_demo_tells_the_story_over_http_and_every_file_verifies(setting
     assert "completed the pathway" in text
     pathway_id = re.search(r"completed the pathway.*\n\s+\S+/verify/([0-9a-f-]{36})", text).group(1)
     assert sorted(p.name for p in (out / "pathway").iterdir()) == sorted(
-        [f"{pathway_id}.{ext}" for ext in ("json", "jwt", "png", "svg")] + ["documents.json"])
+        [f"{pathway_id}.{ext}" for ext in ("json", "jwt", "png", "svg")] + ["documents.json", "learner-record.json"])
     pathway_doc = json.loads((out / "pathway" / f"{pathway_id}.json").read_text())
     cited = [e for e in pathway_doc["evidence"] if e.get("genre") == "Part credential"]
     assert len(cited) == 3 and all(e["digestSRI"].startswith("sha256-") for e in cited)
     checked = CliRunner().invoke(cli, ["verify", str(out / "pathway" / f"{pathway_id}.json"),
+                                       "--documents", str(out / "pathway" / "documents.json")])
+    assert checked.exit_code == 0 and "result: valid" in checked.output, checked.output
+    # Two running platforms: the third course was launched and passed on the second sandbox
+    # platform (its own origin and issuer), over HTTP, and its webhook issued that part.
+    first_lms = re.search(r"^sandbox platform\s+(http://127\.0\.0\.1:\d+)$", text, re.M).group(1)
+    second_lms = re.search(r"^second sandbox\s+(http://127\.0\.0\.1:\d+)$", text, re.M).group(1)
+    assert first_lms != second_lms
+    assert f"{second_lms}/start?user=grace-on-second-sandbox&link=sandbox-link-1" in text
+    assert "the second platform sends its own signed course-passing webhook" in text
+    assert "links that account to her account on the first sandbox platform (linked)" in text
+    # The learner record she downloaded: every credential of both accounts, the official 1EdTech
+    # CLR 2.0 schema met, and it verifies offline with the pathway's documents.json.
+    from tests.clr_schema import assert_valid_clr
+    record = json.loads((out / "pathway" / "learner-record.json").read_text())
+    assert_valid_clr(record)
+    held = record["credentialSubject"]["verifiableCredential"]
+    assert {c["id"].rsplit("/", 1)[-1] for c in held} >= {credential_id, pathway_id} and len(held) == 4
+    parts = {c["credentialSubject"]["achievement"]["name"] for c in held}
+    assert {"Open Data Foundations", "Statistics for Public Policy"} <= parts
+    assert len(record["credentialSubject"]["association"]) == 6
+    checked = CliRunner().invoke(cli, ["verify", str(out / "pathway" / "learner-record.json"),
                                        "--documents", str(out / "pathway" / "documents.json")])
     assert checked.exit_code == 0 and "result: valid" in checked.output, checked.output
     # The European Digital Credential: it passes the EDC shapes, and its demo seal verifies offline
@@ -83,10 +104,10 @@ def test_headless_demo_tells_the_story_over_http_and_every_file_verifies(setting
 
 
 def test_interactive_demo_prints_where_to_open_things_and_stops_on_ctrl_c(tmp_path):
-    port, platform_port = _free_port(), _free_port()
+    port, platform_port, second_port = _free_port(), _free_port(), _free_port()
     microcred = str(Path(sys.executable).parent / "microcred")
-    proc = subprocess.Popen([microcred, "demo", "--port", str(port),
-                             "--platform-port", str(platform_port)], cwd=tmp_path, env=_env(tmp_path),
+    proc = subprocess.Popen([microcred, "demo", "--port", str(port), "--platform-port", str(platform_port),
+                             "--second-platform-port", str(second_port)], cwd=tmp_path, env=_env(tmp_path),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = []
@@ -106,6 +127,17 @@ def test_interactive_demo_prints_where_to_open_things_and_stops_on_ctrl_c(tmp_pa
         assert f"{lms}/start?user=sandbox-learner-1&link=sandbox-link-1" in urls
         assert f"{tool}/lti/config" in {u.rstrip(")") for u in urls}
         assert "passes the course" in text and "/verify/" in text
+        # the second sandbox platform runs too (the pathway's third course), registered like the first
+        second = f"http://127.0.0.1:{second_port}"
+        assert f"{second}/start?user=grace-on-second-sandbox&link=sandbox-link-1" in urls
+        assert "registered as http://127.0.0.1/microcred-second-sandbox" in text
+        second_home = requests.get(second + "/", timeout=10)
+        assert second_home.status_code == 200 and "Second sandbox LMS" in second_home.text
+        assert "Open Data Foundations" in second_home.text
+        # its course credential is enabled (demo data) and its webhook key registered: Grace's pass there issues
+        there = requests.post(second + "/pass", data={"user": "grace-on-second-sandbox"},
+                              headers={"Accept": "application/json"}, timeout=60).json()
+        assert there["status"] == 200 and [r["action"] for r in there["response"]["results"]] == ["issued"], there
 
         home = requests.get(lms + "/", timeout=10)
         assert home.status_code == 200 and "Grace Hopper passes the course" in home.text
@@ -127,8 +159,18 @@ def test_interactive_demo_prints_where_to_open_things_and_stops_on_ctrl_c(tmp_pa
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    with pytest.raises(requests.ConnectionError):
-        requests.get(lms + "/", timeout=5)
+    for stopped in (lms, f"http://127.0.0.1:{second_port}", f"http://127.0.0.1:{port}"):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(stopped + "/", timeout=5)
+
+
+def test_interactive_demo_refuses_one_port_for_two_servers(tmp_path):
+    port = _free_port()
+    result = CliRunner().invoke(cli, ["demo", "--port", str(_free_port()), "--platform-port", str(port),
+                                      "--second-platform-port", str(port)])
+    assert result.exit_code != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "microcred: error: --port, --platform-port and --second-platform-port must differ")
 
 
 def test_repeated_headless_demos_keep_one_sandbox_registration(settings, services, tmp_path):
@@ -141,8 +183,11 @@ def test_repeated_headless_demos_keep_one_sandbox_registration(settings, service
         assert result.exit_code == 0, result.output
         runs.append(re.search(r"verify/([0-9a-f-]{36})", result.output).group(1))
     with services.session() as s:
-        (platform,) = s.scalars(select(Platform).where(Platform.product == "sandbox"))
+        # one registration per sandbox platform, updated to each run's ports
+        platform, second = s.scalars(select(Platform).where(Platform.product == "sandbox").order_by(Platform.id))
         assert platform.auth_login_url.startswith(re.search(r"sandbox platform\s+(\S+)", result.output).group(1))
+        assert second.issuer == "http://127.0.0.1/microcred-second-sandbox"
+        assert second.auth_login_url.startswith(re.search(r"second sandbox\s+(\S+)", result.output).group(1))
         courses = s.scalars(select(Course).where(Course.platform_issuer == platform.issuer)).all()
         demo_courses = [c.id for c in courses if c.context_id.startswith("sandbox-course-")]
         assert len(demo_courses) == 2  # each run tells the story in a course of its own

@@ -153,6 +153,8 @@ def test_learner_downloads_the_signed_record(client, services):
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
     record = _json.loads(resp.get_data(as_text=True))
     assert len(record["credentialSubject"]["verifiableCredential"]) == 4  # three parts and the pathway
+    from tests.clr_schema import assert_valid_clr
+    assert_valid_clr(record)  # the official 1EdTech CLR 2.0 schema
     assert verify(record, tool_resolver(services)).status == "valid"
     assert client.get("/learner/record.json").status_code == 401
 
