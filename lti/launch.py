@@ -24,8 +24,10 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import threading
 import time
 import typing as t
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -90,6 +92,33 @@ class LaunchResult:
     @property
     def is_deep_link(self) -> bool:
         return self.message_type == MESSAGE_DEEP_LINKING
+
+
+_PUBLIC_KEYS: "OrderedDict[str, t.Any]" = OrderedDict()
+_PUBLIC_KEYS_LOCK = threading.Lock()
+PUBLIC_KEYS_CACHED = 256
+
+
+def _public_key(jwk: dict) -> t.Any:
+    """A platform's JWK as a ``cryptography`` public key, parsed once per process.
+
+    Keyed by the JWK's whole content: the key is still looked up by ``kid`` in the platform's
+    current key set on every launch (:class:`plugin.net.jwks.KeySets` and its cache lifetime), so
+    a key the platform removed is never used, and a changed key is a new entry. Saves the
+    JWK -> PEM -> key parsing (~0.5 ms) per launch; the signature is verified every time."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    cache_key = json.dumps(jwk, sort_keys=True, separators=(",", ":"))
+    with _PUBLIC_KEYS_LOCK:
+        key = _PUBLIC_KEYS.get(cache_key)
+        if key is not None:
+            _PUBLIC_KEYS.move_to_end(cache_key)
+            return key
+    key = load_pem_public_key(JWK(**jwk).export_to_pem())
+    with _PUBLIC_KEYS_LOCK:
+        _PUBLIC_KEYS[cache_key] = key
+        while len(_PUBLIC_KEYS) > PUBLIC_KEYS_CACHED:
+            _PUBLIC_KEYS.popitem(last=False)
+    return key
 
 
 class HardenedLaunch(MessageLaunch):
@@ -235,7 +264,7 @@ class HardenedLaunch(MessageLaunch):
                 if key.get("kty") != "RSA":  # PyJWT would raise InvalidKeyError (a 500) for RS* with it
                     raise LaunchError(f"the platform key {kid!r} is not an RSA key; {alg} needs one")
                 try:
-                    return JWK(**key).export_to_pem(), alg
+                    return _public_key(key), alg
                 except Exception:
                     raise LaunchError(f"the platform key {kid!r} is not a usable RSA public key") from None
         raise LaunchError(f"the id_token's kid {kid!r} is not in the platform's key set")

@@ -50,13 +50,14 @@ class _Signer:
         self.rsa = SigningKey.from_private_bytes(spec.rsa_key[0], key_id=spec.rsa_key[1])
         self.ed_vm = self.ed.verification_method(spec.issuer_did)
         self.rsa_vm = self.rsa.verification_method(spec.issuer_did)
+        from plugin.signing.jwt import VcJwtSigner
+        self.jwt = VcJwtSigner(self.rsa, self.rsa_vm)
         self.store = store or store_from_settings(spec.settings)
 
     def sign(self, record: dict[str, Any]) -> tuple[dict[str, Any], str, str | None]:
         from plugin.composition.credential import EvidenceData, LearnerIdentity, compose
         from plugin.issuance.service import badge_image_url
         from plugin.signing import data_integrity
-        from plugin.signing.jwt import sign_vc_jwt
         ev = record["evidence"]
         evidence = None if ev is None else EvidenceData(
             source=ev["source"], observed_at=datetime.fromisoformat(ev["observed_at"]), passed=ev["passed"],
@@ -69,7 +70,7 @@ class _Signer:
                            base_url=self.spec.base_url, image=badge_image_url(credential_id),
                            parts=record.get("parts"), **(self.spec.labels or {}))
         document = data_integrity.sign(unsigned, self.ed, self.ed_vm, store=self.store)
-        return document, sign_vc_jwt(unsigned, self.rsa, self.rsa_vm), unsigned.get("validUntil")
+        return document, self.jwt.sign(unsigned), unsigned.get("validUntil")
 
 
 _WORKER: list[_Signer] = []
@@ -79,8 +80,16 @@ def _init_worker(spec: SignerSpec) -> None:
     _WORKER[:] = [_Signer(spec)]
 
 
-def _sign_chunk(records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str, str | None]]:
-    return [_WORKER[0].sign(r) for r in records]
+def _sign_chunk(records: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
+    """Signed in a pool process: the document goes back as its JSON text, which is what the job
+    writes (a string crosses the pipe far cheaper than a nested dict, and the job's process,
+    the one that cannot be parallelised, no longer serialises it)."""
+    import json
+    out = []
+    for r in records:
+        document, jwt, valid_until = _WORKER[0].sign(r)
+        out.append((json.dumps(document), jwt, valid_until))
+    return out
 
 
 def workers_setting() -> int:

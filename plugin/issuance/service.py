@@ -230,7 +230,7 @@ def credential_url(services, public_id: str) -> str:
 
 
 def badge_image_url(credential_id: str) -> str:
-    """``achievement.image`` of a credential: its picture, served by :mod:`plugin.web.public`."""
+    """``achievement.image`` of a credential: its picture, served by :mod:`plugin.web.verify.public`."""
     return f"{credential_id}/image.png"
 
 

@@ -132,6 +132,17 @@ class DatabaseQueue:
             return []
         from sqlalchemy import insert
         now = _now()
+        if session.get_bind().dialect.name == "postgresql":  # one array parameter per column, not per value
+            import json
+
+            from plugin.storage.arrays import insert_unnest
+            ids = list(insert_unnest(session, "job", {"payload": ("json", [json.dumps(p) for p in payloads])}, {
+                "kind": ("text", kind), "status": ("text", "queued"), "attempts": ("integer", 0),
+                "max_attempts": ("integer", max_attempts), "run_after": ("timestamptz", now),
+                "created_at": ("timestamptz", now), "updated_at": ("timestamptz", now)},
+                suffix="RETURNING id").scalars())
+            self._after_commit_many(session, ids)
+            return ids
         ids = list(session.scalars(insert(Job).returning(Job.id), [
             {"kind": kind, "payload": p, "status": "queued", "attempts": 0, "max_attempts": max_attempts,
              "run_after": now, "created_at": now, "updated_at": now} for p in payloads]))

@@ -115,6 +115,35 @@ def sign_vc_jwt(credential: dict[str, Any], key: SigningKey, verification_method
                         headers={"typ": "JWT", "kid": verification_method})
 
 
+class VcJwtSigner:
+    """:func:`sign_vc_jwt` for many credentials signed by one key (bulk issuance): the same
+    token, byte for byte (RS256 and EdDSA signatures are deterministic; a test compares), with
+    the header serialised once and none of PyJWT's per-call key preparation and checks."""
+
+    def __init__(self, key: SigningKey, verification_method: str):
+        import base64
+
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+        self._b64 = base64.urlsafe_b64encode
+        alg = "EdDSA" if key.algorithm == ED25519 else "RS256"
+        # PyJWT's header: {"typ": "JWT", "alg": ...} updated with ours, keys sorted, compact.
+        header = json.dumps({"typ": "JWT", "alg": alg, "kid": verification_method}, separators=(",", ":"),
+                            sort_keys=True).encode()
+        self._header = self._b64(header).replace(b"=", b"")
+        private = key.private
+        if alg == "RS256":
+            pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+            self._sign = lambda message: private.sign(message, pkcs1, sha256)
+        else:
+            self._sign = private.sign
+
+    def sign(self, credential: dict[str, Any], *, issued_at: int | None = None) -> str:
+        payload = json.dumps(claims_for(credential, issued_at=issued_at), separators=(",", ":")).encode("utf-8")
+        signing_input = self._header + b"." + self._b64(payload).replace(b"=", b"")
+        return (signing_input + b"." + self._b64(self._sign(signing_input)).replace(b"=", b"")).decode("ascii")
+
+
 @dataclass
 class JwtVerificationResult:
     ok: bool

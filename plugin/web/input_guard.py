@@ -46,9 +46,14 @@ def json_body() -> tuple[Any, str | None]:
             data = request.get_data(cache=True)
             if data.strip():
                 try:
-                    g.json_body = (strict_json.loads(data), None)
+                    value = strict_json.loads(data)
                 except ValueError as exc:
                     g.json_body = (None, str(exc))
+                else:
+                    g.json_body = (value, None)
+                    # What request.get_json() would parse again with the same strict reader: the
+                    # view gets this parse (werkzeug's per-request cache) instead of a second one.
+                    request._cached_json = (value, value)
     return g.json_body
 
 

@@ -50,9 +50,11 @@ def _named_issuer() -> str | None:
         values = request.values if request.method == "POST" else request.args
         return values.get("iss")
     if request.path in ("/lti/launch", "/lti/deep-link") and request.method == "POST":
-        import jwt
-        try:
-            claims = jwt.decode(request.form.get("id_token", ""), options={"verify_signature": False})
+        import base64
+        import json
+        try:  # unverified, only to pick the frame-ancestors origins (the launch itself checks the token)
+            body = request.form.get("id_token", "").split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         except Exception:  # noqa: BLE001 - an unreadable token names no platform
             return None
         issuer = claims.get("iss") if isinstance(claims, dict) else None

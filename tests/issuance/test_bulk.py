@@ -95,6 +95,13 @@ def test_credentials_signed_by_the_process_pool_verify_in_the_reference_verifier
         resolved = documents_for(s, services, documents[:3])
     results = js_verify(documents[:3], resolved, verifiers=["digitalbazaar"])
     assert all(r["digitalbazaar"]["verified"] is True for r in results), results
+    # The pool's VC-JWTs (written without PyJWT, see plugin.signing.jwt.VcJwtSigner) through npm jose,
+    # with the claims OB 3.0 §8.2 requires.
+    tokens = [c["jwt"] for c in issued.all()[:3]]
+    results = js_verify(tokens, resolved, verifiers=["jose"],
+                        jose={"typ": "JWT", "requiredClaims": ["iss", "sub", "jti", "nbf", "iat"]})
+    assert all(r["jose"]["verified"] is True and r["jose"]["header"]["alg"] == "RS256" for r in results), results
+    assert [r["jose"]["payload"]["jti"] for r in results] == [d["id"] for d in documents[:3]]
 
 
 def test_a_learner_issued_by_another_path_meanwhile_gets_exactly_one_credential(services, definition_id):

@@ -210,3 +210,14 @@ def test_npm_jose_checks_the_signatures_of_tokens_signed_before_the_payload_form
     results = js_verify(tokens, json.loads((BEFORE / "documents.json").read_text()),
                         jose={"typ": "JWT", "requiredClaims": ["iss", "sub", "nbf"]})
     assert all(r["jose"]["verified"] is True for r in results), results
+
+
+@pytest.mark.parametrize("valid_until", ["2999-01-01T00:00:00Z", None])
+def test_bulk_signer_makes_the_same_token_as_sign_vc_jwt_byte_for_byte(key, valid_until):
+    from plugin.signing.jwt import VcJwtSigner
+    vm = f"{DID}#{key.key_id}"
+    c = credential(valid_until)
+    c["name"] = "Café « 日本 » \\ \" \n"  # non-ASCII and characters JSON escapes
+    token = VcJwtSigner(key, vm).sign(c, issued_at=1700000000)
+    assert token == sign_vc_jwt(c, key, vm, issued_at=1700000000)
+    assert verify_vc_jwt(token, documents={DID: did_document(DID, [key])}).ok
