@@ -192,8 +192,8 @@ def public_report(row: IssuedCredential, key: tuple | None = None) -> dict:
     if cached is not None:
         return cached
     document, public_id = row.document, row.public_id
-    # End this request's transaction first: the resolver reads through its own sessions,
-    # and SQLite (BEGIN IMMEDIATE) would otherwise wait on our own lock.
+    # End this request's transaction first: the resolver reads through its own sessions
+    # (and nothing of this one needs to stay open while verifying).
     db().rollback()
     report = verify_data(document)
     verify_cache.put(public_id, key, report)
@@ -203,11 +203,9 @@ def public_report(row: IssuedCredential, key: tuple | None = None) -> dict:
 # ------------------------------------------------------------------------ routes
 def count_visit(credential_row_id: int, column: str) -> None:
     """One more public page view or verification of a credential (the course dashboard shows them)."""
-    from sqlalchemy import update
+    from plugin.issuance.visits import count  # never waits for a writer (SQLite: counted later)
     try:
-        db().execute(update(IssuedCredential).where(IssuedCredential.id == credential_row_id)
-                     .values({column: getattr(IssuedCredential, column) + 1}))
-        db().commit()
+        count(db(), credential_row_id, column)
     except Exception:  # noqa: BLE001 - a busy database never stops a verification
         db().rollback()
         current_app.logger.warning("could not count a %s of credential %s", column, credential_row_id, exc_info=True)
