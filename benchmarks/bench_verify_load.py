@@ -15,7 +15,7 @@
    process, counted) and the cost of one uncached verification.
 
 The page caches each credential's report until its status changes
-(``plugin.web.verify_cache``), so steady-state views cost one fingerprint query and a
+(``plugin.web.verify.cache``), so steady-state views cost one fingerprint query and a
 template render; the first view in each worker pays for a full verification.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The LTI 1.3 protocol layer (no Flask): registrations, login, hardened launch, deep linking, AGS, NRPS.
 
 Built on ``pylti1p3`` (installed from PyPI as ``pylti1p3next``; see ``docs/lti.md``).
-The web glue lives in :mod:`plugin.web.lti`; everything here takes plain dicts and a
+The web glue lives in :mod:`plugin.web.lti.routes`; everything here takes plain dicts and a
 SQLAlchemy session so it can be driven by Flask, the CLI, a worker or a test.
 """
 from __future__ import annotations

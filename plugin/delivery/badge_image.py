@@ -15,7 +15,7 @@ smallest size does not fit; nothing is drawn outside the badge.
 
 Every credential names its picture in ``achievement.image``: the PNG drawn from the signed
 credential itself (:func:`badge_facts`), served at ``/credentials/<id>/image.png``
-(:mod:`plugin.web.public`). The picture can therefore never show another title or awarding
+(:mod:`plugin.web.verify.public`). The picture can therefore never show another title or awarding
 body than the credential it belongs to; the design is the awarding body's current one.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """How an awarding body's credentials look: the badge design and who signs the certificate.
 
 Stored per awarding body (``plugin.storage.models.IssuerBranding``), set by an admin in
-the badge designer (:mod:`plugin.web.branding`). Nothing here is signed into a credential:
+the badge designer (:mod:`plugin.web.admin.branding`). Nothing here is signed into a credential:
 the badge picture (:mod:`plugin.delivery.badge_image`) and the PDF certificate
 (:mod:`plugin.delivery.pdf`) draw the signed title and awarding body *in* this design.
 

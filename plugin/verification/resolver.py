@@ -3,7 +3,7 @@
 :func:`tool_source` answers for URLs and DIDs under the tool's own base URL: issuer
 did:web documents (and their ``/issuers/<slug>/did.json`` URL), HTTPS issuer profiles,
 status list credentials (and the state list beside each revocation list), issued
-credentials and the extension context. The public endpoints (:mod:`plugin.web.public`),
+credentials and the extension context. The public endpoints (:mod:`plugin.web.verify.public`),
 ``documents.json`` (:mod:`plugin.delivery.export`) and the in-tool verifier all use it, so
 they serve the same thing.
 """

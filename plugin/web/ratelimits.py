@@ -43,7 +43,7 @@ def _rate(name: str):
 def _platform_key() -> str:
     """The platform a webhook says it comes from (its unverified ``iss``): one budget per platform."""
     import jwt
-    from plugin.web.webhooks import _token_from_request
+    from plugin.web.api.webhooks import _token_from_request
     try:
         claims = jwt.decode(_token_from_request(), options={"verify_signature": False})
         issuer = claims.get("iss") if isinstance(claims, dict) else None

@@ -93,6 +93,6 @@ def test_a_label_body_with_a_key_here_signs_an_endorsement_that_verifies(service
     assert alone["digitalbazaar"]["verified"] is True, alone  # the endorsement, by the label body's key
     from plugin.verification.verify import verify
     with app.app_context():  # and the tool's own verification page
-        from plugin.web.verify import _resolver
+        from plugin.web.verify.routes import _resolver
         report = verify(json.dumps(document).encode(), _resolver())
     assert report.ok and report.status == "valid", report.summary()

@@ -49,7 +49,7 @@ def test_uploads_to_verify_share_one_budget_per_address(client, services):
 
 
 def test_the_login_limit_says_when_to_try_again(client, services):
-    from tests.web.test_admin import _csrf
+    from tests.web.admin.test_admin import _csrf
     create_admin(services, "root", "a very long password")
     token = _csrf(client.get("/admin/login").get_data(as_text=True))
     for _ in range(5):

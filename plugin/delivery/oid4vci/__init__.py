@@ -1,6 +1,6 @@
 """OpenID for Verifiable Credential Issuance 1.0 (final, September 2025): the pre-authorized
 code flow that hands a learner's credential to an EU wallet. Pure protocol code, no Flask
-(the web adapter is :mod:`plugin.web.oid4vci`).
+(the web adapter is :mod:`plugin.web.api.oid4vci`).
 
 * :mod:`.metadata`: identifiers, issuer and authorization-server metadata, offers;
 * :mod:`.proof`: the wallet's key proof (``openid4vci-proof+jwt``), ``did:jwk``/``did:key``;
