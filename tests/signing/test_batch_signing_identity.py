@@ -57,18 +57,35 @@ def record(i, learner):
                          "passed": True, "narrative": narrative}}
 
 
+def variant(i, r):
+    """Records of the other batched paths (catch-up sync, pathway backlog): a display name, a
+    score, no evidence, pathway parts; and the plain bulk record."""
+    kind = i % 4
+    if kind == 1:
+        return dict(r, name=f'Ada "{i}" Lovelace\\', evidence=dict(r["evidence"], score=87.5, score_max=100))
+    if kind == 2:
+        return dict(r, evidence=None)
+    if kind == 3:
+        part = {"id": f"{BASE}/credentials/part-{i}", "name": 'Part "one"\n', "issued": "2026-11-02T10:00:00+00:00",
+                "digest": "sha256-" + "A" * 43 + "=", "achievement": {"id": f"{BASE}/achievements/p{i}",
+                                                                      "type": ["Achievement"], "name": "Part one"}}
+        return dict(r, parts=[part, dict(part, id=f"{BASE}/credentials/part-{i}b")])
+    return r
+
+
 def single_path(s: SignerSpec, r, created, iat):
     """What :func:`plugin.issuance.service.award` signs for the same inputs: compose, then the
     Data Integrity proof (fresh context store: no template, no memo) and the VC-JWT."""
     ev = r["evidence"]
+    evidence = None if ev is None else EvidenceData(
+        source=ev["source"], observed_at=datetime.fromisoformat(ev["observed_at"]), passed=True,
+        narrative=ev["narrative"], score=ev.get("score"), score_max=ev.get("score_max"))
     unsigned = compose(IssuerProfile.from_json(s.issuer_profile), ISSUER, DefinitionData.from_json(s.definition),
                        LearnerIdentity(key=r["learner"], email=r["email"], lti_issuer=r["lti_issuer"],
-                                       lti_sub=r["sub"]),
-                       EvidenceData(source=ev["source"], observed_at=datetime.fromisoformat(ev["observed_at"]),
-                                    passed=True, narrative=ev["narrative"]),
-                       r["credential_id"], datetime.fromisoformat(r["issued_at"]),
+                                       lti_sub=r["sub"], name=r.get("name")),
+                       evidence, r["credential_id"], datetime.fromisoformat(r["issued_at"]),
                        status_entries=[r["status_entry"]], base_url=BASE, image=badge_image_url(r["credential_id"]),
-                       **s.labels)
+                       parts=r.get("parts"), **s.labels)
     store = ContextStore(directory=CONTEXTS_DIR)
     document = di.sign(unsigned, ED, ED.verification_method(ISSUER), created=created, store=store)
     jwt = sign_vc_jwt(unsigned, RSA, RSA.verification_method(ISSUER), issued_at=iat)
@@ -84,7 +101,7 @@ def test_batch_signed_credentials_are_byte_identical_to_the_single_path(outcomes
     signer = _Signer(s, store=ContextStore(directory=CONTEXTS_DIR))  # one store: templates and memos shared
     for rounds in range(2):  # the second round meets every value in the memos already
         for i, learner in enumerate(LEARNERS):
-            r = record(i, learner)
+            r = variant(i + rounds, record(i, learner))
             # the identity salt is random per credential: the same one for both paths here
             monkeypatch.setattr(secrets, "token_hex", lambda n=None, i=i: f"{i:02d}5a17" * 2)
             text, token, valid_until = signer.sign_text(r)
