@@ -202,14 +202,13 @@ def public_report(row: IssuedCredential, key: tuple | None = None) -> dict:
 
 # ------------------------------------------------------------------------ routes
 def count_visit(credential_row_id: int, column: str) -> None:
-    """One more public page view or verification of a credential (the course dashboard shows them)."""
-    from sqlalchemy import update
+    """One more public page view or verification of a credential (the course dashboard shows
+    them). Counted in this process or Redis, written in batches (:mod:`plugin.issuance.visits`):
+    a view runs no write statement."""
+    from plugin.issuance.visits import count
     try:
-        db().execute(update(IssuedCredential).where(IssuedCredential.id == credential_row_id)
-                     .values({column: getattr(IssuedCredential, column) + 1}))
-        db().commit()
-    except Exception:  # noqa: BLE001 - a busy database never stops a verification
-        db().rollback()
+        count(services(), credential_row_id, column)
+    except Exception:  # noqa: BLE001 - a statistic never stops a verification
         current_app.logger.warning("could not count a %s of credential %s", column, credential_row_id, exc_info=True)
 
 
