@@ -183,6 +183,17 @@ def stop(services) -> None:
         found.stop()
 
 
+def flush_all() -> int:
+    """Write what every counter of this process holds (a gunicorn worker that exits)."""
+    written = 0
+    for c in list(_counters):
+        try:
+            written += c.flush()
+        except Exception:  # noqa: BLE001 - the database may be away: said in the log
+            log.warning("could not write the visit counts", exc_info=True)
+    return written
+
+
 @atexit.register
 def _flush_at_exit() -> None:
     for c in list(_counters):

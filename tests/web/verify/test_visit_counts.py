@@ -73,18 +73,34 @@ def test_a_view_runs_no_write_statement_and_is_counted_after_the_flush(client, s
     assert visits.flush(services) == 0  # nothing written twice
 
 
-def test_the_dashboard_is_exact_in_the_process_that_counted(client, services, app):
-    """The course dashboard writes what its process counted before it reads (no waiting)."""
-    public_id = _issued(services)
+def test_the_course_dashboard_shows_every_view_its_process_counted(client, services):
+    """The dashboard writes what its process counted before it reads: exact at once."""
+    import re
+
+    from plugin.storage.models import CredentialDefinition, Platform
+    from tests.web.helpers import launch
+    world = make_world(services)
+    with services.session() as s:
+        row, _ = issuance.award(s, services, definition_id=world.definition_id, learner_id=world.learner_id,
+                                evidence_id=world.evidence_id, display_name="Ada King", actor="test")
+        public_id = row.public_id
+        course = s.get(CredentialDefinition, world.definition_id).course
+        p = Platform(issuer=course.platform_issuer, client_id="c", name="LMS", auth_login_url="https://lms.example/a",
+                     auth_token_url="https://lms.example/t", key_set_url="https://lms.example/k", bridge_settings={})
+        s.add(p)
+        s.flush()
+        pid, context = p.id, course.context_id
     for _ in range(5):
         _view(client, public_id, False)
-    assert visits.counter(services).pending()  # counted, not written
-    with app.test_request_context():
-        from plugin.web.context import db
-        from plugin.web.instructor import dashboard
-        db().commit()
-        visits.flush(services)  # what dashboard._stats does first
-    assert _counts(services, public_id) == (5, 0)
+    for _ in range(2):
+        _view(client, public_id, True)
+    assert visits.counter(services).pending() and _counts(services, public_id) == (0, 0)
+    lid = launch(services, ["instructor"], platform_id=pid, context_id=context)
+    html = client.get(f"/instructor/dashboard?launch={lid}").get_data(as_text=True)
+    figures = dict(re.findall(r'data-count="(\w+)"><span class="stat-label">[^<]*</span> <strong[^>]*>([\d,]+)</strong>',
+                              html))
+    assert figures["shared"] == "5" and figures["verifications"] == "2"
+    assert _counts(services, public_id) == (5, 2) and not visits.counter(services).pending()
 
 
 def _instances(settings, n=2):
