@@ -156,6 +156,8 @@ def annex_markdown(profile: IssuerProfile, d: DefinitionData, *, learner: Learne
     level = f"EQF level {d.eqf_level}" if d.eqf_level else "no EQF level applies"
     if d.qf_ehea_cycle:
         level += f"; QF-EHEA: {vocab.QF_EHEA_CYCLES[d.qf_ehea_cycle]}"
+    if d.nqf is not None:
+        level += f"; national framework: {d.nqf.label('en')}"
     lines.append(f"- **Level:** {level}")
     lines.append(f"- **Type of assessment:** {d.assessment_type}")
     lines.append(f"- **Form of participation:** {d.participation_label or 'not stated'}")
@@ -241,6 +243,9 @@ def _achievement(d: DefinitionData, achievement_id: str, description: str, image
         alignment.append({"type": ["Alignment"], "targetName": d.field_of_study_label or f"ISCED-F {d.field_of_study}",
                           "targetUrl": vocab.isced_f_uri(d.field_of_study), "targetCode": d.field_of_study,
                           "targetFramework": "ISCED-F 2013", "targetType": "ext:ISCEDF"})
+    if d.nqf is not None:  # national framework level (plugin.domain.nqf), typed like the EQF one
+        from plugin.domain.nqf import alignment as nqf_alignment
+        alignment.append(nqf_alignment(d.nqf_framework, d.nqf_level))
     from plugin.domain.frameworks import alignment as framework_alignment
     alignment += [framework_alignment(fa) for fa in d.framework_alignments]
     if alignment:

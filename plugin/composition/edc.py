@@ -22,8 +22,11 @@ date of issuing                        ``issued``, ``issuanceDate``, ``validFrom
 learning outcomes                      ``specifiedBy.learningOutcome`` (ESCO skills)
 notional workload                      ``specifiedBy.volumeOfLearning``, ``creditPoint`` (ECTS),
                                        ``hasClaim.creditReceived``
-level                                  ``specifiedBy.eqfLevel`` (QF-EHEA cycle: a note)
-type of assessment                     ``provenBy.specifiedBy`` (LearningAssessmentSpecification)
+level                                  ``specifiedBy.eqfLevel``, ``specifiedBy.nqfLevel`` (the EU
+                                       concept of a national framework level, where the EU list
+                                       has one; always a note too); QF-EHEA cycle: a note
+type of assessment                     ``provenBy.specifiedBy`` (LearningAssessmentSpecification;
+                                       ``dcType``: the EU "Assessment type" concept when chosen)
 form of participation                  ``specifiedBy.mode``, ``influencedBy.specifiedBy.mode``
 type of quality assurance              ``specifiedBy.accreditation`` (Accreditation: Europass
                                        accreditation type, quality-assuring agent)
@@ -50,6 +53,7 @@ from typing import Any
 from plugin.composition.credential import (CompositionError, EvidenceData, SUBJECT_NAMESPACE, _fmt, _num,
                                            _score_text, iso)
 from plugin.domain import vocab
+from plugin.domain.assessment_methods import ASSESSMENT_SCHEME, english, method_of
 from plugin.domain.definition import DefinitionData
 from plugin.domain.i18n import N_
 from plugin.domain.issuer import IssuerProfile
@@ -304,6 +308,10 @@ def specification(profile: IssuerProfile, d: DefinitionData, base: str, lang: st
                              "point": _fmt(d.ects_credits)}]
     if d.eqf_level:
         q["eqfLevel"] = concept(vocab.eqf_uri(d.eqf_level), vocab.EQF_SCHEME, f"Level {d.eqf_level}")
+    level = d.nqf
+    if level is not None and level.concept:  # only the EU's own concepts (scheme qdr/25831c2); else a note
+        from plugin.domain.nqf import NQF_SCHEME
+        q["nqfLevel"] = [concept(level.concept, NQF_SCHEME, level.concept_label)]
     mode = _mode(d)
     if mode:
         q["mode"] = [mode]
@@ -342,6 +350,9 @@ def _annex_notes(profile: IssuerProfile, d: DefinitionData) -> list[str]:
         notes.append("Level: no EQF level applies")
     if d.qf_ehea_cycle:
         notes.append(f"QF-EHEA cycle: {vocab.QF_EHEA_CYCLES[d.qf_ehea_cycle]}")
+    if d.nqf is not None:
+        notes.append(f"National framework level: {d.nqf.label('en')}"
+                     + (f" (EQF level {d.nqf.eqf})" if d.nqf.eqf else ""))
     notes.append(f"Type of quality assurance: {d.quality_assurance.strip()}")
     if d.stackability:
         notes.append(f"Integration and stackability: {d.stackability_label}"
@@ -360,6 +371,9 @@ def assessment(d: DefinitionData, evidence: EvidenceData | None, base: str, lang
     criteria = " ".join(t for t in (d.criteria.strip(), f"Pass mark: {d.pass_mark}" if d.pass_mark else "") if t)
     if criteria:
         spec["description"] = {lang: criteria}
+    method = method_of(d.assessment_type)
+    if method:  # the EU "Assessment type" concept (plugin.domain.assessment_methods)
+        spec["dcType"] = concept(method, ASSESSMENT_SCHEME, english(method))
     mode = _assessment_mode(d)
     if mode:
         spec["mode"] = [mode]

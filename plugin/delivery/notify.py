@@ -72,13 +72,14 @@ def credential_url(settings: Settings, credential) -> str:
     return f"{settings.base_url}/credentials/{credential.public_id}"
 
 
-def _title(credential) -> str:
+def _title(credential, locale: str | None = None) -> str:
     version = getattr(credential, "version", None)
     data = getattr(version, "data", None) or {}
+    language = ((locale or "en").replace("-", "_").split("_")[0] or "en").lower()
     for key in ("title", "name"):
         value = data.get(key)
-        if isinstance(value, dict):  # a language map
-            value = value.get("en") or next(iter(value.values()), None)
+        if isinstance(value, dict):  # a language map: the learner's language, else English, else any
+            value = value.get(language) or value.get("en") or next(iter(value.values()), None)
         if value:
             return str(value)
     course = getattr(getattr(credential, "definition", None), "course", None)
@@ -86,13 +87,21 @@ def _title(credential) -> str:
 
 
 def credential_ready_message(settings: Settings, credential, learner) -> EmailMessage:
-    title = _title(credential)
-    url = credential_url(settings, credential)
-    greeting = f"Hello {learner.given_name or learner.name}," if (learner.given_name or learner.name) else "Hello,"
-    text = (f"{greeting}\n\nYour micro-credential \u201c{title}\u201d is ready.\n\n"
-            f"Open it to download it, add it to a wallet or share it:\n{url}\n\n"
-            "You can also open the credential tool from your course.\n")
-    return build_message(settings, to=learner.email, subject=f"Your micro-credential is ready: {title}", text=text)
+    """The e-mail that a credential is ready, in the learner's language when the platform told it
+    (``learner.locale``, from the launch), else in English."""
+    from plugin.domain.i18n import N_, gettext_for
+    locale = getattr(learner, "locale", None)
+    tr = gettext_for(locale)
+    title = _title(credential, locale)
+    name = learner.given_name or learner.name
+    greeting = (N_("Hello %(name)s,", name=name) if name else N_("Hello,")).translate(tr)
+    text = (f"{greeting}\n\n"
+            + N_("Your micro-credential \u201c%(title)s\u201d is ready.", title=title).translate(tr) + "\n\n"
+            + N_("Open it to download it, add it to a wallet or share it:").translate(tr)
+            + f"\n{credential_url(settings, credential)}\n\n"
+            + N_("You can also open the credential tool from your course.").translate(tr) + "\n")
+    subject = N_("Your micro-credential is ready: %(title)s", title=title).translate(tr)
+    return build_message(settings, to=learner.email, subject=subject, text=text)
 
 
 def run_notify_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
@@ -115,18 +124,30 @@ def run_notify_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
             "file": where if services.settings.mail_backend == "file" else None}
 
 
-def claim_reminder_message(settings: Settings, *, learner, title: str, credential=None) -> EmailMessage:
-    """The instructor's reminder to a learner who passed and has not claimed their credential."""
-    greeting = f"Hello {learner.given_name or learner.name}," if (learner.given_name or learner.name) else "Hello,"
-    where = (f"Open it to claim it, download it, add it to a wallet or share it:\n{credential_url(settings, credential)}\n\n"
-             if credential is not None else "")
-    text = (f"{greeting}\n\nYou passed \u201c{title}\u201d and your micro-credential is waiting for you.\n\n"
-            f"{where}Open the credential tool from your course, confirm the name to appear on it, and it is yours.\n")
-    return build_message(settings, to=learner.email, subject=f"Your micro-credential is waiting: {title}", text=text)
+def claim_reminder_message(settings: Settings, *, learner, title: str | None, credential=None,
+                           locale: str | None = None) -> EmailMessage:
+    """The instructor's reminder to a learner who passed and has not claimed their credential, in
+    the learner's language when the platform told it (``learner.locale``), else in ``locale`` (the
+    language of the instructor's request that sent it)."""
+    from plugin.domain.i18n import N_, gettext_for
+    tr = gettext_for(getattr(learner, "locale", None) or locale)
+    title = title or N_("your micro-credential").translate(tr)
+    name = learner.given_name or learner.name
+    greeting = (N_("Hello %(name)s,", name=name) if name else N_("Hello,")).translate(tr)
+    where = (N_("Open it to claim it, download it, add it to a wallet or share it:").translate(tr)
+             + f"\n{credential_url(settings, credential)}\n\n" if credential is not None else "")
+    text = (f"{greeting}\n\n"
+            + N_("You passed \u201c%(title)s\u201d and your micro-credential is waiting for you.", title=title).translate(tr)
+            + f"\n\n{where}"
+            + N_("Open the credential tool from your course, confirm the name to appear on it, and it is yours.").translate(tr)
+            + "\n")
+    subject = N_("Your micro-credential is waiting: %(title)s", title=title).translate(tr)
+    return build_message(settings, to=learner.email, subject=subject, text=text)
 
 
 def run_claim_reminder_job(services, payload: dict[str, Any], ctx) -> dict[str, Any]:
-    """Job ``notify_claim_reminder``: ``{"definition_id": int, "learner_id": int}``; nothing is sent
+    """Job ``notify_claim_reminder``: ``{"definition_id": int, "learner_id": int, "locale": str}`` (the
+    language of the instructor who sent it, used when the learner's is not known); nothing is sent
     to a learner who claimed in the meantime or has no e-mail address."""
     from sqlalchemy import select
 
@@ -145,8 +166,9 @@ def run_claim_reminder_job(services, payload: dict[str, Any], ctx) -> dict[str, 
             return {"sent": False, "why": "already claimed"}
         version = definition.versions[-1].data if definition.versions else {}
         title = _title(credential) if credential is not None else (
-            version.get("title") or getattr(definition.course, "title", None) or "your micro-credential")
-        msg = claim_reminder_message(services.settings, learner=learner, title=str(title), credential=credential)
+            version.get("title") or getattr(definition.course, "title", None))
+        msg = claim_reminder_message(services.settings, learner=learner, title=str(title) if title else None,
+                                     credential=credential, locale=payload.get("locale"))
     where = send_message(services.settings, msg)
     log_event(log, "claim reminder e-mail sent", learner_id=payload["learner_id"],
               backend=services.settings.mail_backend)

@@ -274,7 +274,8 @@ def _alignments(achievement: dict) -> tuple[list[dict], list[dict]]:
             continue
         hay = " ".join(str(a.get(k, "")) for k in ("targetFramework", "targetUrl", "targetCode", "targetName"))
         if "eqf" in hay.lower() or "qf-ehea" in hay.lower() or "/snb/eqf/" in hay \
-                or "european qualifications framework" in hay.lower():
+                or "european qualifications framework" in hay.lower() \
+                or a.get("targetType") == "ext:NQFLevel" or "/snb/qdr/" in hay:  # a national framework level
             levels.append(a)
         elif "isced" in hay.lower() or a.get("targetType") in ("ext:ISCEDF", "ext:Label"):
             continue  # a label the credential meets is its own element (labels)
@@ -287,12 +288,24 @@ def _level_text(a: dict, locale: str = "en") -> str:
     url = a.get("targetUrl")
     if isinstance(url, str) and (known := _concept_label(url, locale)):
         return known
+    if a.get("targetType") == "ext:NQFLevel" and (known := _nqf_label(a, locale)):
+        return known
     name = a.get("targetName") or ""
     code = a.get("targetCode") or ""
     fw = a.get("targetFramework") or ""
     if name and code and code not in name:
         return f"{name} ({fw} {code})".replace("( ", "(").strip()
     return str(name or f"{fw} {code}".strip() or a.get("targetUrl", ""))
+
+
+def _nqf_label(a: dict, locale: str) -> str | None:
+    """A national framework level we know (plugin.domain.nqf), in the reader's language."""
+    from plugin.domain import nqf
+    code = str(a.get("targetCode") or "")
+    for f in nqf.frameworks().values():
+        if a.get("targetFramework") == f.name("en") and code.isdigit() and int(code) in f.levels:
+            return f.levels[int(code)].label(locale)
+    return None
 
 
 # ---------------------------------------------------------------------------------- main

@@ -12,7 +12,8 @@ title                                  ``title``
 learning outcomes                      ``learning_outcomes`` (text + optional ESCO URI)
 notional workload                      ``workload_hours`` and ``ects_credits``
 level (EQF, QF-EHEA cycle)             ``eqf_level`` (or ``eqf_not_applicable``), ``qf_ehea_cycle``
-type of assessment                     ``assessment_type``
+national framework level (optional)    ``nqf_framework`` + ``nqf_level`` (:mod:`plugin.domain.nqf`)
+type of assessment                     ``assessment_type`` (EU list: :mod:`plugin.domain.assessment_methods`)
 form of participation                  ``participation`` (online / onsite / blended)
 type of quality assurance              ``quality_assurance``
 prerequisites (optional)               ``prerequisites``
@@ -28,9 +29,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from plugin.domain import vocab
+from plugin.domain import nqf, vocab
 from plugin.domain.frameworks import FrameworkAlignment
 from plugin.domain.i18n import N_
 
@@ -76,6 +77,9 @@ class DefinitionData(BaseModel):
     eqf_level: int | None = Field(default=None, ge=1, le=8)
     eqf_not_applicable: bool = False
     qf_ehea_cycle: Cycle | None = None
+    # level in a national qualifications framework (plugin/data/national-frameworks.json), both or neither
+    nqf_framework: str | None = Field(default=None, max_length=64)
+    nqf_level: int | None = None
     assessment_type: str = Field(default="", max_length=1000)
     participation: Participation | None = None
     quality_assurance: str = Field(default="", max_length=2000)
@@ -122,6 +126,16 @@ class DefinitionData(BaseModel):
         if v and not re.match(r"^https?://\S+$", v):
             raise ValueError("the further-information link must be an http(s) address")
         return v or None
+
+    @model_validator(mode="after")
+    def _nqf(self) -> "DefinitionData":
+        nqf.check(self.nqf_framework, self.nqf_level)
+        return self
+
+    @property
+    def nqf(self) -> "nqf.Level | None":
+        """The national framework level, when one is given."""
+        return nqf.level(self.nqf_framework, self.nqf_level)
 
     # ------------------------------------------------------------------ completeness
     def missing_elements(self) -> list[str]:
@@ -184,6 +198,9 @@ class DefinitionData(BaseModel):
         data = self.model_dump(mode="json")
         if not data.get("framework_alignments"):  # versions saved before the field existed stay equal
             data.pop("framework_alignments", None)
+        for key in ("nqf_framework", "nqf_level"):  # likewise for the national framework level
+            if data.get(key) is None:
+                data.pop(key, None)
         return data
 
     @classmethod

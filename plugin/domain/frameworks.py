@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from plugin.domain.i18n import N_
 
 Framework = Literal["rncp", "rs", "esco"]
 RNCP = re.compile(r"^RNCP(\d{3,6})(BC\d{2})?$")
@@ -56,17 +58,37 @@ def parse_line(line: str) -> FrameworkAlignment:
     return FrameworkAlignment(framework="esco", code=code, name=name)
 
 
+# What is wrong with a line, for people (English Msg; the web layer translates it).
+LINE_ERRORS = {
+    "rncp": N_("an RNCP code reads RNCP34826, or RNCP34826BC01 for a block of competences"),
+    "rs": N_("a Répertoire spécifique code reads RS5487"),
+    "esco": N_("an ESCO skill is its URI, http://data.europa.eu/esco/skill/…"),
+}
+
+
 def parse_lines(text: str) -> tuple[list[FrameworkAlignment], list[str]]:
-    """The alignments typed one per line, and one message per line that is not one."""
+    """The alignments typed one per line, and one message per line that is not one
+    (:class:`~plugin.domain.i18n.Msg`: English text the web layer translates)."""
     out, errors = [], []
     for n, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             out.append(parse_line(line))
-        except ValueError as exc:
-            errors.append(f"line {n}: {exc.errors()[0]['msg'].removeprefix('Value error, ') if hasattr(exc, 'errors') else exc}")
+        except ValidationError as exc:
+            errors.append(N_("line %(n)s: %(why)s", n=n, why=_why(line, exc)))
     return out, errors
+
+
+def _why(line: str, exc: ValidationError):
+    err = exc.errors()[0]
+    field = err["loc"][0] if err["loc"] else ""
+    if field == "name" and err["type"] == "string_too_long":
+        return N_("the name is too long (at most %(max)s characters)", max=err["ctx"]["max_length"])
+    if field == "code" and err["type"] == "string_too_long":
+        return N_("the code is too long (at most %(max)s characters)", max=err["ctx"]["max_length"])
+    upper = line.strip().upper()
+    return LINE_ERRORS["rncp" if upper.startswith("RNCP") else "rs" if upper.startswith("RS") else "esco"]
 
 
 def as_lines(alignments: list[FrameworkAlignment]) -> str:

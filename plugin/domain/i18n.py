@@ -72,3 +72,24 @@ def translate(value: Any, gettext: Gettext) -> Any:
     if isinstance(value, tuple):
         return tuple(translate(v, gettext) for v in value)
     return value
+
+
+def gettext_for(locale: str | None) -> Gettext:
+    """The catalogue's ``gettext`` for ``locale`` ("fr", "fr-FR", "fr_CA"…), for code that runs
+    outside a request (background jobs: e-mails); English, or a language without a catalogue,
+    gives the text unchanged."""
+    return _catalogue(((locale or "en").replace("-", "_").split("_")[0] or "en").lower()).gettext
+
+
+def _catalogue(language: str):
+    from babel.support import NullTranslations, Translations
+
+    from plugin.paths import PACKAGE_DIR
+    if language not in _CATALOGUES:
+        folder = PACKAGE_DIR / "translations"
+        found = Translations.load(str(folder), [language], domain="messages") if language != "en" else None
+        _CATALOGUES[language] = found if isinstance(found, Translations) else NullTranslations()
+    return _CATALOGUES[language]
+
+
+_CATALOGUES: dict = {}

@@ -1,8 +1,12 @@
 """Catch-up sync: pull every learner's status from the course's source and issue what is due.
 
-One transaction per learner, and every step idempotent (evidence dedup keys, the
-engine's ``award``), so a sync can be interrupted at any point and run again: a re-run
-records nothing new for unchanged results and issues nothing twice.
+Learners go in batches of :data:`SYNC_BATCH`: one transaction records their results
+(evidence, decision), then the credentials the automatic policy owes them go through the
+batched issuance pipeline (:func:`plugin.issuance.batch.issue_known`: signed outside any
+transaction, stored in one short transaction per batch), as a bulk upload does. Every step
+is idempotent (evidence dedup keys, the partial unique index on current credentials), so a
+sync can be interrupted at any point and run again: a re-run records nothing new for
+unchanged results and issues nothing twice.
 
 Used by ``microcred sync`` (progress bar), by the instructor page through the
 ``sync_course`` job (progress stored in the job row, polled at
@@ -29,6 +33,9 @@ from plugin.storage.models import Course, CredentialDefinition, Learner, Platfor
 log = logging.getLogger("microcred.sync")
 
 BRIDGE_OF_SOURCE = {"openedx_webhook": "openedx", "openedx_grades": "openedx", "moodle": "moodle", "ags": None}
+
+
+SYNC_BATCH = 200  # learners per transaction pair (record, then issue through the batched pipeline)
 
 
 class NothingToPull(BridgeError):
@@ -160,29 +167,86 @@ def sync_course(services, course_id: int, *, definition_id: int | None = None, p
     if on_start:
         on_start(report.total)
     for definition_id_, results in work:
-        for result in results:
-            try:
-                with services.session() as s:
-                    definition = s.get(CredentialDefinition, definition_id_)
-                    course = s.get(Course, course_id)
-                    learner = _resolve_learner(s, course, result)
-                    if learner is None:
-                        report.unknown_learners += 1
-                    else:
-                        report.count(process_observation(s, services, definition=definition, learner=learner,
-                                                         observation=result.observation))
-            except KeyboardInterrupt:
-                report.interrupted = True
-                raise
-            except Exception as exc:  # one learner's problem does not stop the others
-                report.errors.append(f"{result.sub or result.username}: {type(exc).__name__}: {exc}"[:300])
-                log.exception("sync: learner failed")
-            report.done += 1
+        for start in range(0, len(results), SYNC_BATCH):
+            _sync_batch(services, course_id, definition_id_, results[start:start + SYNC_BATCH], report)
             if progress:
                 progress(report)
     log_event(log, "course sync finished", **{k: v for k, v in report.as_dict().items() if k != "errors"},
               errors=len(report.errors))
     return report
+
+
+def _sync_batch(services, course_id: int, definition_id: int, results: list[LearnerResult],
+                report: SyncReport) -> None:
+    """Record a batch of learners' results in one transaction, then issue the credentials the
+    automatic policy owes them through the batched pipeline (:func:`plugin.issuance.batch.issue_known`:
+    signing outside any transaction, one short write per batch). Learners the batch could not
+    sign for go the single path (:func:`process_observation`), which records a pending
+    issuance when it fails. Every step is idempotent, so a re-run after an interruption
+    records nothing twice and issues only what is still owed."""
+    from plugin.domain.policy import parse_policy
+    from plugin.issuance.batch import issue_known
+    from plugin.issuance.pending import platform_name
+    from plugin.metrics import count_issuance
+    due: list[dict[str, Any]] = []
+    try:
+        with services.session() as s:
+            definition = s.get(CredentialDefinition, definition_id)
+            course = s.get(Course, course_id)
+            policy = parse_policy(definition.policy)
+            automatic = bool(definition.enabled and policy is not None and policy.issuance == "automatic")
+            for i, result in enumerate(results):
+                try:
+                    with s.begin_nested():
+                        learner = _resolve_learner(s, course, result)
+                        if learner is None:
+                            report.unknown_learners += 1
+                            continue
+                        outcome = process_observation(s, services, definition=definition, learner=learner,
+                                                      observation=result.observation, issue=False)
+                    if automatic and outcome.action == "ready_to_claim":
+                        due.append({"tag": i, "learner_id": learner.id, "evidence_id": outcome.evidence_id,
+                                    "display_name": platform_name(learner)})
+                    else:
+                        report.count(outcome)
+                except KeyboardInterrupt:
+                    report.interrupted = True
+                    raise
+                except Exception as exc:  # one learner's problem does not stop the others
+                    report.errors.append(f"{_who(result)}: {type(exc).__name__}: {exc}"[:300])
+                    log.exception("sync: learner failed")
+    except KeyboardInterrupt:
+        report.interrupted = True
+        raise
+    except Exception as exc:  # the batch's transaction could not commit: nothing of it was kept
+        report.errors.append(f"{len(results)} results: {type(exc).__name__}: {exc}"[:300])
+        log.exception("sync: batch failed")
+        report.done += len(results)
+        return
+    outcomes = issue_known(services, definition_id, due, actor="system") if due else {}
+    for entry in due:
+        got = outcomes[entry["tag"]]
+        result = results[entry["tag"]]
+        if got.result in ("issued", "already_issued"):
+            setattr(report, got.result, getattr(report, got.result) + 1)
+            count_issuance(got.result, result.observation.source)
+            continue
+        try:  # disabled meanwhile, or the batch's signing failed: the single path says what happened
+            with services.session() as s:
+                report.count(process_observation(s, services, definition=s.get(CredentialDefinition, definition_id),
+                                                 learner=s.get(Learner, entry["learner_id"]),
+                                                 observation=result.observation))
+        except KeyboardInterrupt:
+            report.interrupted = True
+            raise
+        except Exception as exc:
+            report.errors.append(f"{_who(result)}: {type(exc).__name__}: {exc}"[:300])
+            log.exception("sync: learner failed")
+    report.done += len(results)
+
+
+def _who(result: LearnerResult) -> str:
+    return str(result.sub or result.username)
 
 
 def _id(value) -> int:
@@ -194,7 +258,7 @@ def observe_learner_now(services, definition, learner):
 
     The configuration is read in a short session of its own that is closed before the
     request goes out: a source may open sessions itself (the AGS client's token cache),
-    which on SQLite (``BEGIN IMMEDIATE``) would wait on the caller's lock and fail.
+    which on SQLite would wait for a caller that holds the write lock.
     Returns ``(policy, observation)``.
     """
     from plugin.domain.policy import parse_policy

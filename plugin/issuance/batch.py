@@ -72,7 +72,7 @@ def _copy(session: Session, table: str, columns: list[str], rows: list[tuple]) -
 
 CREDENTIAL_COLUMNS = ["public_id", "credential_id", "definition_id", "definition_version_id", "learner_id",
                       "issuer_id", "issuer_key_id", "evidence_id", "status", "issued_at", "valid_until",
-                      "public_name", "document", "jwt"]
+                      "public_name", "display_name", "document", "jwt"]
 
 
 def _json_text(document: dict[str, Any] | str) -> str:
@@ -125,13 +125,17 @@ class Item:
     learner_public_id: str
     email: str | None
     sub: str
-    evidence_id: int
-    evidence: dict[str, Any]
+    evidence_id: int | None
+    evidence: dict[str, Any] | None
     public_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     reservation: status.Reservation | None = None
     document: dict[str, Any] | str | None = None  # the signed credential, or its JSON text
     jwt: str = ""
     valid_until: str | None = None
+    display_name: str | None = None  # the name in the credential (the platform's, as award_or_defer puts it)
+    parts: list[dict[str, Any]] | None = None  # a pathway credential's parts (plugin.issuance.pathways)
+    lti_issuer: str | None = None  # the learner's platform (default: the definition's course's)
+    row_id: int | None = None  # once written
 
 
 @dataclass
@@ -142,11 +146,21 @@ class Prepared:
     issued_at: datetime
 
 
+def evidence_record(ev) -> dict[str, Any]:
+    """The evidence of a credential as the signing processes take it (``ev``: a
+    :class:`PassEvidence` or a row of some of its columns; a bulk upload's has no score)."""
+    return {"source": str((ev.details or {}).get("source_label") or ev.source),
+            "observed_at": ev.observed_at.isoformat(), "passed": ev.passed, "score": getattr(ev, "score", None),
+            "score_max": (ev.details or {}).get("score_max"),
+            "narrative": str((ev.details or {}).get("narrative") or "")}
+
+
 class BatchIssuer:
     """Issue one definition's credential to many learners, a batch at a time."""
 
     labels: dict[str, Any] | None = None
     has_pathways = False
+    notify = True  # queue the learner's e-mail, as award_credential does (a pathway's award does not)
 
     def __init__(self, services, definition_id: int, *, actor: str, evidence_details: dict[str, Any]):
         from plugin.issuance.service import IssuanceError, current_version
@@ -301,11 +315,62 @@ class BatchIssuer:
         for (lid, tag), reservation in zip(todo.items(), reservations):
             lr, ev = by_id[lid], evidence[lid]
             items.append(Item(tag=tag, learner_id=lid, learner_public_id=lr.public_id, email=lr.email, sub=lr.sub,
-                              evidence_id=ev.id, reservation=reservation,
-                              evidence={"source": str((ev.details or {}).get("source_label") or ev.source),
-                                        "observed_at": ev.observed_at.isoformat(), "passed": ev.passed,
-                                        "narrative": str((ev.details or {}).get("narrative") or "")}))
+                              evidence_id=ev.id, reservation=reservation, evidence=evidence_record(ev)))
         return Prepared(items=items, skipped=skipped, issued_at=issued_at)
+
+    def _holders(self, session: Session, learner_ids: list[int]) -> dict[int, tuple[str, datetime]]:
+        if not learner_ids:
+            return {}
+        return {lid: (st, at) for lid, st, at in session.execute(
+            select(IssuedCredential.learner_id, IssuedCredential.status, IssuedCredential.issued_at).where(
+                IssuedCredential.definition_id == self.definition_id, IssuedCredential.learner_id.in_(learner_ids),
+                IssuedCredential.status.in_(CURRENT_STATUSES)))}
+
+    def prepare_known(self, session: Session, entries: list[dict[str, Any]]) -> Prepared:
+        """Like :meth:`prepare`, for learners (and their evidence) already in the database: the
+        catch-up sync, a pathway's backlog. ``entries``: dicts with ``tag`` and ``learner_id``,
+        optionally ``evidence_id``, ``display_name``, ``parts``. A learner who holds the
+        credential is skipped (``already_<status>``), as one named twice."""
+        issued_at = datetime.now(timezone.utc).replace(microsecond=0)
+        ids = list({e["learner_id"] for e in entries})
+        holders = self._holders(session, ids)
+        learners = {lr.id: lr for lr in session.scalars(select(Learner).where(Learner.id.in_(ids)))} if ids else {}
+        evidence_ids = [e["evidence_id"] for e in entries if e.get("evidence_id")]
+        evidence = ({ev.id: ev for ev in session.scalars(select(PassEvidence).where(PassEvidence.id.in_(evidence_ids)))}
+                    if evidence_ids else {})
+        skipped: dict[Any, tuple[str, str]] = {}
+        todo: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        for e in entries:
+            lid = e["learner_id"]
+            if lid in holders:
+                st, at = holders[lid]
+                skipped[e["tag"]] = ("already_" + st, at.date().isoformat())
+            elif lid in seen:
+                skipped[e["tag"]] = ("already_active", issued_at.date().isoformat())
+            elif lid not in learners:
+                skipped[e["tag"]] = ("unknown_learner", "")
+            else:
+                seen.add(lid)
+                todo.append(e)
+        reservations = status.allocate_many(session, self.issuer_id, len(todo))
+        items = []
+        for e, reservation in zip(todo, reservations):
+            lr, ev = learners[e["learner_id"]], evidence.get(e.get("evidence_id"))
+            items.append(Item(tag=e["tag"], learner_id=lr.id, learner_public_id=lr.public_id, email=lr.email,
+                              sub=lr.sub, evidence_id=ev.id if ev else None, reservation=reservation,
+                              evidence=evidence_record(ev) if ev else None, display_name=e.get("display_name"),
+                              parts=e.get("parts"), lti_issuer=lr.platform_issuer))
+        return Prepared(items=items, skipped=skipped, issued_at=issued_at)
+
+    def signing_record(self, prepared: Prepared, item: Item) -> dict[str, Any]:
+        """What a signing process needs for one item (:mod:`plugin.issuance.batch_signing`)."""
+        base = self.services.settings.base_url
+        return {"learner": item.learner_public_id, "email": item.email,
+                "lti_issuer": item.lti_issuer or self.platform_issuer, "sub": item.sub,
+                "credential_id": f"{base.rstrip('/')}/credentials/{item.public_id}",
+                "issued_at": prepared.issued_at.isoformat(), "status_entry": status.entry(base, item.reservation),
+                "evidence": item.evidence, "name": item.display_name, "parts": item.parts}
 
     def signer_spec(self):
         from plugin.issuance.batch_signing import SignerSpec
@@ -327,9 +392,12 @@ class BatchIssuer:
                  "learner_id": i.learner_id, "issuer_id": self.issuer_id, "issuer_key_id": self.ed_key_row_id,
                  "evidence_id": i.evidence_id, "status": "active", "issued_at": prepared.issued_at,
                  "valid_until": datetime.fromisoformat(i.valid_until.replace("Z", "+00:00")) if i.valid_until else None,
-                 "public_name": True, "document": i.document, "jwt": i.jwt} for i in items]
+                 "public_name": True, "display_name": i.display_name, "document": i.document, "jwt": i.jwt}
+                for i in items]
         got = _insert_credentials(session, rows)
         issued = [i for i in items if i.public_id in got]
+        for i in issued:
+            i.row_id = got[i.public_id]
         lost = [i for i in items if i.public_id not in got]
         now = datetime.now(timezone.utc)
         audits = [{"actor": self.actor, "action": "credential.issue", "target_type": "credential",
@@ -366,8 +434,9 @@ class BatchIssuer:
                 if i.learner_id in open_rows:
                     resolve_open(session, self.definition_id, i.learner_id, resolution="issued",
                                  credential_id=ids[i.public_id])
-        enqueue_many(self.services, "notify_credential_ready",
-                     [{"credential_id": ids[i.public_id]} for i in issued if i.email], session=session)
+        if self.notify:
+            enqueue_many(self.services, "notify_credential_ready",
+                         [{"credential_id": ids[i.public_id]} for i in issued if i.email], session=session)
         if self.has_pathways:  # award the pathways these credentials complete, as award() does
             from plugin.issuance import pathways
             for i in issued:
@@ -376,3 +445,74 @@ class BatchIssuer:
             from plugin.issuance.edc_sealing import queue_seal
             for i in issued:
                 queue_seal(session, self.services, session.get(IssuedCredential, ids[i.public_id]), self.seal_mode)
+
+
+# --------------------------------------------------------------------------- many known learners
+BATCH_SIZE = 200
+
+
+@dataclass
+class KnownOutcome:
+    """What :func:`issue_known` did for one entry."""
+    result: str  # issued | already_issued | not_enabled | unknown_learner | single (the caller's own path)
+    credential_id: int | None = None
+    detail: str = ""
+
+
+def issue_known(services, definition_id: int, entries: list[dict[str, Any]], *, actor: str,
+                batch_size: int | None = None, on_write=None, progress=None,
+                notify: bool = True) -> dict[Any, KnownOutcome]:
+    """Issue one definition's credential to learners already in the database (the catch-up
+    sync's passes, a pathway's backlog) through the batched pipeline: per batch one short
+    transaction to reserve, signing outside any transaction, one short transaction to write.
+    ``entries`` as for :meth:`BatchIssuer.prepare_known`.
+
+    Exactly once as everywhere (the partial unique index decides at the write). A batch whose
+    signing fails is answered ``single`` for each of its learners: the caller issues those
+    one by one through its own path, which records why each failed. Every batch commits on
+    its own, so an interrupted run leaves whole batches done and a new run picks up the rest
+    (those already issued are then ``already_issued``). ``on_write(session, issued_items)``
+    runs in each writing transaction; ``progress(done, total)`` after each batch; ``notify``:
+    queue the learners' e-mails.
+    """
+    from plugin.issuance.batch_signing import BatchSigner
+    from plugin.signing.contexts import get_store
+    outcomes: dict[Any, KnownOutcome] = {}
+    if not entries:
+        return outcomes
+    issuer = BatchIssuer(services, definition_id, actor=actor, evidence_details={})
+    issuer.notify = notify
+    if not issuer.enabled:
+        return {e["tag"]: KnownOutcome("not_enabled") for e in entries}
+    done, batch_size = 0, batch_size or BATCH_SIZE
+    with BatchSigner(issuer.signer_spec(), store=get_store(services)) as signer:
+        for start in range(0, len(entries), batch_size):
+            batch = entries[start:start + batch_size]
+            with services.session() as s:
+                prepared = issuer.prepare_known(s, batch)
+            for tag, (code, detail) in prepared.skipped.items():
+                outcomes[tag] = KnownOutcome("already_issued" if code.startswith("already_") else code,
+                                             detail=detail)
+            try:
+                signed = signer.submit([issuer.signing_record(prepared, item) for item in prepared.items])()
+            except Exception:  # noqa: BLE001 - the caller's single path records why each one failed
+                log.warning("signing a batch of %s credentials failed; issuing them one by one", len(prepared.items),
+                            exc_info=True)
+                for item in prepared.items:
+                    outcomes[item.tag] = KnownOutcome("single")
+                signed = None
+            if signed is not None:
+                for item, (document, jwt, valid_until) in zip(prepared.items, signed):
+                    item.document, item.jwt, item.valid_until = document, jwt, valid_until
+                with services.session() as s:
+                    issued, lost = issuer.write(s, prepared)
+                    if on_write is not None and issued:
+                        on_write(s, issued)
+                for item in issued:
+                    outcomes[item.tag] = KnownOutcome("issued", item.row_id, item.public_id)
+                for item in lost:  # another path issued it since this batch was prepared
+                    outcomes[item.tag] = KnownOutcome("already_issued")
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(entries))
+    return outcomes

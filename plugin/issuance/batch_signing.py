@@ -59,15 +59,16 @@ class _Signer:
         from plugin.issuance.service import badge_image_url
         from plugin.signing import data_integrity
         ev = record["evidence"]
-        evidence = EvidenceData(source=ev["source"], observed_at=datetime.fromisoformat(ev["observed_at"]),
-                                passed=ev["passed"], narrative=ev["narrative"])
+        evidence = None if ev is None else EvidenceData(
+            source=ev["source"], observed_at=datetime.fromisoformat(ev["observed_at"]), passed=ev["passed"],
+            narrative=ev["narrative"], score=ev.get("score"), score_max=ev.get("score_max"))
         identity = LearnerIdentity(key=record["learner"], email=record["email"], lti_issuer=record["lti_issuer"],
-                                   lti_sub=record["sub"])
+                                   lti_sub=record["sub"], name=record.get("name") or None)
         credential_id = record["credential_id"]
         unsigned = compose(self.profile, self.spec.issuer_did, self.definition, identity, evidence, credential_id,
                            datetime.fromisoformat(record["issued_at"]), status_entries=[record["status_entry"]],
                            base_url=self.spec.base_url, image=badge_image_url(credential_id),
-                           **(self.spec.labels or {}))
+                           parts=record.get("parts"), **(self.spec.labels or {}))
         document = data_integrity.sign(unsigned, self.ed, self.ed_vm, store=self.store)
         return document, self.jwt.sign(unsigned), unsigned.get("validUntil")
 

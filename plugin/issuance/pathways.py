@@ -150,13 +150,24 @@ def _new_version(session: Session, pathway: Pathway, rules: PathwayRules, part_i
     return version
 
 
-def set_pathway_enabled(session: Session, pathway: Pathway, enabled: bool, *, actor: str) -> None:
-    """Enable (the pathway credential's definition must be complete, like any credential) or disable."""
+def set_pathway_enabled(session: Session, pathway: Pathway, enabled: bool, *, actor: str,
+                        services=None) -> int | None:
+    """Enable (the pathway credential's definition must be complete, like any credential) or disable.
+
+    With ``services``, enabling also queues the ``pathway_backlog`` job (in this transaction):
+    the learners who already meet the pathway are awarded its credential in batches
+    (:func:`run_backlog_job`). Returns that job's id, if one was queued."""
     from plugin.issuance.service import set_enabled
     set_enabled(session, pathway.target, enabled, actor=actor)
-    if pathway.enabled != enabled:
-        pathway.enabled = enabled
-        _audit(session, actor, "pathway.enable" if enabled else "pathway.disable", pathway)
+    if pathway.enabled == enabled:
+        return None
+    pathway.enabled = enabled
+    _audit(session, actor, "pathway.enable" if enabled else "pathway.disable", pathway)
+    if enabled and services is not None:
+        from plugin.jobs.queue import enqueue
+        session.flush()
+        return enqueue(services, "pathway_backlog", {"pathway_id": pathway.id}, session=session, max_attempts=5)
+    return None
 
 
 def current_rules(session: Session, pathway: Pathway) -> PathwayRules | None:
@@ -287,6 +298,16 @@ def after_issue(session: Session, services, credential: IssuedCredential) -> lis
     return awarded
 
 
+def _cited(parts: list[tuple[EarnedPart, IssuedCredential]], result) -> list[dict[str, Any]]:
+    """The parts a pathway credential is awarded for, as it cites them (and ``pathway_award.parts``)."""
+    counted = {p.credential for p in result.counted}
+    return [{"credential": r.public_id, "id": r.credential_id, "definition": p.definition,
+             "name": r.document.get("name") or "", "digest": document_digest(r.document),
+             "achievement": ((r.document.get("credentialSubject") or {}).get("achievement") or {}).get("id"),
+             "issued": r.issued_at.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")}
+            for p, r in parts if p.credential in counted]
+
+
 def evaluate_and_award(session: Session, services, pathway: Pathway, learner_id: int) -> IssuedCredential | None:
     """Award the pathway credential when the person meets the pathway; the current one when
     they already hold it; ``None`` when the pathway is not met."""
@@ -303,12 +324,7 @@ def evaluate_and_award(session: Session, services, pathway: Pathway, learner_id:
     result = progress(rules, [p for p, _row in parts])
     if not result.satisfied:
         return None
-    counted = {p.credential for p in result.counted}
-    cited = [{"credential": r.public_id, "id": r.credential_id, "definition": p.definition,
-              "name": r.document.get("name") or "", "digest": document_digest(r.document),
-              "achievement": ((r.document.get("credentialSubject") or {}).get("achievement") or {}).get("id"),
-              "issued": r.issued_at.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")}
-             for p, r in parts if p.credential in counted]
+    cited = _cited(parts, result)
     row, created = award(session, services, definition_id=pathway.target_definition_id, learner_id=primary,
                          actor=f"pathway:{pathway.public_id}", parts=cited)
     if created:
@@ -333,6 +349,80 @@ def run_check_job(services, payload: dict, ctx) -> dict:
             if row is not None:
                 awarded.append(row.public_id)
     return {"awarded": awarded}
+
+
+# --------------------------------------------------------------------------- backlog
+def backlog(session: Session, pathway: Pathway) -> list[dict[str, Any]]:
+    """The people who meet ``pathway`` with the credentials they already hold and have no
+    pathway credential yet: one entry per person (the primary identity), with the parts to cite."""
+    from plugin.issuance.service import current_credential
+    rules = current_rules(session, pathway)
+    if rules is None or not pathway.enabled:
+        return []
+    part_ids = _part_definition_ids(session, pathway)
+    holders = session.scalars(select(IssuedCredential.learner_id).where(
+        IssuedCredential.definition_id.in_(part_ids), IssuedCredential.status == "active").distinct()).all()
+    primaries = sorted({primary_of(session, lid) for lid in holders})
+    entries = []
+    for primary in primaries:
+        if current_credential(session, pathway.target_definition_id, primary) is not None:
+            continue
+        parts = earned_parts(session, identities(session, primary), part_ids)
+        result = progress(rules, [p for p, _row in parts])
+        if result.satisfied:
+            entries.append({"tag": primary, "learner_id": primary, "parts": _cited(parts, result)})
+    return entries
+
+
+def run_backlog_job(services, payload: dict, ctx) -> dict:
+    """The ``pathway_backlog`` job (queued when a pathway is enabled): award the pathway
+    credential to everyone who already meets it, through the batched pipeline
+    (:func:`plugin.issuance.batch.issue_known`: signed outside any transaction, one short
+    write per batch). Exactly once per person (the engine's partial unique index); a job
+    interrupted and run again finds those already awarded holding the credential and awards
+    the rest. Learners of a batch whose signing failed go one by one through
+    :func:`evaluate_and_award`."""
+    from plugin.issuance.batch import issue_known
+    pathway_id = int(payload["pathway_id"])
+    with services.session() as s:
+        ctx.hold(s)
+        pathway = s.get(Pathway, pathway_id)
+        if pathway is None or not pathway.enabled:
+            return {"awarded": 0, "total": 0, "skipped": "the pathway is not enabled"}
+        entries = backlog(s, pathway)
+        target, version, public_id = pathway.target_definition_id, pathway.current_version, pathway.public_id
+    ctx.progress(0, len(entries))
+
+    def on_write(session: Session, issued) -> None:
+        ctx.hold(session)
+        row = session.get(Pathway, pathway_id)
+        for item in issued:
+            session.add(PathwayAward(pathway_id=pathway_id, version=version, learner_id=item.learner_id,
+                                     credential_id=item.row_id, parts=item.parts))
+            _audit(session, "system", "pathway.award", row, credential=item.public_id,
+                   parts=[c["credential"] for c in item.parts or []])
+        session.flush()
+    # notify=False: as evaluate_and_award, which calls award() directly (no e-mail of its own)
+    outcomes = issue_known(services, target, entries, actor=f"pathway:{public_id}", on_write=on_write,
+                           progress=lambda done, total: ctx.progress(done, total), notify=False)
+    counts = {"awarded": 0, "already": 0, "failed": 0}
+    for entry in entries:
+        got = outcomes[entry["tag"]]
+        if got.result == "issued":
+            counts["awarded"] += 1
+        elif got.result == "already_issued":
+            counts["already"] += 1
+        else:
+            try:
+                with services.session() as s:
+                    ctx.hold(s)
+                    row = evaluate_and_award(s, services, s.get(Pathway, pathway_id), entry["learner_id"])
+                counts["awarded" if row is not None else "failed"] += 1
+            except Exception:  # noqa: BLE001 - one person's problem does not stop the others
+                log.exception("pathway backlog: learner %s failed", entry["learner_id"])
+                counts["failed"] += 1
+    log_event(log, "pathway.backlog", pathway=public_id, total=len(entries), **counts)
+    return {"total": len(entries), **counts}
 
 
 def award_for(session: Session, credential: IssuedCredential) -> PathwayAward | None:

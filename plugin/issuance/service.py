@@ -26,6 +26,7 @@ from plugin.domain.i18n import N_
 from plugin.domain.issuer import IssuerProfile
 from plugin.issuance import keys as issuer_keys
 from plugin.status import service as status
+from plugin.storage.db import reading_only, write_apart
 from plugin.storage.models import (CURRENT_STATUSES, AuditLog, Course, CredentialDefinition, DefinitionVersion,
                                    IssuedCredential, Issuer, IssuerKey, Learner, PassEvidence)
 
@@ -270,17 +271,46 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
     ed_row = issuer_keys.active_key(session, issuer, "Ed25519")
     rsa_row = issuer_keys.active_key(session, issuer, "RS256")
     public_id = str(uuid.uuid4())
+    credential_id = credential_url(services, public_id)
     issued_at = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+
+    def compose_and_sign(reservation: status.Reservation) -> tuple[dict[str, Any], dict[str, Any], str]:
+        unsigned = compose_for(session, services, definition=definition, version=version, issuer=issuer,
+                               learner=learner, evidence=evidence, display_name=display_name,
+                               credential_id=credential_id, issued_at=issued_at,
+                               status_entry=status.entry(services.settings.base_url, reservation), parts=parts)
+        return (unsigned, issuer_keys.sign_data_integrity(session, services, issuer, unsigned, row=ed_row),
+                issuer_keys.sign_jwt(session, services, issuer, unsigned, row=rsa_row))
+
+    # On SQLite, when this transaction has not written yet, the credential is composed and
+    # signed before it takes the database's write lock, which it then holds only to store
+    # the row: other writers do not wait for the signing. Its status index is reserved and
+    # committed apart just before (an index that ends up unused stays 0, "not revoked").
+    # Exactly once still holds: the insert below meets the partial unique index under the
+    # write lock, and of two racers that both signed, the second's credential is discarded.
+    # PostgreSQL (no database-wide write lock) and a transaction that already writes keep
+    # the single-transaction path.
+    signed = None
+    if reading_only(session):
+        try:
+            with write_apart(session):
+                reservation = status.allocate_many(session, issuer.id, 1)[0]
+            signed = (reservation, *compose_and_sign(reservation))
+        except Exception as exc:
+            _raise_issuance_error(exc)
     savepoint = session.begin_nested()
     try:
-        row = IssuedCredential(public_id=public_id, credential_id=credential_url(services, public_id),
+        row = IssuedCredential(public_id=public_id, credential_id=credential_id,
                                definition_id=definition.id, definition_version_id=version.id,
                                learner_id=learner.id, issuer_id=issuer.id, issuer_key_id=ed_row.id,
                                evidence_id=evidence.id if evidence else None, status="active",
                                display_name=display_name or None, issued_at=issued_at,
                                replaces_id=replaces.id if replaces else None,
                                public_name=replaces.public_name if replaces else True,
-                               consent_at=issued_at if display_name else None, document={}, jwt="")
+                               consent_at=issued_at if display_name else None,
+                               document=signed[2] if signed else {}, jwt=signed[3] if signed else "")
+        if signed and signed[1].get("validUntil"):
+            row.valid_until = datetime.fromisoformat(signed[1]["validUntil"].replace("Z", "+00:00"))
         session.add(row)
         session.flush()  # the partial unique index decides here
     except IntegrityError:
@@ -290,25 +320,17 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
             raise
         return existing, False
     try:
-        entry = status.entry(services.settings.base_url, status.allocate(session, row))
-        unsigned = compose_for(session, services, definition=definition, version=version, issuer=issuer,
-                               learner=learner, evidence=evidence, display_name=display_name,
-                               credential_id=row.credential_id, issued_at=issued_at, status_entry=entry,
-                               parts=parts)
-        row.document = issuer_keys.sign_data_integrity(session, services, issuer, unsigned, row=ed_row)
-        row.jwt = issuer_keys.sign_jwt(session, services, issuer, unsigned, row=rsa_row)
-        if unsigned.get("validUntil"):
-            row.valid_until = datetime.fromisoformat(unsigned["validUntil"].replace("Z", "+00:00"))
-        session.flush()
+        if signed:
+            status.bind(session, row, signed[0])
+        else:
+            unsigned, row.document, row.jwt = compose_and_sign(status.allocate(session, row))
+            if unsigned.get("validUntil"):
+                row.valid_until = datetime.fromisoformat(unsigned["validUntil"].replace("Z", "+00:00"))
+            session.flush()
         savepoint.commit()
     except Exception as exc:
         savepoint.rollback()
-        from plugin.composition.credential import CompositionError
-        from plugin.signing.data_integrity import SigningError
-        from plugin.signing.jwt import JwtError
-        if isinstance(exc, (CompositionError, SigningError, JwtError)):
-            raise IssuanceError(f"cannot issue this credential: {exc}") from exc
-        raise
+        _raise_issuance_error(exc)
     audit(session, actor, "credential.issue", "credential", row.public_id, definition=definition.public_id,
           learner=learner.public_id, version=version.version, evidence=evidence.id if evidence else None,
           replaces=replaces.public_id if replaces else None)
@@ -319,6 +341,16 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
     from plugin.issuance import pathways
     pathways.after_issue(session, services, row)  # the pathways it completes are awarded now
     return row, True
+
+
+def _raise_issuance_error(exc: Exception):
+    """Composition and signing failures as :class:`IssuanceError`; anything else as it is."""
+    from plugin.composition.credential import CompositionError
+    from plugin.signing.data_integrity import SigningError
+    from plugin.signing.jwt import JwtError
+    if isinstance(exc, (CompositionError, SigningError, JwtError)):
+        raise IssuanceError(f"cannot issue this credential: {exc}") from exc
+    raise exc
 
 
 def compose_for(session: Session, services, *, definition, version, issuer, learner, evidence, display_name,

@@ -59,6 +59,7 @@ JOB_KINDS: dict[str, str] = {
     "edc_seal": "plugin.issuance.edc_sealing:run_seal_job",
     "edc_europass": "plugin.issuance.edc_sealing:run_europass_job",
     "pathway_check": "plugin.issuance.pathways:run_check_job",
+    "pathway_backlog": "plugin.issuance.pathways:run_backlog_job",
 }
 # (first delay, longest delay) of the kinds that do not use BACKOFF_BASE / BACKOFF_MAX
 JOB_BACKOFF: dict[str, tuple[float, float]] = {

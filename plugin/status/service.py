@@ -24,8 +24,8 @@ position counter; the n-th credential put on the list gets index
 indexes are random-looking (spec §6.1), never collide, and cost the same whether the
 list is empty or nearly full. The counter is a sequence per list on PostgreSQL
 (``nextval`` holds no lock, so concurrent issuances do not wait for each other) and the
-row's ``next_position`` on SQLite (every write transaction already holds the database
-lock: ``BEGIN IMMEDIATE``). Positions taken by a transaction that rolls back are simply
+row's ``next_position`` on SQLite (the counter's ``UPDATE`` takes the database's write lock
+and the new value is read back under it). Positions taken by a transaction that rolls back are simply
 never used: their bits stay 0. When a list's positions run out, the next list is opened;
 the unique ``(issuer, purpose, sequence)`` constraint makes that race-safe.
 :func:`allocate_many` reserves ``n`` indexes at once for bulk issuance.
@@ -310,6 +310,9 @@ def list_credential(session: Session, services, status_list: StatusList, view: s
     doc = unsigned_list_credential(url, issuer_identifier(services, issuer), purpose,
                                    build_bits(session, status_list, view))
     signed = sign_data_integrity(session, services, issuer, doc)
+    from plugin.storage.db import take_write_lock
+    if not take_write_lock(session, wait=False):
+        return signed  # SQLite, someone is writing: serve it uncached rather than wait
     try:
         with session.begin_nested():
             session.add(KeyValue(key=key, value=signed, expires_at=datetime.now(timezone.utc) + CACHE_TTL))

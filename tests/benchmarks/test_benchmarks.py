@@ -34,7 +34,7 @@ RUNS: dict[str, tuple[list[str], list[str], list]] = {
                                                             "CPU ms/req", "views served"], [SLOW, PG]),
     "demo_headless.py": (["--runs", "1"], ["microcred demo --headless: 1 runs"], [SLOW]),
     "lti_launch.py": (["--launches", "2"], ["2 launches: median"], []),
-    "webhook_latency.py": (["3", "2"], ["sequential", "2 at a time", "p99="], []),
+    "webhook_latency.py": (["3", "2", "--readers", "1"], ["sequential", "2 at a time", "p99=", "reading /verify"], []),
     "worker_takeover.py": (["--rows", "45", "--lease", "3"], ['"all_reported_issued": true'], [SLOW]),
 }
 NOT_HERE = {"bench_bulk.py"}

@@ -217,3 +217,52 @@ def test_form_screenshots_at_390_and_1280_px_without_horizontal_overflow(browser
     finally:
         browser.set_window_size(1280, 1600)
     print(f"definition form height ({lang}): {heights}")
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ("Written examination", "Level 6 of the French national framework of professional certifications")),
+    ("fr", ("Examen écrit", "Niveau 6 du cadre national des certifications professionnelles")),
+])
+def test_the_national_level_shows_once_a_framework_is_chosen_and_both_reach_the_preview_and_the_save(
+        browser, live_server, services, axe_core, lang, words):
+    """The EU assessment type and the national framework level, chosen in the page, in the live preview
+    and saved; screenshots of the form at 390 and 1280 px (test-artifacts/screenshots/definition-nqf-*)."""
+    from selenium.webdriver.support.select import Select
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser.conftest import SCREENSHOTS
+    lid = demo_course(services, lang)
+    browser.set_window_size(1280, 1600)
+    browser.get(f"{live_server}/instructor/definition?launch={lid}")
+    wait = WebDriverWait(browser, 15)
+    live = browser.find_element(By.ID, "live-preview")
+    wait.until(lambda b: live.get_attribute("data-updated"))
+    level = browser.find_element(By.ID, "nqf_level")
+    assert not level.is_displayed()  # no framework chosen: no level to choose
+    Select(browser.find_element(By.ID, "nqf_framework")).select_by_value("fr-cncp")
+    wait.until(lambda b: level.is_displayed())
+    Select(level).select_by_value("6")
+    Select(browser.find_element(By.ID, "assessment_kind")).select_by_value(
+        "http://data.europa.eu/snb/assessment/6e6cb2cc78")
+    details = browser.find_element(By.ID, "assessment_details")
+    details.clear()
+    details.send_keys("2 h")
+    learner_view = lambda: live.find_element(By.CLASS_NAME, "learner-view").text  # noqa: E731
+    wait.until(lambda b: words[1] in learner_view())
+    assert f"{words[0]} — 2 h" in learner_view()
+    axe_core()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        for width in (390, 1280):
+            browser.set_window_size(width, 900)
+            browser.execute_script("document.getElementById('nqf_framework').scrollIntoView()")
+            assert _no_horizontal_overflow(browser), width
+            height = browser.execute_script("return document.documentElement.scrollHeight")
+            browser.set_window_size(width, min(height + 100, 16000))
+            browser.save_screenshot(str(SCREENSHOTS / f"definition-nqf-{lang}-{width}.png"))
+    finally:
+        browser.set_window_size(1280, 1600)
+    click_and_wait(browser, browser.find_element(By.ID, "save"))
+    _n, _version, data, _policy = _versions(services)
+    assert (data["nqf_framework"], data["nqf_level"], data["assessment_type"]) == (
+        "fr-cncp", 6, "Written examination — 2 h")

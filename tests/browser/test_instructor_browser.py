@@ -19,14 +19,16 @@ TEXT = {
            "revoke": "Revoke", "revoked": "revoked", "learner_view": "What the learner sees",
            "verifier_view": "What a verifier sees", "decimal": "4.5", "missing": "Still missing",
            "shown": ["Summative: proctored final exam — 2-hour exam", "Supervised online, with identity verification",
-                     "4.5 ECTS credits", "France"]},
+                     "4.5 ECTS credits", "France",
+                     "Level 6 of the French national framework of professional certifications"]},
     "fr": {"describe": "Décrire la certification", "add": "Ajouter un acquis", "save_preview": "Enregistrer et voir l'aperçu",
            "gradeo_ok": "toutes les règles sont respectées", "enable": "Activer cette certification",
            "enabled": "Activée", "revoke": "Révoquer", "revoked": "révoquée",
            "learner_view": "Ce que voit l'apprenant", "verifier_view": "Ce que voit un vérificateur", "decimal": "4,5",
            "missing": "Manque encore",
            "shown": ["Sommative : examen final surveillé — 2-hour exam", "Surveillée en ligne, avec vérification d'identité",
-                     "4,5 crédits ECTS", "France"]},
+                     "4,5 crédits ECTS", "France",
+                     "Niveau 6 du cadre national des certifications professionnelles"]},
 }
 
 
@@ -82,6 +84,8 @@ def test_instructor_from_first_launch_to_enabled_gradeo_credential(browser, live
     _type(browser, "ects_credits", t["decimal"])
     _choose(browser, "eqf_level", "6")
     _choose(browser, "qf_ehea_cycle", "first")
+    _choose(browser, "nqf_framework", "fr-cncp")  # the level appears once a framework is chosen
+    _choose(browser, "nqf_level", "6")
     browser.find_element(By.CSS_SELECTOR, "#field_of_study-options input[data-value='0613']").click()
     for code in ("en", "fr"):  # the searchable picker over the languages' multiple select
         browser.find_element(By.CSS_SELECTOR, f"#languages-options input[data-value={code}]").click()

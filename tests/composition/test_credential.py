@@ -257,3 +257,39 @@ def test_minimal_and_partial_definitions_compose_sign_and_validate(store, schema
     desc = c["credentialSubject"]["achievement"]["description"]
     assert "**Level:** no EQF level applies" in desc or "EQF level" in desc
     assert "validUntil" not in c and "credentialStatus" not in c
+
+
+def test_a_national_framework_level_is_a_typed_alignment_like_the_eqf_one(store, schema):
+    d = definition().model_copy(update={"nqf_framework": "fr-cncp", "nqf_level": 6,
+                                        "assessment_type": "Written examination — 2-hour exam"})
+    c = make(definition=d)
+    a = c["credentialSubject"]["achievement"]
+    assert {"type": ["Alignment"], "targetName": "Level 6 of the French national framework of professional certifications",
+            "targetCode": "6", "targetFramework": "French national framework of professional certifications",
+            "targetType": "ext:NQFLevel", "targetUrl": "http://data.europa.eu/snb/qdr/c_5ad5d222",
+            "targetDescription": "Level 6 of the French national framework of professional certifications (FR), "
+                                 "at EQF level 6"} in a["alignment"]
+    assert "national framework: Level 6 of the French national framework" in a["description"]
+    # the type of assessment is text in the badge (the EDC carries its EU concept)
+    assert a["assessmentType"] == "Written examination — 2-hour exam"
+    key = generate_ed25519()
+    signed = di.sign(c, key, f"{ISSUER}#{key.key_id}", store=store)
+    assert validate_ob3(signed, schema) == []
+
+
+def test_a_level_the_eu_list_lacks_points_at_the_framework_itself():
+    c = make(definition=definition().model_copy(update={"nqf_framework": "fr-cncp", "nqf_level": 1}))
+    nqf = [x for x in c["credentialSubject"]["achievement"]["alignment"] if x["targetType"] == "ext:NQFLevel"]
+    assert [(x["targetCode"], x["targetUrl"]) for x in nqf] == [("1", "http://data.europa.eu/snb/qdr/c_c8bc1cb9")]
+    assert "nqf" not in json.dumps(make()).lower()  # nothing when no national level is given
+
+
+@pytest.mark.parametrize("kw, words", [
+    ({"nqf_level": 3}, "choose the framework"),
+    ({"nqf_framework": "fr-cncp"}, "choose the level"),
+    ({"nqf_framework": "fr-cncp", "nqf_level": 9}, "levels 1 to 8"),
+    ({"nqf_framework": "atlantis", "nqf_level": 3}, "unknown national framework"),
+])
+def test_a_national_level_needs_a_known_framework_and_level(kw, words):
+    with pytest.raises(ValueError, match=words):
+        definition().model_validate({**definition().model_dump(), **kw})

@@ -272,3 +272,58 @@ def test_readiness_names_what_is_missing():
 def test_a_country_without_an_eu_code_cannot_be_composed():
     with pytest.raises(CompositionError, match="XK"):
         compose(profile=demo_profile().model_copy(update={"country_code": "XK"}))
+
+
+# ---------------------------------------------------------------- national framework level, EU assessment type
+NQF = "http://data.europa.eu/snb/qdr/25831c2"
+
+
+def test_a_french_national_level_with_an_eu_concept_is_the_nqf_level_and_passes_the_shapes():
+    d = demo_definition().model_copy(update={"nqf_framework": "fr-cncp", "nqf_level": 6})
+    edc = compose(definition=d)
+    spec = edc["credentialSubject"]["hasClaim"][0]["specifiedBy"]
+    # the EU list names France's levels in the 1969 nomenclature: level 6 is "II - Grade de Licence"
+    assert spec["nqfLevel"] == [{"id": "http://data.europa.eu/snb/qdr/c_5ad5d222", "type": "Concept",
+                                 "inScheme": {"id": NQF, "type": "ConceptScheme"},
+                                 "prefLabel": {"en": "NQF RNCP Level II-Grade de Licence"}}]
+    assert any("National framework level: Level 6 of the French national framework of professional "
+               "certifications (EQF level 6)" == n["noteLiteral"]["en"] for n in spec["additionalNote"])
+    report = validate_edc(edc)
+    assert report.conforms, [str(m) for m in report.messages]
+    graph = to_graph(edc)
+    assert (None, ELM.NQFLevel, rdflib.URIRef("http://data.europa.eu/snb/qdr/c_5ad5d222")) in graph
+
+
+def test_a_national_level_the_eu_list_lacks_is_a_note_never_a_made_up_iri():
+    d = demo_definition().model_copy(update={"nqf_framework": "fr-cncp", "nqf_level": 2})
+    edc = compose(definition=d)
+    spec = edc["credentialSubject"]["hasClaim"][0]["specifiedBy"]
+    assert "nqfLevel" not in spec
+    assert any(n["noteLiteral"]["en"].startswith("National framework level: Level 2 of the French")
+               for n in spec["additionalNote"])
+    assert validate_edc(edc).conforms
+
+
+def test_a_national_level_from_the_wrong_list_is_refused_by_the_shapes():
+    d = demo_definition().model_copy(update={"nqf_framework": "fr-cncp", "nqf_level": 7})
+    bad = compose(definition=d)
+    bad["credentialSubject"]["hasClaim"][0]["specifiedBy"]["nqfLevel"][0]["inScheme"]["id"] = vocab.EQF_SCHEME
+    assert not validate_edc(bad).conforms
+
+
+def test_an_eu_assessment_type_is_the_assessment_specifications_type():
+    d = demo_definition().model_copy(update={"assessment_type": "Written examination — 2-hour exam"})
+    edc = compose(definition=d)
+    assessment_spec = edc["credentialSubject"]["hasClaim"][0]["provenBy"][0]["specifiedBy"]
+    assert assessment_spec["dcType"] == {"id": "http://data.europa.eu/snb/assessment/6e6cb2cc78", "type": "Concept",
+                                         "inScheme": {"id": "http://data.europa.eu/snb/assessment/25831c2",
+                                                      "type": "ConceptScheme"},
+                                         "prefLabel": {"en": "Written examination"}}
+    assert assessment_spec["title"] == {"en": "Written examination — 2-hour exam"}
+    report = validate_edc(edc)
+    assert report.conforms, [str(m) for m in report.messages]
+    assert (None, DC.type, rdflib.URIRef("http://data.europa.eu/snb/assessment/6e6cb2cc78")) in to_graph(edc)
+
+
+def test_a_free_text_assessment_has_no_type_concept(claim):
+    assert "dcType" not in claim["provenBy"][0]["specifiedBy"]

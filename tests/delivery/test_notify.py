@@ -1,4 +1,5 @@
 import email
+import email.header
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,16 @@ def test_smtp_outage_is_retried_later(services, credential_id):
     job = _run(services, credential_id)
     assert job.status == "queued" and job.attempts == 1
     assert "SMTP 127.0.0.1:9 failed" in job.last_error
+
+
+def test_the_ready_e_mail_is_in_the_learners_language(services, credential_id):
+    """A learner whose platform said French reads the e-mail in French; the link is the same."""
+    with services.session() as s:
+        s.query(Learner).filter_by(sub="s1").one().locale = "fr-FR"
+    assert _run(services, credential_id).status == "done"
+    msg = email.message_from_bytes(next((Path(services.settings.instance_dir) / "mail").glob("*.eml")).read_bytes())
+    body = msg.get_payload(decode=True).decode()
+    assert str(email.header.make_header(email.header.decode_header(msg["Subject"]))) == \
+        "Votre micro-certification est prête : Data Literacy"
+    assert "Bonjour Ada," in body and "« Data Literacy » est prête" in body
+    assert "Your micro-credential" not in body and "http://tool.test/credentials/" in body

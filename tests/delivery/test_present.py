@@ -45,3 +45,16 @@ def test_garbage_never_raises():
     for junk in (None, [], "x", {"credentialSubject": 3}, {"issuer": ["a"], "credentialSubject": [{}]}):
         s = summarize(junk)
         assert not s.get("title").present
+
+
+def test_a_national_framework_level_is_shown_as_a_level_in_the_readers_language():
+    from plugin.domain.nqf import alignment
+    doc = sample()
+    doc["credentialSubject"]["achievement"]["alignment"].append(alignment("fr-cncp", 6))
+    fr = summarize(doc, locale="fr")
+    assert len(fr.get("level").values) == 2  # the EQF level, then the national one
+    assert fr.get("level").values[-1] == "Niveau 6 du cadre national des certifications professionnelles"
+    assert fr.get("level").links[-1] == "http://data.europa.eu/snb/qdr/c_5ad5d222"
+    en = summarize(doc, locale="en")
+    assert en.get("level").values[-1] == "Level 6 of the French national framework of professional certifications"
+    assert "French national framework" not in (en.get("skills").text or "")  # a level, not a skill

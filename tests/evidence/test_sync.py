@@ -18,11 +18,13 @@ def issued(services):
     return Issued(services)
 
 
-def test_sync_issues_what_is_due_and_reports_progress(services, course_id, issued):
+def test_sync_issues_what_is_due_and_reports_progress(services, course_id, issued, monkeypatch):
+    from plugin.evidence import sync
+    monkeypatch.setattr(sync, "SYNC_BATCH", 2)  # progress is reported after each batch of learners
     seen = []
     report = sync_course(services, course_id, progress=lambda r: seen.append((r.done, r.total)))
     assert (report.total, report.issued, report.not_passed) == (3, 2, 1)
-    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert seen == [(2, 3), (3, 3)]
     with services.session() as s:
         subs = {s.get(Learner, c["learner_id"]).sub for c in issued.all()}
         assert subs == {"4", "5"}  # Moodle user ids are the launches' sub
@@ -77,7 +79,10 @@ def test_sync_is_idempotent_when_run_again(services, course_id, issued):
     assert again.issued == 0 and again.already_issued == 2  # the engine's award is idempotent
 
 
-def test_interrupted_sync_keeps_what_was_done_and_resumes(services, course_id, issued):
+def test_interrupted_sync_keeps_what_was_done_and_resumes(services, course_id, issued, monkeypatch):
+    from plugin.evidence import sync
+    monkeypatch.setattr(sync, "SYNC_BATCH", 1)
+
     def stop_after_first(report):
         if report.done == 1:
             raise KeyboardInterrupt

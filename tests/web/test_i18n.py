@@ -74,7 +74,7 @@ def test_french_launch_gets_french_pages_dates_and_numbers(client, services):
     assert "Décrire la certification" in html
     form = client.get(f"/instructor/definition?launch={lid}").get_data(as_text=True)
     assert "Acquis d&#39;apprentissage" in form or "Acquis d'apprentissage" in form
-    assert "Sommative : examen final surveillé" in form
+    assert "Examen écrit" in form  # the EU assessment types, with their French labels
     assert "Conception et analyse de logiciels" in form  # ISCED-F labels in French
     english = launch(services, ["instructor"], locale="en-GB", sub="prof-en")
     assert "Describe the credential" in client.get(f"/instructor/?launch={english}").get_data(as_text=True)

@@ -8,7 +8,8 @@ not claimed yet. The roster is kept for :data:`ROSTER_TTL` per course (``?refres
 it again); when the platform offers no roster or refuses, the page says so and counts the
 learners the tool has seen. ``/instructor/dashboard.csv`` exports the rows;
 ``POST /instructor/dashboard/remind`` e-mails the selected learners who passed and have not
-claimed (a ``notify_claim_reminder`` job each, audited as ``credential.reminder``).
+claimed (a ``notify_claim_reminder`` job each, audited as ``credential.reminder``), in the learner's
+language when the platform gave it, else in the instructor's.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import csv
 import io
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
-from flask_babel import gettext as _, ngettext
+from flask_babel import get_locale, gettext as _, ngettext
 
 from plugin.issuance.course_stats import CourseStats, course_stats
 from plugin.storage.kv import kv_delete, kv_get, kv_set
@@ -129,7 +130,8 @@ def remind():
         if not row.learner.email:
             no_email += 1
             continue
-        enqueue(services(), "notify_claim_reminder", {"definition_id": definition.id, "learner_id": row.learner.id},
+        enqueue(services(), "notify_claim_reminder", {"definition_id": definition.id, "learner_id": row.learner.id,
+                                                      "locale": str(get_locale() or "en")},
                 session=db(), max_attempts=5)
         sent.append(row.learner.public_id)
     if sent:

@@ -30,7 +30,9 @@ def apply(data: DefinitionData, current: DefinitionData) -> tuple[DefinitionData
     """``data`` with the posted alignments (or ``current``'s when none were posted), and the errors."""
     if FIELD not in request.form:
         return data.model_copy(update={FIELD: current.framework_alignments}), []
+    from plugin.web.extensions import tr
     items, errors = parse_lines(request.form[FIELD][:20000])
+    errors = [tr(e) for e in errors]  # in the reader's language
     if len(items) > 50:
         errors.append(_("At most 50 alignments."))
     return data.model_copy(update={FIELD: items[:50]}), errors

@@ -19,13 +19,16 @@ from wtforms import (BooleanField, Field, FieldList, Form, FormField, HiddenFiel
 from wtforms.validators import NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from plugin.domain import assessment_methods, nqf
 from plugin.domain import policy as pol
 from plugin.domain import vocab
 from plugin.domain.definition import DefinitionData
 from plugin.paths import DATA_DIR
 
-# Type of assessment: controlled choices (stored as their English wording in the
-# definition, which is what the credential shows), plus optional details.
+# Type of assessment: the EU's "Assessment type" list (plugin.domain.assessment_methods; the select's
+# value is the concept URI, the definition stores its English label, which the credential shows), then
+# microcred's own choices (ASSESSMENT_TYPES, stored as their English wording), which say what the EU
+# list does not: whether the assessment is summative (labels such as GRADEO require it), plus details.
 ASSESSMENT_TYPES = {
     "summative-proctored-exam": ("Summative: proctored final exam", _l("Summative: proctored final exam")),
     "summative-online-exam": ("Summative: online final exam", _l("Summative: online final exam")),
@@ -39,7 +42,7 @@ ASSESSMENT_TYPES = {
     "completion": ("Completion of the learning activities, without assessment",
                    _l("Completion of the learning activities, without assessment")),
 }
-DETAILS_SEPARATOR = " — "
+DETAILS_SEPARATOR = assessment_methods.DETAILS_SEPARATOR
 # Any other wording (an older definition, an import, the API) is kept whole as "other": the
 # select says so and the details field holds the text, so a save gives back what was stored.
 OTHER_ASSESSMENT = "other"
@@ -205,15 +208,21 @@ class DefinitionForm(FlaskForm):
                             description=_l("The European Qualifications Framework level: 5 is short-cycle higher education, 6 Bachelor, 7 Master."))
     qf_ehea_cycle = SelectField(_l("QF-EHEA cycle (higher education only)"),
                                 choices=[("", _l("Not applicable"))] + CYCLES)
+    # default "": a client that does not send them (older scripts, a page without them) means "none"
+    nqf_framework = SelectField(_l("National qualifications framework (optional)"), choices=[], default="",
+                                description=_l("Only if the credential has a level in your country's framework, "
+                                               "e.g. a certification registered in France's RNCP."))
+    nqf_level = SelectField(_l("Level in the national framework"), choices=[], default="",
+                            description=_l("The level the certification is registered at; each level matches the EQF level of the same number."))
     field_of_study = SelectField(_l("Field of study (ISCED-F)"), choices=[])
     languages = SelectMultipleField(_l("Language(s) of the course and assessment"), choices=[],
                                     render_kw={"size": 8},
                                     description=_l("Choose one or more languages (Ctrl or Cmd + click to choose several)."))
     # -- assessment
-    assessment_kind = SelectField(_l("Type of assessment"),
-                                  choices=[("", _l("Choose a type"))] + [(k, v[1]) for k, v in ASSESSMENT_TYPES.items()]
-                                  + [(OTHER_ASSESSMENT, _l("Other: described in the details below"))],
-                                  description=_l("A summative assessment counts towards the result; a formative one only helps learning."))
+    assessment_kind = SelectField(_l("Type of assessment"), choices=[],
+                                  description=_l("First the European Union's list of assessment types (Europass), then ours, "
+                                                 "which say whether the assessment is summative (it counts towards the result) "
+                                                 "or formative. Say more in the details below, e.g. whether it is proctored."))
     assessment_details = StringField(_l("Assessment details (optional)"), validators=[Optional(), MaxLength(1000)],
                                      description=_l("e.g. “2-hour exam, 40 multiple-choice questions”."))
     participation = SelectField(_l("Form of participation"), choices=[("", _l("Choose"))] + PARTICIPATION)
@@ -256,6 +265,7 @@ class DefinitionForm(FlaskForm):
                                 description=_l("The tool checks the credential against each label's rules before it can be enabled."))
 
     _stored_isced_label = ""
+    nqf_applies = False
     _stored_languages: list[str] = []
     _stored_pass_mark = ""
     _stored_threshold = None
@@ -266,6 +276,14 @@ class DefinitionForm(FlaskForm):
         self.issuer.choices = [("", _l("Choose the awarding body"))] + [(str(i.id), i.name) for i in issuers]
         self.field_of_study.choices = isced_choices(locale)
         self.languages.choices = language_choices(locale)
+        self.assessment_kind.choices = assessment_choices(locale)
+        self.nqf_framework.choices = [("", _l("None"))] + [(f.key, f.name(locale)) for f in nqf.frameworks().values()]
+        self.nqf_level.choices = [("", _l("Choose a level"))] + nqf_level_choices(locale)
+        countries = {((getattr(i, "profile", None) or {}).get("country_code") or "").upper() for i in issuers}
+        # the national framework fields only where one applies: an awarding body of a country that has
+        # one, or a definition that already gives one
+        self.nqf_applies = bool(countries & {f.country for f in nqf.frameworks().values()}) or \
+            bool(stored is not None and stored.nqf_framework)
         # each source names the rules it can decide (the page disables the others)
         self.policy_source.choices = [(key, label, {"data-rules": " ".join(pol.SOURCE_RULES[key])}) for key, label in SOURCES]
         self._stored_languages = list(stored.languages) if stored is not None else []
@@ -290,6 +308,8 @@ class DefinitionForm(FlaskForm):
         self.workload_hours.data, self.ects_credits.data = data.workload_hours, data.ects_credits
         self.eqf_level.data = "na" if data.eqf_not_applicable else (str(data.eqf_level) if data.eqf_level else "")
         self.qf_ehea_cycle.data = data.qf_ehea_cycle or ""
+        self.nqf_framework.data = data.nqf_framework or ""
+        self.nqf_level.data = str(data.nqf_level) if data.nqf_level else ""
         self.field_of_study.data = data.field_of_study or ""
         self.languages.data = list(data.languages)
         kind, details = split_assessment(data.assessment_type)
@@ -365,6 +385,10 @@ class DefinitionForm(FlaskForm):
         """Build the domain objects; their errors go next to the fields. (None, None) if any failed."""
         raw, outcome_index = self.raw_definition()
         data = policy = None
+        nqf_missing = bool(raw["nqf_framework"]) and raw["nqf_level"] is None
+        if nqf_missing and not self.nqf_level.errors:
+            from flask_babel import gettext
+            self.nqf_level.errors.append(gettext("Choose the level in the national framework, or “None” as the framework."))
         try:
             data = DefinitionData.model_validate(raw)
         except PydanticError as exc:
@@ -380,7 +404,7 @@ class DefinitionForm(FlaskForm):
         except PydanticError as exc:
             for err in exc.errors():
                 self._place_policy(err, policy_raw)
-        if data is None or policy is None:
+        if data is None or policy is None or nqf_missing:
             return None, None
         return data, policy
 
@@ -394,7 +418,10 @@ class DefinitionForm(FlaskForm):
                 outcome_index.append(i)
                 outcomes.append(row)
         kind = self.assessment_kind.data or ""
-        assessment = ASSESSMENT_TYPES[kind][0] if kind in ASSESSMENT_TYPES else ""  # "other": the details alone
+        if kind in assessment_methods.methods():
+            assessment = assessment_methods.english(kind)
+        else:
+            assessment = ASSESSMENT_TYPES[kind][0] if kind in ASSESSMENT_TYPES else ""  # "other": the details alone
         if self.assessment_details.data and self.assessment_details.data.strip():
             assessment = (assessment + DETAILS_SEPARATOR if assessment else "") + self.assessment_details.data.strip()
         raw = {
@@ -404,6 +431,9 @@ class DefinitionForm(FlaskForm):
             "eqf_level": int(self.eqf_level.data) if (self.eqf_level.data or "").isdigit() else None,
             "eqf_not_applicable": self.eqf_level.data == "na",
             "qf_ehea_cycle": self.qf_ehea_cycle.data or None,
+            "nqf_framework": (self.nqf_framework.data or None) if self.nqf_applies else None,
+            "nqf_level": (int(self.nqf_level.data) if (self.nqf_level.data or "").isdigit() and self.nqf_framework.data
+                          and self.nqf_applies else None),
             "field_of_study": self.field_of_study.data or None,
             "field_of_study_label": isced_label(self.field_of_study.data) or self._stored_isced_label,
             "languages": self._languages_in_stored_order(),
@@ -457,7 +487,7 @@ class DefinitionForm(FlaskForm):
 GRADE_RULES = ("course_grade", "assessment_grade")
 # The fields in the order the page shows them (the error summary lists them so).
 PAGE_ORDER = ("title", "description", "learning_outcomes", "criteria", "workload_hours", "ects_credits", "eqf_level",
-              "qf_ehea_cycle", "field_of_study", "languages", "assessment_kind", "assessment_details", "participation",
+              "qf_ehea_cycle", "nqf_framework", "nqf_level", "field_of_study", "languages", "assessment_kind", "assessment_details", "participation",
               "supervision", "grading_scheme", "quality_assurance", "prerequisites", "stackability",
               "stackable_towards", "validity_months", "further_information", "further_information_url", "issuer",
               "policy_source", "policy_gated_ack", "policy_rule", "policy_threshold", "pass_mark",
@@ -476,6 +506,9 @@ def split_assessment(text: str) -> tuple[str, str]:
     """The stored assessment wording back into (controlled choice, details); any other wording is
     ("other", the whole text), which :meth:`DefinitionForm.to_domain` turns back into the same text."""
     text = text or ""
+    uri, details = assessment_methods.split(text)
+    if uri is not None:
+        return uri, details
     for key, (english, _label) in ASSESSMENT_TYPES.items():
         if text == english:
             return key, ""
@@ -487,6 +520,40 @@ def split_assessment(text: str) -> tuple[str, str]:
 def assessment_shown(text: str) -> str:
     """The stored assessment wording in the reader's language (the controlled part translated)."""
     kind, details = split_assessment(text)
+    if kind in assessment_methods.methods():
+        return assessment_methods.label(kind, _locale()) + (DETAILS_SEPARATOR + details if details else "")
     if kind in ASSESSMENT_TYPES:
         return str(ASSESSMENT_TYPES[kind][1]) + (DETAILS_SEPARATOR + details if details else "")
     return text or ""
+
+
+def assessment_choices(locale: str) -> list:
+    """The EU's assessment types in the reader's language (alphabetical), then microcred's summative
+    and formative ones, then "other"."""
+    eu = sorted(((uri, assessment_methods.label(uri, locale)) for uri in assessment_methods.methods()),
+                key=lambda c: c[1].casefold())
+    ours = [(k, v[1]) for k, v in ASSESSMENT_TYPES.items()]
+    return [("", _l("Choose a type"))] + eu + ours + [(OTHER_ASSESSMENT, _l("Other: described in the details below"))]
+
+
+def nqf_level_choices(locale: str) -> list[tuple[str, str]]:
+    """Every level of the national frameworks, in plain words: "Level 6 — e.g. licence, BUT — EQF level 6"."""
+    from flask_babel import gettext
+    out = []
+    for f in nqf.frameworks().values():
+        for n, lv in f.levels.items():
+            text = gettext("Level %(n)s", n=n)
+            if lv.hint(locale):
+                text += " — " + lv.hint(locale)
+            if lv.eqf:
+                text += " — " + gettext("EQF level %(n)s", n=lv.eqf)
+            out.append((str(n), text))
+    return out
+
+
+def nqf_shown(data: DefinitionData) -> str:
+    """The national framework level in the reader's language, '' when none."""
+    level = data.nqf
+    if level is None:
+        return ""
+    return level.label(_locale())

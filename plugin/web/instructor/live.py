@@ -25,9 +25,10 @@ def shown_values(data: DefinitionData, issuer: Issuer | None, locale: str) -> di
     """Controlled values in the reader's language (the credential itself keeps the stored wording)."""
     from babel import Locale
 
-    from plugin.web.instructor.forms import PARTICIPATION, STACKABILITY, SUPERVISION, assessment_shown
+    from plugin.web.instructor.forms import PARTICIPATION, STACKABILITY, SUPERVISION, assessment_shown, nqf_shown
     return {
         "assessment": assessment_shown(data.assessment_type),
+        "nqf": nqf_shown(data),
         "participation": dict(PARTICIPATION).get(data.participation or ""),
         "supervision": dict(SUPERVISION).get(data.supervision or ""),
         "stackability": dict(STACKABILITY).get(data.stackability or ""),
@@ -54,6 +55,8 @@ def _readable_part(form) -> DefinitionData:
                     raw[loc[0]] = raw[loc[0]][:err["ctx"]["max_length"]]
                 elif loc:
                     raw.pop(loc[0], None)
+                else:  # the one model-level rule: a national framework level needs framework and level
+                    raw["nqf_framework"] = raw["nqf_level"] = None
             if bad_rows:
                 raw["learning_outcomes"] = [r for i, r in enumerate(raw["learning_outcomes"]) if i not in bad_rows]
     return DefinitionData()

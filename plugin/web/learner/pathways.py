@@ -200,7 +200,9 @@ def admin_toggle(public_id: str, action: str):
         abort(404)
     pathway = _get_pathway(public_id)
     try:
-        engine.set_pathway_enabled(db(), pathway, action == "enable", actor=current_actor().label)
+        # Enabling also queues the award of the learners who already meet it (in batches).
+        engine.set_pathway_enabled(db(), pathway, action == "enable", actor=current_actor().label,
+                                   services=services())
     except IssuanceError as exc:
         db().rollback()
         flash(tr(exc.args[0]), "error")

@@ -192,8 +192,8 @@ def public_report(row: IssuedCredential, key: tuple | None = None) -> dict:
     if cached is not None:
         return cached
     document, public_id = row.document, row.public_id
-    # End this request's transaction first: the resolver reads through its own sessions,
-    # and SQLite (BEGIN IMMEDIATE) would otherwise wait on our own lock.
+    # End this request's transaction first: the resolver reads through its own sessions
+    # (and nothing of this one needs to stay open while verifying).
     db().rollback()
     report = verify_data(document)
     verify_cache.put(public_id, key, report)

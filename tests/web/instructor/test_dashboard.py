@@ -109,3 +109,36 @@ def test_without_a_roster_the_dashboard_says_so_and_counts_the_learners_it_knows
     html = client.get(f"/instructor/dashboard?launch={lid}").get_data(as_text=True)
     assert "did not offer its roster" in html and "no longer in the course roster" not in html
     assert _counts(html)["enrolled"] == 1 and _counts(html)["passed"] == 1
+
+
+def _reminder_mail(services, *, learner_locale, instructor_locale):
+    """Send the reminder of a learner who passed and has not claimed, through the job the dashboard queues."""
+    from plugin.delivery.notify import run_claim_reminder_job
+    from tests.web.learner_support import story
+    st = story(services)
+    with services.session() as s:
+        learner = s.get(Learner, st.world.learner_id)
+        learner.locale, learner.email, learner.given_name = learner_locale, "ada@example.org", "Ada"
+    result = run_claim_reminder_job(services, {"definition_id": st.world.definition_id,
+                                               "learner_id": st.world.learner_id, "locale": instructor_locale}, None)
+    assert result["sent"], result
+    import email
+    msg = email.message_from_bytes(open(result["file"], "rb").read(), policy=email.policy.default)
+    return str(msg["Subject"]).strip(), msg.get_content()
+
+
+def test_the_reminder_is_in_the_learners_language(services):
+    subject, text = _reminder_mail(services, learner_locale="fr-FR", instructor_locale="en")
+    assert subject.startswith("Votre microcertification vous attend : ")
+    assert text.startswith("Bonjour Ada,\n\nVous avez réussi « ")
+    assert "confirmez le nom qui y figurera" in text and "waiting" not in text
+
+
+def test_the_reminder_falls_back_to_the_instructors_language(services):
+    subject, text = _reminder_mail(services, learner_locale=None, instructor_locale="fr")
+    assert subject.startswith("Votre microcertification vous attend") and "Bonjour Ada," in text
+
+
+def test_a_learner_who_reads_english_gets_it_in_english_from_a_french_instructor(services):
+    subject, text = _reminder_mail(services, learner_locale="en", instructor_locale="fr")
+    assert subject.startswith("Your micro-credential is waiting: ") and text.startswith("Hello Ada,")

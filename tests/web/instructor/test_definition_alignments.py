@@ -30,3 +30,14 @@ def test_a_wrong_code_is_marked_on_the_field_and_nothing_is_saved(client, servic
     assert "RNCP12</textarea>" in html  # what was typed stays
     with services.session() as s:
         assert s.scalar(select(CredentialDefinition)) is None
+
+
+def test_a_wrong_line_is_explained_in_french_on_the_french_page(client, services, course):
+    from tests.web.helpers import launch
+    french = dict(course, launch=launch(services, ["instructor"], platform_id=course["platform"], locale="fr"))
+    resp = _post_definition(client, french, framework_alignments="RNCP34826BC01\nRNCP12\nhttps://example.org/skill")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "ligne 2 : un code RNCP s’écrit RNCP34826, ou RNCP34826BC01 pour un bloc de compétences" in html
+    assert "ligne 3 : une compétence ESCO s’écrit avec son URI" in html
+    assert "an RNCP code reads" not in html

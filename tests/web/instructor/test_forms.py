@@ -64,6 +64,14 @@ def _cases():
         yield f"assessment-{key}-details", base.model_copy(
             update={"assessment_type": english + DETAILS_SEPARATOR + "2-hour exam, 40 questions"})
     yield "assessment-free-text", base.model_copy(update={"assessment_type": "Oral defence before a jury"})
+    from plugin.domain import assessment_methods, nqf
+    for uri, m in assessment_methods.methods().items():  # the EU list, with and without details
+        yield f"assessment-eu-{uri}", base.model_copy(update={"assessment_type": m["en"]})
+        yield f"assessment-eu-{uri}-details", base.model_copy(
+            update={"assessment_type": m["en"] + DETAILS_SEPARATOR + "2-hour exam, 40 questions"})
+    for key, framework in nqf.frameworks().items():
+        for n in framework.levels:
+            yield f"nqf-{key}-{n}", base.model_copy(update={"nqf_framework": key, "nqf_level": n})
     for level in range(1, 9):
         yield f"eqf-{level}", base.model_copy(update={"eqf_level": level})
     yield "eqf-na", base.model_copy(update={"eqf_level": None, "eqf_not_applicable": True})
@@ -137,9 +145,88 @@ def test_without_scripts_every_field_shows_and_languages_are_a_plain_multiple_se
     _store(services, issuer_id, demo_definition())
     doc = lxml_html.fromstring(client.get(f"/instructor/definition?launch={lid}").get_data(as_text=True))
     conditional = doc.xpath("//*[@data-show-if]")
-    assert len(conditional) == 5 and not [e for e in conditional if e.get("hidden") is not None]
+    assert len(conditional) == 6 and not [e for e in conditional if e.get("hidden") is not None]
     languages = doc.get_element_by_id("languages")
     assert languages.tag == "select" and languages.get("multiple") is not None
     assert [o.get("value") for o in languages.iter("option") if o.get("selected") is not None] == ["en", "fr"]
     assert len(languages.findall("option")) == 183
     assert doc.get_element_by_id("save-preview").get("value") == "preview"  # the preview without the live one
+
+
+# ---------------------------------------------------------------- national framework level, EU assessment types
+def test_the_french_page_offers_the_national_levels_and_the_eu_assessment_types_in_french(client, services, setup):
+    _lid, issuer_id = setup
+    lid = launch(services, ["instructor"], locale="fr")
+    _store(services, issuer_id, demo_definition())
+    doc = lxml_html.fromstring(client.get(f"/instructor/definition?launch={lid}").get_data(as_text=True))
+    framework = doc.get_element_by_id("nqf_framework")
+    assert [(o.get("value"), o.text_content()) for o in framework.iter("option")] == [
+        ("", "Aucun"), ("fr-cncp", "Cadre national des certifications professionnelles")]
+    levels = {o.get("value"): o.text_content() for o in doc.get_element_by_id("nqf_level").iter("option")}
+    assert levels["6"] == "Niveau 6 — p. ex. licence, BUT (bac + 3) — Niveau CEC 6"
+    assert len(levels) == 9
+    kinds = {o.get("value"): o.text_content() for o in doc.get_element_by_id("assessment_kind").iter("option")}
+    assert kinds["http://data.europa.eu/snb/assessment/6e6cb2cc78"] == "Examen écrit"
+    assert kinds["http://data.europa.eu/snb/assessment/d30284d7df"] == "Examen oral"
+    values = list(kinds)  # the EU's first, then ours (which say "summative"), then "other"
+    assert values.index("http://data.europa.eu/snb/assessment/6e6cb2cc78") < values.index("summative-online-exam") \
+        < values.index("other")
+    assert kinds["summative-online-exam"] == "Sommative : examen final en ligne"
+
+
+def test_one_of_our_assessment_choices_stays_selected_and_saves_unchanged(client, services, setup):
+    lid, issuer_id = setup
+    english = ASSESSMENT_TYPES["summative-peer"][0]
+    stored = _store(services, issuer_id, demo_definition().model_copy(update={"assessment_type": english}))
+    doc = lxml_html.fromstring(client.get(f"/instructor/definition?launch={lid}").get_data(as_text=True))
+    chosen = [o.get("value") for o in doc.get_element_by_id("assessment_kind").iter("option") if o.get("selected") is not None]
+    assert chosen == ["summative-peer"]
+    version, saved = _round_trip(client, services, lid)
+    assert (version, saved["assessment_type"]) == (stored, english)
+
+
+def _save_with(client, services, lid, **fields):
+    page = client.get(f"/instructor/definition?launch={lid}").get_data(as_text=True)
+    data = browser_submission(page)
+    for k, v in fields.items():
+        data[k] = v
+    return client.post(f"/instructor/definition?launch={lid}", data=data)
+
+
+def test_choosing_an_eu_assessment_type_and_a_national_level_saves_them(client, services, setup):
+    lid, issuer_id = setup
+    _store(services, issuer_id, demo_definition())
+    resp = _save_with(client, services, lid, assessment_kind="http://data.europa.eu/snb/assessment/6e6cb2cc78",
+                      assessment_details="2 heures", nqf_framework="fr-cncp", nqf_level="7")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    with services.session() as s:
+        data = s.scalar(select(CredentialDefinition)).versions[-1].data
+    assert data["assessment_type"] == "Written examination — 2 heures"
+    assert (data["nqf_framework"], data["nqf_level"]) == ("fr-cncp", 7)
+
+
+def test_a_framework_without_its_level_is_refused_next_to_the_level_in_french(client, services, setup):
+    _lid, issuer_id = setup
+    lid = launch(services, ["instructor"], locale="fr")
+    _store(services, issuer_id, demo_definition())
+    resp = _save_with(client, services, lid, nqf_framework="fr-cncp", nqf_level="")
+    assert resp.status_code == 400
+    doc = lxml_html.fromstring(resp.get_data(as_text=True))
+    assert "Choisissez le niveau dans le cadre national" in doc.get_element_by_id("nqf_level-error").text_content()
+    assert "#nqf_level" in [a.get("href") for a in doc.get_element_by_id("error-summary").iter("a")]
+    resp = _save_with(client, services, lid, nqf_framework="fr-cncp", nqf_level="9")
+    assert resp.status_code == 400  # a level the framework does not have
+
+
+def test_the_national_framework_fields_are_left_out_where_no_framework_applies(client, services):
+    from plugin.issuance.service import create_issuer
+    from plugin.storage.models import IssuerPlatform
+    pid = make_platform(services)
+    with services.session() as s:
+        issuer = create_issuer(s, services, "uni-gent", {"legal_name": "Universiteit Gent", "country_code": "BE",
+                                                         "url": "https://www.ugent.be"}, actor="test")
+        s.add(IssuerPlatform(issuer_id=issuer.id, platform_id=pid))
+    lid = launch(services, ["instructor"], platform_id=pid)
+    page = client.get(f"/instructor/definition?launch={lid}").get_data(as_text=True)
+    assert 'id="assessment_kind"' in page  # the form is there…
+    assert 'id="nqf_framework"' not in page and 'id="nqf_level"' not in page  # …without the national framework
