@@ -82,11 +82,21 @@ def main() -> None:
         results["statements_per_request"] = {name: in_process.statements_per(get_action([path], headers))
                                              for name, headers in (("html", html), ("json", as_json))}
         in_process.stop()
+        from plugin.issuance import visits
+        visits.flush(services)  # the in-process views, so the server's are counted from here
+
+        def counted() -> int:
+            with services.session() as s:
+                row = s.scalars(select(IssuedCredential).where(IssuedCredential.public_id == public_id)).one()
+                return row.page_views + row.verifications
+        counted_before = counted()
+        served = 0
         server = Server(env, port, workers=args.workers, threads=args.threads)
         for _ in range(args.workers * args.threads * 2):  # first view in each worker verifies
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             c.request("GET", path)
             c.getresponse().read()
+            served += 1
 
         def measured(name, headers, seconds):
             cpu0 = server.cpu()
@@ -104,6 +114,11 @@ def main() -> None:
         assert status == "revoked", status
         measured("html_after_revocation", html, args.seconds / 2)
         results["loadavg_after"] = os.getloadavg()[0]
+        served += 1 + sum(results[k]["requests"] for k in ("html", "json", "html_after_revocation"))
+        # Views are counted in each worker and written in batches; a graceful stop writes the rest.
+        server.stop()
+        server = None
+        results["views_served"], results["views_counted"] = served, counted() - counted_before
         services.engine.dispose()
     finally:
         if server is not None:
@@ -120,7 +135,11 @@ def main() -> None:
         sql = results["statements_per_request"]["json" if name == "json" else "html"]
         print(f"{name:<24}{r['rps']:>8}{r['p50_ms']:>9}{r['p90_ms']:>9}{r['p99_ms']:>9}{r['max_ms']:>9}"
               f"{r['errors']:>8}{r['server_cpu_ms']:>12}{sql:>9.1f}")
+    print(f"views served: {results['views_served']}, counted in the database after the server's stop: "
+          f"{results['views_counted']}")
     write_json(args.json_out, results)
+    if results["views_counted"] != results["views_served"]:
+        sys.exit(f"views lost or counted twice: {results['views_served']} served, {results['views_counted']} counted")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,7 @@ class Settings:
     rq_queue: str = "microcred"  # the RQ queue name (several instances may share one Redis)
     job_lease_seconds: int = 30  # a running job's lease; a worker that stops renewing it loses the job
     page_refresh_seconds: int = 0  # the status page asks pull sources at most this often per learner (0: every view)
+    visit_flush_seconds: float = 5.0  # how often a process writes the page views/verifications it counted
     config_cache_seconds: float = 2.0  # how often a process looks for platform/tool-key changes made elsewhere
     sync_every: int = 3600  # default period of the scheduled catch-up of each course (0: off)
     mail_backend: str = "file"
@@ -177,6 +178,13 @@ class Settings:
             raise SettingsError(f"MICROCRED_CONFIG_CACHE_SECONDS must be a number of seconds, got {raw!r}") from None
         if not 0 <= s.config_cache_seconds <= 300:
             raise SettingsError(f"MICROCRED_CONFIG_CACHE_SECONDS must be between 0 and 300, got {raw!r}")
+        raw = (e.get("MICROCRED_VISIT_FLUSH_SECONDS") or "").strip()
+        try:
+            s.visit_flush_seconds = float(raw) if raw else s.visit_flush_seconds
+        except ValueError:
+            raise SettingsError(f"MICROCRED_VISIT_FLUSH_SECONDS must be a number of seconds, got {raw!r}") from None
+        if not 0.1 <= s.visit_flush_seconds <= 300:
+            raise SettingsError(f"MICROCRED_VISIT_FLUSH_SECONDS must be between 0.1 and 300, got {raw!r}")
         s.page_refresh_seconds = _int("MICROCRED_PAGE_REFRESH_SECONDS", e.get("MICROCRED_PAGE_REFRESH_SECONDS"), 0)
         if not 0 <= s.page_refresh_seconds <= 86400:
             raise SettingsError(f"MICROCRED_PAGE_REFRESH_SECONDS must be between 0 and 86400, "

@@ -115,6 +115,11 @@ def services(settings):
     worker = svc.extras.get("embedded_worker")
     if worker is not None:
         worker.stop()
+    from plugin.issuance import visits  # the thread that writes the page views it counted
+    try:
+        visits.stop(svc)
+    except Exception:  # noqa: BLE001 - a test that dropped its tables has nothing to write to
+        pass
     svc.engine.dispose()
 
 

@@ -5,7 +5,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -70,6 +69,8 @@ def test_production_does_not_create_anything(tmp_path):
     ("MICROCRED_SYNC_EVERY", "hourly", "MICROCRED_SYNC_EVERY: 'hourly' is not a duration"),
     ("MICROCRED_SYNC_EVERY", "5s", "MICROCRED_SYNC_EVERY: '5s' is too short: the shortest period is 10 seconds"),
     ("MICROCRED_SYNC_EVERY", "40d", "MICROCRED_SYNC_EVERY: '40d' is too long"),
+    ("MICROCRED_VISIT_FLUSH_SECONDS", "often", "MICROCRED_VISIT_FLUSH_SECONDS must be a number of seconds, got 'often'"),
+    ("MICROCRED_VISIT_FLUSH_SECONDS", "0", "MICROCRED_VISIT_FLUSH_SECONDS must be between 0.1 and 300, got '0'"),
 ])
 def test_bad_values_are_named(tmp_path, name, value, message):
     with pytest.raises(SettingsError, match=re.escape(message)):

@@ -47,6 +47,8 @@ def serve(host, port, base_url, workers, threads):
             })
             self.cfg.set("forwarded_allow_ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
             self.cfg.set("timeout", 60)
+            # A worker that exits (restart, shutdown) writes the page views it counted first.
+            self.cfg.set("worker_exit", _write_visit_counts)
             if "control_socket_disable" in self.cfg.settings:
                 # gunicorn >= 25.1 opens a control socket at one fixed path per user
                 # (~/.gunicorn/gunicorn.ctl): a second server on the host would take it over.
@@ -57,6 +59,10 @@ def serve(host, port, base_url, workers, threads):
             from plugin.logging import configure_logging
             configure_logging(settings.log_level)
             return create_app(Settings.from_env(**overrides))
+
+    def _write_visit_counts(arbiter, worker):
+        from plugin.issuance.visits import flush_all
+        flush_all()
 
     click.echo(f"microcred serving {settings.base_url} on http://{host}:{port} ({workers} workers)", err=True)
     _Server().run()

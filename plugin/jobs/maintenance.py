@@ -57,7 +57,9 @@ class Maintenance:
     def run_once(self) -> dict[str, int]:
         """One round; returns what it did (``taken_over``, ``syncs_started``, ``purged``)."""
         self._last = time.monotonic()
-        done = {"taken_over": 0, "syncs_started": 0, "purged": 0}
+        done = {"taken_over": 0, "syncs_started": 0, "purged": 0, "visits": 0}
+        from plugin.issuance import visits  # page views counted in Redis (or this process), written in batches
+        done["visits"] = visits.flush(self.services)
         if self._last - self._last_purge >= PURGE_EVERY:
             done["purged"] = purge_expired(self.services)
             self._last_purge = self._last

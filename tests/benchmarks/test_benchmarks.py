@@ -31,7 +31,7 @@ RUNS: dict[str, tuple[list[str], list[str], list]] = {
                               "--learners", "5"], ["server CPU per launch", "SQL statements per launch"], [SLOW, PG]),
     "bench_verify_load.py": (["--clients", "2", "--seconds", "0.5", "--workers", "1", "--threads", "2",
                               "--verify-seconds", "0.05"], ["html_after_revocation", "uncached verification",
-                                                            "CPU ms/req"], [SLOW, PG]),
+                                                            "CPU ms/req", "views served"], [SLOW, PG]),
     "demo_headless.py": (["--runs", "1"], ["microcred demo --headless: 1 runs"], [SLOW]),
     "lti_launch.py": (["--launches", "2"], ["2 launches: median"], []),
     "webhook_latency.py": (["3", "2", "--readers", "1"], ["sequential", "2 at a time", "p99=", "reading /verify"], []),

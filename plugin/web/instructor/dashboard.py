@@ -67,7 +67,16 @@ def roster(course_id: int, *, refresh: bool = False) -> tuple[list[dict] | None,
 
 
 def _stats() -> tuple[object, object, CourseStats, str | None]:
+    from plugin.issuance import visits
     from plugin.web.instructor import _definition_or_404
+    # The page views and verifications this process (and Redis) counted and has not written
+    # yet go in first; other processes' follow within MICROCRED_VISIT_FLUSH_SECONDS. The
+    # request's transaction ends before: on SQLite it could hold the lock the write needs.
+    db().commit()
+    try:
+        visits.flush(services())
+    except Exception:  # noqa: BLE001 - the figures are then a few seconds old, the page still shows
+        current_app.logger.warning("could not write the pending visit counts", exc_info=True)
     course, definition = _definition_or_404()
     members, problem = roster(course.id, refresh=request.args.get("refresh") == "1")
     return course, definition, course_stats(db(), definition, members), problem

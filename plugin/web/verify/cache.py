@@ -25,11 +25,14 @@ _entries: OrderedDict[str, tuple[tuple, float, dict]] = OrderedDict()
 
 
 def fingerprint(db: Session, row: IssuedCredential) -> tuple:
-    slots = db.execute(select(func.max(StatusListSlot.updated_at), func.count(StatusListSlot.id))
-                       .where(StatusListSlot.credential_id == row.id)).one()
-    keys = db.execute(select(func.count(IssuerKey.id), func.max(IssuerKey.retired_at))
-                      .where(IssuerKey.issuer_id == row.issuer_id)).one()
-    return (row.status, str(row.status_changed_at), str(slots[0]), slots[1], keys[0], str(keys[1]))
+    # One statement (one round trip per view): the status slots' and the issuer keys' figures.
+    slot, key = StatusListSlot.credential_id == row.id, IssuerKey.issuer_id == row.issuer_id
+    slot_at, slots, keys, retired = db.execute(select(
+        select(func.max(StatusListSlot.updated_at)).where(slot).scalar_subquery(),
+        select(func.count(StatusListSlot.id)).where(slot).scalar_subquery(),
+        select(func.count(IssuerKey.id)).where(key).scalar_subquery(),
+        select(func.max(IssuerKey.retired_at)).where(key).scalar_subquery())).one()
+    return (row.status, str(row.status_changed_at), str(slot_at), slots, keys, str(retired))
 
 
 def get(public_id: str, key: tuple) -> dict | None:

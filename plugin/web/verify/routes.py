@@ -202,12 +202,13 @@ def public_report(row: IssuedCredential, key: tuple | None = None) -> dict:
 
 # ------------------------------------------------------------------------ routes
 def count_visit(credential_row_id: int, column: str) -> None:
-    """One more public page view or verification of a credential (the course dashboard shows them)."""
-    from plugin.issuance.visits import count  # never waits for a writer (SQLite: counted later)
+    """One more public page view or verification of a credential (the course dashboard shows
+    them). Counted in this process or Redis, written in batches (:mod:`plugin.issuance.visits`):
+    a view runs no write statement."""
+    from plugin.issuance.visits import count
     try:
-        count(db(), credential_row_id, column)
-    except Exception:  # noqa: BLE001 - a busy database never stops a verification
-        db().rollback()
+        count(services(), credential_row_id, column)
+    except Exception:  # noqa: BLE001 - a statistic never stops a verification
         current_app.logger.warning("could not count a %s of credential %s", column, credential_row_id, exc_info=True)
 
 
@@ -222,7 +223,15 @@ def public(public_id: str):
     key = verify_cache.fingerprint(db(), row)
     wants_json = _wants_json()
     page_key = None
-    if not wants_json and _page_is_anonymous():
+    if wants_json:
+        # A machine's JSON depends on the report (the fingerprint), the holder's choice to show
+        # their name and the language (the "replaced" message): kept as serialised, as the page.
+        from flask_babel import get_locale
+        json_key = ("json", row.public_id, key, row.public_name, str(get_locale()))
+        body = verify_cache.get_page(json_key)
+        if body is not None:
+            return current_app.response_class(body, mimetype=current_app.json.mimetype)
+    elif _page_is_anonymous():
         # The rendered page depends on the report (the fingerprint), the language, the address
         # and the holder's choice to show their name; nothing else for an anonymous visitor.
         from flask_babel import get_locale
@@ -235,7 +244,9 @@ def public(public_id: str):
         from plugin.web.learner.credential_page import without_name
         report = without_name(report)
     if wants_json:
-        return jsonify({**report, "verification_url": public_url("verify.public", public_id=public_id)})
+        resp = jsonify({**report, "verification_url": public_url("verify.public", public_id=public_id)})
+        verify_cache.put_page(json_key, resp.get_data(as_text=True))
+        return resp
     html = _render_report(report, public_url=public_url("verify.public", public_id=public_id), credential_row=row)
     if page_key is not None:
         verify_cache.put_page(page_key, html)
