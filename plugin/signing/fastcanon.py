@@ -300,7 +300,7 @@ def canonical_from_template(template: _Template, quads: list[tuple[str, str, str
         return result
     triples = []
     for q, i in unique.items():
-        (ts, tp, to), (ss, _sp, so) = template.terms_rdf[i], template.quads[i]
+        (ts, tp, to), (ss, so) = template.terms_rdf[i], (template.quads[i][0], template.quads[i][2])
         triples.append({"subject": _filled(ts, ss, values), "predicate": dict(tp),
                         "object": _filled(to, so, values)})
     return URDNA2015().main({"@default": triples}, {"format": "application/n-quads"})
