@@ -55,9 +55,28 @@ class _Signer:
         self.store = store or store_from_settings(spec.settings)
 
     def sign(self, record: dict[str, Any]) -> tuple[dict[str, Any], str, str | None]:
+        unsigned = self.compose(record)
+        from plugin.signing import data_integrity
+        document = data_integrity.sign(unsigned, self.ed, self.ed_vm, store=self.store)
+        return document, self.jwt.sign(unsigned), unsigned.get("validUntil")
+
+    def sign_text(self, record: dict[str, Any]) -> tuple[str, str, str | None]:
+        """:meth:`sign` with the document as compact JSON text: the credential is serialised
+        once, for the stored document and the VC-JWT payload alike."""
+        import json
+        from plugin.signing import data_integrity
+        unsigned = self.compose(record)
+        document = data_integrity.sign(unsigned, self.ed, self.ed_vm, store=self.store)
+        compact = json.dumps(unsigned, separators=(",", ":"))
+        if unsigned and "proof" not in unsigned and list(document) == [*unsigned, "proof"]:
+            text = compact[:-1] + ',"proof":' + json.dumps(document["proof"], separators=(",", ":")) + "}"
+        else:
+            text = json.dumps(document, separators=(",", ":"))
+        return text, self.jwt.sign(unsigned, credential_json=compact), unsigned.get("validUntil")
+
+    def compose(self, record: dict[str, Any]) -> dict[str, Any]:
         from plugin.composition.credential import EvidenceData, LearnerIdentity, compose
         from plugin.issuance.service import badge_image_url
-        from plugin.signing import data_integrity
         ev = record["evidence"]
         evidence = None if ev is None else EvidenceData(
             source=ev["source"], observed_at=datetime.fromisoformat(ev["observed_at"]), passed=ev["passed"],
@@ -69,8 +88,7 @@ class _Signer:
                            datetime.fromisoformat(record["issued_at"]), status_entries=[record["status_entry"]],
                            base_url=self.spec.base_url, image=badge_image_url(credential_id),
                            parts=record.get("parts"), **(self.spec.labels or {}))
-        document = data_integrity.sign(unsigned, self.ed, self.ed_vm, store=self.store)
-        return document, self.jwt.sign(unsigned), unsigned.get("validUntil")
+        return unsigned
 
 
 _WORKER: list[_Signer] = []
@@ -84,12 +102,8 @@ def _sign_chunk(records: list[dict[str, Any]]) -> list[tuple[str, str, str | Non
     """Signed in a pool process: the document goes back as its JSON text, which is what the job
     writes (a string crosses the pipe far cheaper than a nested dict, and the job's process,
     the one that cannot be parallelised, no longer serialises it)."""
-    import json
-    out = []
-    for r in records:
-        document, jwt, valid_until = _WORKER[0].sign(r)
-        out.append((json.dumps(document), jwt, valid_until))
-    return out
+    sign = _WORKER[0].sign_text
+    return [sign(r) for r in records]
 
 
 def workers_setting() -> int:

@@ -110,13 +110,16 @@ class _Template:
     (RDFC-1.0 4.6), where everything but a substituted value is fixed by the shape: a
     constant line, or ``(quad index, position, prefix, suffix)``.
     """
-    __slots__ = ("quads", "terms_rdf", "iri_slots", "terms", "first_degree", "bnode_positions")
+    __slots__ = ("quads", "terms_rdf", "iri_slots", "terms", "first_degree", "bnode_positions", "iri_memo",
+                 "lit_memo", "fd_specs", "const_lines")
 
     def __init__(self, quads, iri_slots, terms, terms_rdf=None):
         self.quads = quads          # list of (s, p, o) where each is str | ("iri", i) | ("lit", i, suffix)
         self.terms_rdf = terms_rdf  # the same quads as pyld's term dicts (placeholders in "value")
         self.iri_slots = iri_slots  # placeholder indexes used as IRIs
         self.terms = terms
+        self.iri_memo: dict[str, bool] = {}  # value -> usable as an IRI here
+        self.lit_memo: dict[str, str] = {}   # value -> its quoted, escaped literal
         self.first_degree: dict[str, list] | None = {}
         self.bnode_positions = [(isinstance(q[0], str) and q[0].startswith("_:"),
                                  isinstance(q[2], str) and q[2].startswith("_:")) for q in quads]
@@ -136,24 +139,53 @@ class _Template:
                 else:
                     spec = (i, 2, f"_:a {p} ", " .\n") if is_s else (i, 0, "", f" {p} _:a .\n")
                 self.first_degree.setdefault(b, []).append(spec)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Split each blank node's hash input into its constant lines (hashed once, when it has
+        no substituted line) and the substituted ones, and keep the lines of the quads without
+        a blank node or a value (the same in every document of this shape)."""
+        self.fd_specs = []
+        for b, specs in (self.first_degree or {}).items():
+            const = [x for x in specs if type(x) is str]
+            var = tuple(x for x in specs if type(x) is not str)
+            fixed = None if var else hashlib.sha256("".join(sorted(const)).encode("utf-8")).hexdigest()
+            self.fd_specs.append((b, fixed, const, var, {}))
+        self.const_lines = [f"{s} {p} {o} .\n" if type(s) is str and type(o) is str and not sb and not ob else None
+                            for (s, p, o), (sb, ob) in zip(self.quads, self.bnode_positions)]
 
     def canonical(self, quads: list[tuple[str, str, str]]) -> str | None:
-        """RDFC-1.0 of the substituted quads (same order as ``self.quads``); ``None`` on a tie."""
+        """RDFC-1.0 of the substituted quads (same order as ``self.quads``); ``None`` on a tie.
+
+        A blank node's first-degree hash is a function of its substituted lines only: it is
+        remembered per blank node, keyed by those values (a batch's credentials share most)."""
         if self.first_degree is None:
             return None
         sha256 = hashlib.sha256
         by_hash: dict[str, str] = {}
-        for b, specs in self.first_degree.items():
-            lines = [x if type(x) is str else x[2] + quads[x[0]][x[1]] + x[3] for x in specs]
-            lines.sort()
-            h = sha256("".join(lines).encode("utf-8")).hexdigest()
+        for b, fixed, const, var, memo in self.fd_specs:
+            if fixed is not None:
+                h = fixed
+            else:
+                key = tuple([quads[x[0]][x[1]] for x in var])
+                h = memo.get(key)
+                if h is None:
+                    lines = const + [x[2] + quads[x[0]][x[1]] + x[3] for x in var]
+                    lines.sort()
+                    h = sha256("".join(lines).encode("utf-8")).hexdigest()
+                    if len(memo) > _MEMO_MAX:
+                        memo.clear()
+                    memo[key] = h
             if h in by_hash:
                 return None
             by_hash[h] = b
         labels = {b: f"_:c14n{i}" for i, (_, b) in enumerate(sorted(by_hash.items()))}
         out = []
-        for (s, p, o), (sb, ob) in zip(quads, self.bnode_positions):
-            out.append(f"{labels[s] if sb else s} {p} {labels[o] if ob else o} .\n")
+        append = out.append
+        for (s, p, o), (sb, ob), line in zip(quads, self.bnode_positions, self.const_lines):
+            if line is None:
+                line = f"{labels[s] if sb else s} {p} {labels[o] if ob else o} .\n"
+            append(line)
         out.sort()
         return "".join(out)
 
@@ -268,10 +300,50 @@ def canonical_from_template(template: _Template, quads: list[tuple[str, str, str
         return result
     triples = []
     for q, i in unique.items():
-        (ts, tp, to), (ss, _sp, so) = template.terms_rdf[i], template.quads[i]
+        (ts, tp, to), (ss, so) = template.terms_rdf[i], (template.quads[i][0], template.quads[i][2])
         triples.append({"subject": _filled(ts, ss, values), "predicate": dict(tp),
                         "object": _filled(to, so, values)})
     return URDNA2015().main({"@default": triples}, {"format": "application/n-quads"})
+
+
+# --------------------------------------------------------------------------- shape key
+_CTX = object()  # marks an @context / type value in a shape key (never equal to a JSON value)
+_SCALARS = (int, float, bool, type(None))
+
+
+def _shape_key(node: Any, values: list[str], key: list, top: bool = True) -> None:
+    """Collect the string values of ``node`` (in :func:`_skeleton`'s order) and a key that
+    identifies its skeleton: a dict adds the tuple of its member names, a list its length, a
+    string ``None``, a number/boolean/null ``(its type, its repr)``, an ``@context`` or
+    ``type`` value ``(_CTX, repr)``. Each token kind has a distinct Python type, and ``repr``
+    is injective on JSON values, so two documents share a key only if they share a skeleton
+    (the skeleton itself, a JSON dump of a copy, is built only for a new key)."""
+    t = type(node)
+    if t is str:
+        values.append(node)
+        key.append(None)
+    elif t is dict:
+        key.append(tuple(node))
+        for k, v in node.items():
+            if k == "@context":
+                if not top:
+                    raise NotTemplatable("nested @context")
+                key.append((_CTX, repr(v)))
+            elif k == "type" or k == "@type":
+                key.append((_CTX, repr(v)))
+            else:
+                _shape_key(v, values, key, False)
+    elif t is list:
+        key.append(len(node))
+        for x in node:
+            _shape_key(x, values, key, False)
+    elif t in _SCALARS:
+        key.append((t, repr(node)))  # repr: 0.0 == -0.0 in Python, not in N-Quads
+    else:
+        raise NotTemplatable("not a JSON value")  # json.dumps would refuse it: the plain path
+
+
+_MEMO_MAX = 8192  # values remembered per template (the same achievement text recurs in a batch)
 
 
 # --------------------------------------------------------------------------- cache
@@ -288,10 +360,14 @@ class TemplateCache:
         Raises what ``expand_checked`` raises (undefined terms, relative IRIs...) for a new shape.
         """
         values: list[str] = []
+        shape: list = []
         try:
-            skeleton = _skeleton(document, values)
-            key = json.dumps(skeleton, separators=(",", ":"), ensure_ascii=False)
-        except (NotTemplatable, TypeError, ValueError):
+            _shape_key(document, values, shape)
+            if values and _CONTROL.search("".join(values)):
+                return None  # the plain path names the control character
+            key = tuple(shape)
+            hash(key)
+        except (NotTemplatable, TypeError, ValueError, RecursionError):
             return None
         with self._lock:
             template = self._items.get(key)
@@ -300,6 +376,14 @@ class TemplateCache:
                 self._items.move_to_end(key)
         if not found:
             self.misses += 1
+            skeleton_values: list[str] = []
+            try:
+                skeleton = _skeleton(document, skeleton_values)
+                json.dumps(skeleton, separators=(",", ":"), ensure_ascii=False)
+            except (NotTemplatable, TypeError, ValueError):
+                return None
+            if skeleton_values != values:  # cannot happen (same walk); never sign on a doubt
+                return None
             expanded = expand_checked(skeleton, store)
             try:
                 template = build_template(skeleton, len(values), expanded, store)
@@ -313,20 +397,40 @@ class TemplateCache:
             self.hits += 1
         if template is None:
             return None
+        # Each value's N-Quads form is a pure function of the value (and, for an IRI, of the
+        # template's context terms): remembered per template, so the achievement, issuer and
+        # context values that recur in every credential of a batch are checked and escaped once.
+        iri_memo, lit_memo = template.iri_memo, template.lit_memo
+        if len(iri_memo) > _MEMO_MAX:
+            iri_memo.clear()
+        if len(lit_memo) > _MEMO_MAX:
+            lit_memo.clear()
         terms = template.terms
         for i in template.iri_slots:
             v = values[i]
-            scheme, sep, rest = v.partition(":")
-            if (not sep or scheme == "_" or (scheme in terms and not rest.startswith("//"))
-                    or not jsonld._is_absolute_iri(v) or _FORBIDDEN_IRI.intersection(v)):
+            ok = iri_memo.get(v)
+            if ok is None:
+                scheme, sep, rest = v.partition(":")
+                ok = not (not sep or scheme == "_" or (scheme in terms and not rest.startswith("//"))
+                          or not jsonld._is_absolute_iri(v) or _FORBIDDEN_IRI.intersection(v))
+                iri_memo[v] = ok
+            if not ok:
                 return None
         quads = []
+        append = quads.append
         for s, p, o in template.quads:
             if type(s) is not str:
                 s = "<" + values[s[1]] + ">"
             if type(o) is not str:
-                o = "<" + values[o[1]] + ">" if o[0] == "iri" else '"' + _escape(values[o[1]]) + '"' + o[2]
-            quads.append((s, p, o))
+                if o[0] == "iri":
+                    o = "<" + values[o[1]] + ">"
+                else:
+                    v = values[o[1]]
+                    lit = lit_memo.get(v)
+                    if lit is None:
+                        lit = lit_memo[v] = '"' + _escape(v) + '"'
+                    o = lit + o[2]
+            append((s, p, o))
         if len(set(quads)) == len(quads):
             result = template.canonical(quads)
             if result is not None:

@@ -138,8 +138,21 @@ class VcJwtSigner:
         else:
             self._sign = private.sign
 
-    def sign(self, credential: dict[str, Any], *, issued_at: int | None = None) -> str:
-        payload = json.dumps(claims_for(credential, issued_at=issued_at), separators=(",", ":")).encode("utf-8")
+    def sign(self, credential: dict[str, Any], *, issued_at: int | None = None,
+             credential_json: str | None = None) -> str:
+        """``credential_json``: ``json.dumps(credential, separators=(",", ":"))`` when the caller
+        has it already (bulk issuance stores that text): the payload is then the registered
+        claims followed by that text, the same bytes as serialising the claims again."""
+        claims = claims_for(credential, issued_at=issued_at)
+        if credential_json is not None and credential and "proof" not in credential \
+                and credential_json.startswith("{") and credential_json.endswith("}"):
+            # claims_for put the registered claims first, then every member of the credential
+            # (none of which is a registered claim name: it refuses those).
+            head = dict(list(claims.items())[:len(claims) - len(credential)])
+            text = json.dumps(head, separators=(",", ":"))[:-1] + "," + credential_json[1:]
+        else:
+            text = json.dumps(claims, separators=(",", ":"))
+        payload = text.encode("utf-8")
         signing_input = self._header + b"." + self._b64(payload).replace(b"=", b"")
         return (signing_input + b"." + self._b64(self._sign(signing_input)).replace(b"=", b"")).decode("ascii")
 

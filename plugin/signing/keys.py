@@ -35,9 +35,25 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_PAIRS = [a + b for a in _B58 for b in _B58]  # two digits per division of the big integer
+
+
+def base58_encode(data: bytes) -> str:
+    """base58btc (Bitcoin alphabet), as ``base58.b58encode`` gives it, at half the divisions:
+    a signature per credential in bulk issuance."""
+    n = int.from_bytes(data, "big")
+    digits = []
+    while n:
+        n, r = divmod(n, 3364)
+        digits.append(_B58_PAIRS[r])
+    zeros = len(data) - len(data.lstrip(b"\0"))  # each leading zero byte is a "1"
+    return "1" * zeros + "".join(reversed(digits)).lstrip("1")
+
+
 def multibase_encode(data: bytes) -> str:
     """``z`` + base58btc."""
-    return "z" + base58.b58encode(data).decode()
+    return "z" + base58_encode(data)
 
 
 def multibase_decode(text: str) -> bytes:

@@ -151,3 +151,29 @@ def test_signed_credentials_with_arbitrary_text_and_ties_verify_in_the_javascrip
                 if r["digitalbazaar"].get("verified") is not True]
     assert not failures, failures[:3]
     assert len(results) == 121
+
+
+def test_numbers_equal_in_python_but_not_in_rdf_do_not_share_a_template():
+    """1 == 1.0 == True and 0 == False in Python; pyld writes integers, booleans and doubles
+    differently: one cache, each document gets pyld's bytes."""
+    cache = fastcanon.TemplateCache()
+    outputs = set()
+    for value in (0.0, -0.0, 0, False, 1, 1.0, True, 2.5, -2.5, None, 2.5e300):
+        doc = {"@context": ["https://www.w3.org/ns/credentials/v2", {"n": "https://ex.example/n"}],
+               "id": "urn:uuid:1", "type": ["VerifiableCredential"], "issuer": "did:web:x.example",
+               "validFrom": "2026-01-01T00:00:00Z", "credentialSubject": {"id": "did:web:s.example", "n": value}}
+        expected = di.canonicalize_pyld(doc, STORE)
+        assert cache.canonicalize(doc, STORE, di.expand_checked) == expected, value
+        outputs.add(expected)
+    assert len(outputs) >= 6  # integer, boolean true/false, doubles, absent
+
+
+def test_memos_shared_by_many_documents_give_pyld_bytes_for_each():
+    """One cache, documents alternating values (escapes, a value valid as an IRI in one document
+    and a literal elsewhere): each output equals pyld's."""
+    cache = fastcanon.TemplateCache()
+    titles = ['T "1"', "C:\\new folder", "T \"1\"", "line\nbreak", "C:\\new folder"]
+    for i, title in enumerate(titles * 2):
+        doc = credential(title, "A", "A" if i % 3 == 0 else "B", "Uni", "https://x.example/r", f"s{i % 2}",
+                         "e@x.y", i, "https://x.example/r", f"did:web:x{i % 2}.example", f"urn:uuid:{i % 3}")
+        assert cache.canonicalize(doc, STORE, di.expand_checked) == di.canonicalize_pyld(doc, STORE)

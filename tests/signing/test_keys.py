@@ -50,3 +50,15 @@ def test_jwk_round_trip():
         assert keys.public_jwk(public) == jwk
     assert generate_rsa().public_multibase is None
     assert generate_ed25519().public_jwk["crv"] == "Ed25519"
+
+
+def test_base58_matches_the_reference_library_including_leading_zero_bytes():
+    import os
+
+    import base58
+
+    from plugin.signing.keys import base58_encode
+    samples = [b"", b"\0", b"\0" * 64, b"\0\1", b"\1\0", b"\xff" * 64] + [os.urandom(n) for n in (1, 2, 31, 32, 64)]
+    samples += [b"\0\0" + os.urandom(62) for _ in range(50)] + [os.urandom(64) for _ in range(500)]
+    for data in samples:
+        assert base58_encode(data) == base58.b58encode(data).decode()
