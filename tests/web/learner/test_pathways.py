@@ -10,7 +10,7 @@ from sqlalchemy import select
 from plugin.cli.admin import create_admin
 from plugin.issuance import pathways
 from plugin.issuance import service as issuance
-from plugin.storage.models import CredentialDefinition, IssuedCredential, Pathway
+from plugin.storage.models import IssuedCredential, Pathway
 from tests.pathway_helpers import award_part, make_pathway_world
 from tests.web.learner_support import csrf_token, learner_launch
 
