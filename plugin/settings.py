@@ -44,6 +44,19 @@ def _int(name: str, value: str | None, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {value!r}") from None
 
 
+def _seconds(name: str, value: str | None, default: float, low: float, high: float) -> float:
+    """A number of seconds from the environment, ``default`` when unset; out of ``low``..``high``
+    (or not a number) is refused in one line naming the variable."""
+    raw = (value or "").strip()
+    try:
+        seconds = float(raw) if raw else default
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not low <= seconds <= high:
+        raise SettingsError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return seconds
+
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_SYNC_EVERY = 10  # seconds; a shorter period is refused (tests use 10-30 s, production minutes or hours)
 
@@ -171,20 +184,10 @@ class Settings:
                                    s.job_lease_seconds)
         if not 3 <= s.job_lease_seconds <= 3600:
             raise SettingsError(f"MICROCRED_JOB_LEASE_SECONDS must be between 3 and 3600, got {s.job_lease_seconds}")
-        raw = (e.get("MICROCRED_CONFIG_CACHE_SECONDS") or "").strip()
-        try:
-            s.config_cache_seconds = float(raw) if raw else s.config_cache_seconds
-        except ValueError:
-            raise SettingsError(f"MICROCRED_CONFIG_CACHE_SECONDS must be a number of seconds, got {raw!r}") from None
-        if not 0 <= s.config_cache_seconds <= 300:
-            raise SettingsError(f"MICROCRED_CONFIG_CACHE_SECONDS must be between 0 and 300, got {raw!r}")
-        raw = (e.get("MICROCRED_VISIT_FLUSH_SECONDS") or "").strip()
-        try:
-            s.visit_flush_seconds = float(raw) if raw else s.visit_flush_seconds
-        except ValueError:
-            raise SettingsError(f"MICROCRED_VISIT_FLUSH_SECONDS must be a number of seconds, got {raw!r}") from None
-        if not 0.1 <= s.visit_flush_seconds <= 300:
-            raise SettingsError(f"MICROCRED_VISIT_FLUSH_SECONDS must be between 0.1 and 300, got {raw!r}")
+        s.config_cache_seconds = _seconds("MICROCRED_CONFIG_CACHE_SECONDS", e.get("MICROCRED_CONFIG_CACHE_SECONDS"),
+                                          s.config_cache_seconds, 0, 300)
+        s.visit_flush_seconds = _seconds("MICROCRED_VISIT_FLUSH_SECONDS", e.get("MICROCRED_VISIT_FLUSH_SECONDS"),
+                                         s.visit_flush_seconds, 0.1, 300)
         s.page_refresh_seconds = _int("MICROCRED_PAGE_REFRESH_SECONDS", e.get("MICROCRED_PAGE_REFRESH_SECONDS"), 0)
         if not 0 <= s.page_refresh_seconds <= 86400:
             raise SettingsError(f"MICROCRED_PAGE_REFRESH_SECONDS must be between 0 and 86400, "
