@@ -119,9 +119,14 @@ def create_pathway(session: Session, services, issuer: Issuer, rules: PathwayRul
 
 
 def update_pathway(session: Session, pathway: Pathway, rules: PathwayRules | dict, *, actor: str,
-                   target: DefinitionData | None = None) -> PathwayVersion | None:
+                   target: DefinitionData | None = None, services=None) -> PathwayVersion | None:
     """Save new rules (a new version when they changed) and, optionally, a new version of the
-    pathway credential's definition. Credentials already awarded keep their version."""
+    pathway credential's definition. Credentials already awarded keep their version.
+
+    With ``services``, a new version of an **enabled** pathway queues the ``pathway_backlog``
+    job (in this transaction), as enabling does: learners who meet the new rules (e.g. "at
+    least 2 of 3" instead of "all of 3") with the credentials they already hold are awarded
+    without waiting for another part. Nothing is queued when the rules did not change."""
     from plugin.issuance.service import save_definition
     rules = rules if isinstance(rules, PathwayRules) else parse_rules(rules)
     part_ids = _check_parts(session, pathway.issuer, rules, pathway.target.public_id)
@@ -131,7 +136,10 @@ def update_pathway(session: Session, pathway: Pathway, rules: PathwayRules | dic
     current = current_rules(session, pathway)
     if current is not None and current.to_json() == rules.to_json():
         return None
-    return _new_version(session, pathway, rules, part_ids, actor)
+    version = _new_version(session, pathway, rules, part_ids, actor)
+    if pathway.enabled and services is not None:
+        queue_backlog(session, services, pathway)
+    return version
 
 
 def _new_version(session: Session, pathway: Pathway, rules: PathwayRules, part_ids: list[int],
@@ -164,10 +172,18 @@ def set_pathway_enabled(session: Session, pathway: Pathway, enabled: bool, *, ac
     pathway.enabled = enabled
     _audit(session, actor, "pathway.enable" if enabled else "pathway.disable", pathway)
     if enabled and services is not None:
-        from plugin.jobs.queue import enqueue
-        session.flush()
-        return enqueue(services, "pathway_backlog", {"pathway_id": pathway.id}, session=session, max_attempts=5)
+        return queue_backlog(session, services, pathway)
     return None
+
+
+def queue_backlog(session: Session, services, pathway: Pathway) -> int:
+    """Queue the ``pathway_backlog`` job for ``pathway`` in this transaction (it runs only if
+    this transaction commits, so it reads the rules saved with it). Always a new job: one
+    already waiting might be claimed before this transaction commits and read the old rules;
+    two jobs award nobody twice (:func:`run_backlog_job`)."""
+    from plugin.jobs.queue import enqueue
+    session.flush()
+    return enqueue(services, "pathway_backlog", {"pathway_id": pathway.id}, session=session, max_attempts=5)
 
 
 def current_rules(session: Session, pathway: Pathway) -> PathwayRules | None:
@@ -375,7 +391,8 @@ def backlog(session: Session, pathway: Pathway) -> list[dict[str, Any]]:
 
 
 def run_backlog_job(services, payload: dict, ctx) -> dict:
-    """The ``pathway_backlog`` job (queued when a pathway is enabled): award the pathway
+    """The ``pathway_backlog`` job (queued when a pathway is enabled, or gets new rules while
+    enabled): award the pathway
     credential to everyone who already meets it, through the batched pipeline
     (:func:`plugin.issuance.batch.issue_known`: signed outside any transaction, one short
     write per batch). Exactly once per person (the engine's partial unique index); a job

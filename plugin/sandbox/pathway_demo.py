@@ -139,7 +139,7 @@ def _prepare_pathway(session, services, platform, platform_row, issuer, definiti
             "Three stackable micro-credentials in data for public policy, taken on two platforms."),
             eqf_level=6)
         pathway = pathways.create_pathway(session, services, issuer, rules, target, actor="admin:demo")
-        pathways.set_pathway_enabled(session, pathway, True, actor="admin:demo")
+        pathways.set_pathway_enabled(session, pathway, True, actor="admin:demo", services=services)
     _earned(session, services, statistics, platform.issuer, DEMO_LEARNER, days_ago=60, email=None)
     return {"pathway_public_id": pathway.public_id, "pathway_definition_id": pathway.target_definition_id,
             "second_definition_id": open_data.id, "second_learner": SECOND_LEARNER}

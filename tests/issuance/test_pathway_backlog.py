@@ -149,3 +149,27 @@ def test_backlog_racing_single_awards_gives_each_person_one_pathway_credential(s
     assert _pathway_credentials(services, world) == {lid: 1 for lid in full}
     with services.session() as s:
         assert s.scalar(select(func.count()).select_from(PathwayAward)) == QUALIFIED
+
+
+def test_new_rules_of_an_enabled_pathway_queue_the_backlog_for_who_now_meets_them(services):
+    world = make_pathway_world(services, enabled=False)
+    full, partial = _learners_with_parts(services, world, 1, 2)
+    assert jobs.execute_job(services, _enable(services, world)) == "done"
+    assert _pathway_credentials(services, world) == {full[0]: 1}
+    leaves = [{"credential": p} for p in world.definition_public_ids]
+    relaxed = {"name": "Certificate in Public Data", "requirements": {"at_least": 2, "of": leaves}, "min_ects": 10}
+    with services.session() as s:
+        pathway = s.get(Pathway, world.pathway_id)
+        assert pathways.update_pathway(s, pathway, relaxed, actor="admin:test", services=services) is not None
+    with services.session() as s:
+        [job_id] = s.scalars(select(Job.id).where(Job.kind == "pathway_backlog", Job.status == "queued")).all()
+    assert jobs.execute_job(services, job_id) == "done"
+    assert _pathway_credentials(services, world) == {lid: 1 for lid in full + partial}
+    with services.session() as s:
+        assert s.get(Job, job_id).result["awarded"] == 2
+        assert sorted(a.learner_id for a in s.scalars(select(PathwayAward).where(PathwayAward.version == 2))) \
+            == sorted(partial)
+        # The same rules again: no version, no job.
+        assert pathways.update_pathway(s, s.get(Pathway, world.pathway_id), relaxed, actor="admin:test",
+                                       services=services) is None
+        assert s.scalar(select(func.count()).select_from(Job).where(Job.kind == "pathway_backlog")) == 2

@@ -76,7 +76,7 @@ def test_headless_story_launches_on_two_running_platforms_and_every_port_is_free
 
     from plugin.sandbox.pathway_demo import SECOND_ISSUER, SECOND_LEARNER
     from plugin.sandbox.story import behind_public_url, run_story
-    from plugin.storage.models import IssuedCredential, Learner, PassEvidence, Platform
+    from plugin.storage.models import IssuedCredential, Job, Learner, PassEvidence, Pathway, Platform
     handle = start_demo(lambda _url: Settings.from_env(), 0, 0, headless=True)
     first, second = handle.platform, handle.second_platform
     try:
@@ -97,6 +97,12 @@ def test_headless_story_launches_on_two_running_platforms_and_every_port_is_free
             assert evidence.details["course_key"] == second.course["id"]
             part = s.scalars(select(IssuedCredential).where(IssuedCredential.evidence_id == evidence.id)).one()
             assert part.document["credentialSubject"]["achievement"]["name"] == "Open Data Foundations"
+            # The demo enables its pathway as the admin page does: with the backlog job (awarding
+            # whoever already met it; nobody yet in the demo).
+            demo_pathways = set(s.scalars(select(Pathway.id)))
+            assert len(demo_pathways) == 1
+            assert [j.payload["pathway_id"] for j in s.scalars(select(Job).where(Job.kind == "pathway_backlog"))] \
+                == list(demo_pathways)
     finally:
         handle.stop()
     launches = {(p.base, e["user"]) for p in (first, second) for e in p.events if e["event"] == "launch"}

@@ -188,7 +188,8 @@ def _save(form: PathwayForm, pathway: Pathway | None, issuers: list[Issuer]) -> 
         return engine.create_pathway(db(), services(), issuer, rules, target, actor=actor)
     if pathway.issuer_id != issuer.id:
         raise PathwayError(_("The awarding body of a pathway cannot change; create a new pathway."))
-    engine.update_pathway(db(), pathway, rules, actor=actor, target=target)
+    # New rules of an enabled pathway: the learners they now admit are awarded (the backlog job).
+    engine.update_pathway(db(), pathway, rules, actor=actor, target=target, services=services())
     return pathway
 
 

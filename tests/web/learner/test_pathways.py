@@ -10,7 +10,7 @@ from sqlalchemy import select
 from plugin.cli.admin import create_admin
 from plugin.issuance import pathways
 from plugin.issuance import service as issuance
-from plugin.storage.models import CredentialDefinition, IssuedCredential, Pathway
+from plugin.storage.models import IssuedCredential, Pathway
 from tests.pathway_helpers import award_part, make_pathway_world
 from tests.web.learner_support import csrf_token, learner_launch
 
@@ -202,3 +202,58 @@ def _third_part_elsewhere(services, world, sub: str, email: str | None = None) -
         s.flush()
         issuance.award(s, services, definition_id=world.definitions[2], learner_id=other.id, evidence_id=ev.id)
         return other.id
+
+
+def _backlog_jobs(services, pathway_id: int) -> list[int]:
+    from plugin.storage.models import Job
+    with services.session() as s:
+        return [j.id for j in s.scalars(select(Job).where(Job.kind == "pathway_backlog").order_by(Job.id))
+                if j.payload.get("pathway_id") == pathway_id]
+
+
+def test_relaxing_an_enabled_pathway_awards_who_now_meets_it_once(admin_client, services):
+    """The admin changes "all of 3" into "at least 2 of 3": the learner holding 2 parts gets the
+    pathway credential (the backlog job the save queued), once, with its audit entry; saving
+    the same rules again queues nothing."""
+    from plugin.jobs import queue as jobs
+    from plugin.storage.models import AuditLog, Job
+    world = make_pathway_world(services, enabled=True)
+    award_part(services, world, 0)
+    award_part(services, world, 1)
+    with services.session() as s:
+        pathway = s.get(Pathway, world.pathway_id)
+        assert pathways.learner_progress(s, pathway, world.learner_id)[0].satisfied is False
+    assert _backlog_jobs(services, world.pathway_id) == []
+    url = f"/admin/pathways/{world.pathway_public_id}/edit"
+    html = admin_client.get(url).get_data(as_text=True)
+    data = {"csrf_token": csrf_token(html), "name": "Certificate in Public Data", "issuer": str(world.issuer_id),
+            "kind": "at_least", "at_least": "2", "parts": world.definition_public_ids, "min_ects": "10"}
+    assert admin_client.post(url, data=data).status_code == 302
+    [job_id] = _backlog_jobs(services, world.pathway_id)
+    assert jobs.execute_job(services, job_id) == "done"
+    with services.session() as s:
+        held = s.scalars(select(IssuedCredential).where(
+            IssuedCredential.definition_id == world.target_definition_id)).all()
+        assert [c.learner_id for c in held] == [world.learner_id]
+        awards = s.scalars(select(AuditLog).where(AuditLog.action == "pathway.award",
+                                                  AuditLog.target_id == world.pathway_public_id)).all()
+        assert [a.details["credential"] for a in awards] == [held[0].public_id]
+        assert s.get(Job, job_id).result["awarded"] == 1
+    # The same rules saved again: no new version, no job, still one pathway credential.
+    html = admin_client.get(url).get_data(as_text=True)
+    assert admin_client.post(url, data={**data, "csrf_token": csrf_token(html)}).status_code == 302
+    assert _backlog_jobs(services, world.pathway_id) == [job_id]
+    with services.session() as s:
+        assert s.get(Pathway, world.pathway_id).current_version == 2
+        assert len(s.scalars(select(IssuedCredential).where(
+            IssuedCredential.definition_id == world.target_definition_id)).all()) == 1
+
+
+def test_new_rules_of_a_disabled_pathway_queue_nothing(admin_client, services):
+    world = make_pathway_world(services, enabled=False)
+    url = f"/admin/pathways/{world.pathway_public_id}/edit"
+    html = admin_client.get(url).get_data(as_text=True)
+    data = {"csrf_token": csrf_token(html), "name": "Certificate in Public Data", "issuer": str(world.issuer_id),
+            "kind": "at_least", "at_least": "2", "parts": world.definition_public_ids, "min_ects": "10"}
+    assert admin_client.post(url, data=data).status_code == 302
+    assert _backlog_jobs(services, world.pathway_id) == []  # enabling it later queues the backlog
