@@ -123,6 +123,7 @@ def admin_edit(public_id: str | None = None):
         _prefill(form, pathway)
     status = 200
     if form.validate_on_submit():
+        version_before = pathway.current_version if pathway is not None else None
         try:
             pathway = _save(form, pathway, issuers)
         except PathwayError as exc:
@@ -131,7 +132,12 @@ def admin_edit(public_id: str | None = None):
             status = 400
         else:
             db().commit()
-            flash(_("Pathway saved."), "ok")
+            if pathway.enabled and version_before is not None and pathway.current_version != version_before:
+                # new rules of an enabled pathway: the backlog job was queued with them
+                flash(_("Pathway saved. Learners who now meet its new rules with the credentials they "
+                        "hold are being awarded its credential."), "ok")
+            else:
+                flash(_("Pathway saved."), "ok")
             return redirect(launch_url("pathways.admin_list"))
     elif request.method == "POST":
         status = 400

@@ -229,6 +229,7 @@ def test_relaxing_an_enabled_pathway_awards_who_now_meets_it_once(admin_client, 
     data = {"csrf_token": csrf_token(html), "name": "Certificate in Public Data", "issuer": str(world.issuer_id),
             "kind": "at_least", "at_least": "2", "parts": world.definition_public_ids, "min_ects": "10"}
     assert admin_client.post(url, data=data).status_code == 302
+    assert "are being awarded its credential" in admin_client.get("/admin/pathways").get_data(as_text=True)
     [job_id] = _backlog_jobs(services, world.pathway_id)
     assert jobs.execute_job(services, job_id) == "done"
     with services.session() as s:
@@ -242,6 +243,8 @@ def test_relaxing_an_enabled_pathway_awards_who_now_meets_it_once(admin_client, 
     # The same rules saved again: no new version, no job, still one pathway credential.
     html = admin_client.get(url).get_data(as_text=True)
     assert admin_client.post(url, data={**data, "csrf_token": csrf_token(html)}).status_code == 302
+    listing = admin_client.get("/admin/pathways").get_data(as_text=True)
+    assert "Pathway saved." in listing and "are being awarded" not in listing
     assert _backlog_jobs(services, world.pathway_id) == [job_id]
     with services.session() as s:
         assert s.get(Pathway, world.pathway_id).current_version == 2
