@@ -38,15 +38,12 @@ def main() -> int:
                        "DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.sqlite3",
                        "MICROCRED_BASE_URL": "http://tool.test", "MICROCRED_SECRET_KEY": "x" * 40,
                        "MICROCRED_KEK": generate_kek(), "MICROCRED_CONTEXTS_FETCH": "false"})
-    from sqlalchemy import select
-
     from plugin.app import create_app
     from plugin.issuance.service import create_issuer, save_definition, set_enabled
     from plugin.issuance.demo_data import demo_definition, demo_profile
     from plugin.services import build_services
     from plugin.settings import Settings
-    from plugin.storage.models import (Course, CredentialDefinition, DefinitionVersion, IssuedCredential,
-                                       IssuerPlatform, Learner, Platform)
+    from plugin.storage.models import Course, IssuedCredential, IssuerPlatform, Learner, Platform
     from plugin.web.auth import Actor, store_launch
 
     services = build_services(Settings.from_env())

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import Flask, make_response, request
+from flask import Flask, make_response
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded

@@ -1,7 +1,6 @@
 """What the public issuer page shows: identity, legal identifiers, keys and status lists."""
 from __future__ import annotations
 
-from flask import url_for
 from sqlalchemy import select
 
 from plugin.storage.models import Issuer, StatusList
