@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from plugin.issuance import keys as issuer_keys
 from plugin.signing import keys as keylib
+from plugin.signing.jwt import parse_datetime
 from plugin.status import service as status
 from plugin.storage.arrays import in_values as _in
 from plugin.storage.arrays import insert_unnest
@@ -289,13 +290,7 @@ class BatchIssuer:
         learners, problems = self.find_learners(session, rows)
         skipped: dict[Any, tuple[str, str]] = {tag: (code, "") for tag, code in problems.items()}
         ids = list({lr.id for lr in learners.values()})
-        holders = {}
-        if ids:
-            for lid, st, at in session.execute(select(IssuedCredential.learner_id, IssuedCredential.status,
-                                                      IssuedCredential.issued_at).where(
-                    IssuedCredential.definition_id == self.definition_id, _in(session, IssuedCredential.learner_id, ids),
-                    IssuedCredential.status.in_(CURRENT_STATUSES))):
-                holders[lid] = (st, at)
+        holders = self._holders(session, ids)
         todo: dict[int, Any] = {}
         for r in rows:
             learner = learners.get(r["tag"])
@@ -323,7 +318,8 @@ class BatchIssuer:
             return {}
         return {lid: (st, at) for lid, st, at in session.execute(
             select(IssuedCredential.learner_id, IssuedCredential.status, IssuedCredential.issued_at).where(
-                IssuedCredential.definition_id == self.definition_id, IssuedCredential.learner_id.in_(learner_ids),
+                IssuedCredential.definition_id == self.definition_id,
+                _in(session, IssuedCredential.learner_id, learner_ids),
                 IssuedCredential.status.in_(CURRENT_STATUSES)))}
 
     def prepare_known(self, session: Session, entries: list[dict[str, Any]]) -> Prepared:
@@ -391,7 +387,7 @@ class BatchIssuer:
                  "definition_id": self.definition_id, "definition_version_id": self.version_id,
                  "learner_id": i.learner_id, "issuer_id": self.issuer_id, "issuer_key_id": self.ed_key_row_id,
                  "evidence_id": i.evidence_id, "status": "active", "issued_at": prepared.issued_at,
-                 "valid_until": datetime.fromisoformat(i.valid_until.replace("Z", "+00:00")) if i.valid_until else None,
+                 "valid_until": parse_datetime(i.valid_until) if i.valid_until else None,
                  "public_name": True, "display_name": i.display_name, "document": i.document, "jwt": i.jwt}
                 for i in items]
         got = _insert_credentials(session, rows)

@@ -54,19 +54,21 @@ class _Signer:
         self.jwt = VcJwtSigner(self.rsa, self.rsa_vm)
         self.store = store or store_from_settings(spec.settings)
 
-    def sign(self, record: dict[str, Any]) -> tuple[dict[str, Any], str, str | None]:
-        unsigned = self.compose(record)
+    def _signed(self, record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The composed credential, and the same with its Data Integrity proof."""
         from plugin.signing import data_integrity
-        document = data_integrity.sign(unsigned, self.ed, self.ed_vm, store=self.store)
+        unsigned = self.compose(record)
+        return unsigned, data_integrity.sign(unsigned, self.ed, self.ed_vm, store=self.store)
+
+    def sign(self, record: dict[str, Any]) -> tuple[dict[str, Any], str, str | None]:
+        unsigned, document = self._signed(record)
         return document, self.jwt.sign(unsigned), unsigned.get("validUntil")
 
     def sign_text(self, record: dict[str, Any]) -> tuple[str, str, str | None]:
         """:meth:`sign` with the document as compact JSON text: the credential is serialised
         once, for the stored document and the VC-JWT payload alike."""
         import json
-        from plugin.signing import data_integrity
-        unsigned = self.compose(record)
-        document = data_integrity.sign(unsigned, self.ed, self.ed_vm, store=self.store)
+        unsigned, document = self._signed(record)
         compact = json.dumps(unsigned, separators=(",", ":"))
         if unsigned and "proof" not in unsigned and list(document) == [*unsigned, "proof"]:
             text = compact[:-1] + ',"proof":' + json.dumps(document["proof"], separators=(",", ":")) + "}"

@@ -308,9 +308,8 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
                                replaces_id=replaces.id if replaces else None,
                                public_name=replaces.public_name if replaces else True,
                                consent_at=issued_at if display_name else None,
-                               document=signed[2] if signed else {}, jwt=signed[3] if signed else "")
-        if signed and signed[1].get("validUntil"):
-            row.valid_until = datetime.fromisoformat(signed[1]["validUntil"].replace("Z", "+00:00"))
+                               document=signed[2] if signed else {}, jwt=signed[3] if signed else "",
+                               valid_until=_valid_until(signed[1]) if signed else None)
         session.add(row)
         session.flush()  # the partial unique index decides here
     except IntegrityError:
@@ -324,8 +323,7 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
             status.bind(session, row, signed[0])
         else:
             unsigned, row.document, row.jwt = compose_and_sign(status.allocate(session, row))
-            if unsigned.get("validUntil"):
-                row.valid_until = datetime.fromisoformat(unsigned["validUntil"].replace("Z", "+00:00"))
+            row.valid_until = _valid_until(unsigned)
             session.flush()
         savepoint.commit()
     except Exception as exc:
@@ -341,6 +339,12 @@ def award(session: Session, services, *, definition_id: int, learner_id: int, ev
     from plugin.issuance import pathways
     pathways.after_issue(session, services, row)  # the pathways it completes are awarded now
     return row, True
+
+
+def _valid_until(unsigned: dict[str, Any]) -> datetime | None:
+    """The credential's ``validUntil`` as the row's ``valid_until`` (None: no end)."""
+    from plugin.signing.jwt import parse_datetime
+    return parse_datetime(unsigned["validUntil"]) if unsigned.get("validUntil") else None
 
 
 def _raise_issuance_error(exc: Exception):
