@@ -75,7 +75,8 @@ def credential_url(settings: Settings, credential) -> str:
 def _title(credential, locale: str | None = None) -> str:
     version = getattr(credential, "version", None)
     data = getattr(version, "data", None) or {}
-    language = ((locale or "en").replace("-", "_").split("_")[0] or "en").lower()
+    from plugin.domain.i18n import language_of
+    language = language_of(locale)
     for key in ("title", "name"):
         value = data.get(key)
         if isinstance(value, dict):  # a language map: the learner's language, else English, else any

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+from plugin.domain.i18n import localized
 from plugin.domain.vocab_labels import VOCABULARIES_DIR
 
 ASSESSMENT_SCHEME = "http://data.europa.eu/snb/assessment/25831c2"
@@ -30,8 +31,7 @@ def english(uri: str) -> str:
 
 
 def label(uri: str, locale: str = "en") -> str:
-    m = methods()[uri]
-    return m.get(locale) or m.get((locale or "en")[:2]) or m["en"]
+    return localized(methods()[uri], locale)
 
 
 def split(text: str) -> tuple[str | None, str]:

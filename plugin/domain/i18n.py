@@ -74,11 +74,28 @@ def translate(value: Any, gettext: Gettext) -> Any:
     return value
 
 
+def language_of(locale: str | None) -> str:
+    """The language of a locale: "fr" for "fr", "fr-FR" or "fr_CA"; "en" when none is given."""
+    return ((locale or "en").replace("-", "_").split("_")[0] or "en").lower()
+
+
+_STRICT = object()
+
+
+def localized(texts: dict, locale: str | None, default=_STRICT):
+    """``texts`` (language -> text) for ``locale``: its exact entry, else its language's, else
+    English (``default`` when given and there is no English either)."""
+    found = texts.get(locale or "en") or texts.get(language_of(locale))
+    if found:
+        return found
+    return texts["en"] if default is _STRICT else texts.get("en", default)
+
+
 def gettext_for(locale: str | None) -> Gettext:
     """The catalogue's ``gettext`` for ``locale`` ("fr", "fr-FR", "fr_CA"…), for code that runs
     outside a request (background jobs: e-mails); English, or a language without a catalogue,
     gives the text unchanged."""
-    return _catalogue(((locale or "en").replace("-", "_").split("_")[0] or "en").lower()).gettext
+    return _catalogue(language_of(locale)).gettext
 
 
 def _catalogue(language: str):

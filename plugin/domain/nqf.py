@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
+from plugin.domain.i18n import localized
 from plugin.paths import DATA_DIR
 
 NQF_SCHEME = "http://data.europa.eu/snb/qdr/25831c2"
@@ -31,10 +32,10 @@ class Level:
 
     def hint(self, locale: str = "en") -> str:
         """Plain words for the level ("e.g. licence, BUT"), '' when none."""
-        return self.hints.get(locale) or self.hints.get((locale or "en")[:2]) or self.hints.get("en", "")
+        return localized(self.hints, locale, "")
 
     def label(self, locale: str = "en") -> str:
-        return self.labels.get(locale) or self.labels.get((locale or "en")[:2]) or self.labels["en"]
+        return localized(self.labels, locale)
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,10 @@ class Framework:
     levels: dict  # number -> Level
 
     def name(self, locale: str = "en") -> str:
-        return self.names.get(locale) or self.names.get((locale or "en")[:2]) or self.names["en"]
+        return localized(self.names, locale)
 
     def short_name(self, locale: str = "en") -> str:
-        return self.short.get(locale) or self.short.get((locale or "en")[:2]) or self.short["en"]
+        return localized(self.short, locale)
 
 
 @lru_cache(maxsize=1)
