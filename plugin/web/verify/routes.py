@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -219,14 +220,13 @@ def public(public_id: str):
     row = db().scalars(select(IssuedCredential).where(IssuedCredential.public_id == public_id)).first()
     if row is None:
         abort(404, description=_("No credential has this verification address."))
-    count_visit(row.id, "verifications" if _wants_json() else "page_views")
-    key = verify_cache.fingerprint(db(), row)
     wants_json = _wants_json()
+    count_visit(row.id, "verifications" if wants_json else "page_views")
+    key = verify_cache.fingerprint(db(), row)
     page_key = None
     if wants_json:
         # A machine's JSON depends on the report (the fingerprint), the holder's choice to show
         # their name and the language (the "replaced" message): kept as serialised, as the page.
-        from flask_babel import get_locale
         json_key = ("json", row.public_id, key, row.public_name, str(get_locale()))
         body = verify_cache.get_page(json_key)
         if body is not None:
@@ -234,7 +234,6 @@ def public(public_id: str):
     elif _page_is_anonymous():
         # The rendered page depends on the report (the fingerprint), the language, the address
         # and the holder's choice to show their name; nothing else for an anonymous visitor.
-        from flask_babel import get_locale
         page_key = (row.public_id, key, row.public_name, str(get_locale()), request.full_path)
         html = verify_cache.get_page(page_key)
         if html is not None:
