@@ -68,8 +68,9 @@ def test_ci_run_fails_when_tests_fail_or_none_ran(tmp_path):
 def test_nothing_in_the_project_reads_the_shared_folder_beside_the_checkout():
     """A fresh clone has nothing beside it: the product, its tests and CI use only the repository."""
     import subprocess
-    out = subprocess.run(["git", "grep", "-n", "-I", "-e", "../shared", "-e", "MICROCRED_SHARED_DIR", "--",
-                          ".", ":!docs", ":!*.md", ":!tests/test_readme.py"],
+    # The patterns are spelt in two pieces so that this file holds neither and needs no exemption.
+    folder, variable = ".." + "/shared", "MICROCRED_" + "SHARED_DIR"
+    out = subprocess.run(["git", "grep", "-n", "-I", "-F", "-e", folder, "-e", variable, "--", ".", ":!docs", ":!*.md"],
                          cwd=REPO, capture_output=True, text=True)
     assert out.returncode in (0, 1), out.stderr
     assert out.stdout == "", out.stdout
